@@ -1,0 +1,9 @@
+from django.conf import settings
+
+
+def clinsum(request):
+    return {
+        "summary_backend": settings.SUMMARY_BACKEND,
+        "idle_timeout_s": settings.SESSION_COOKIE_AGE,
+        "TIME_ZONE": settings.TIME_ZONE,
+    }

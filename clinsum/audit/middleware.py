@@ -1,0 +1,34 @@
+"""Gives each request an id (carried into audit rows and logs) and a trustworthy client IP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.conf import settings
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def client_ip(request) -> str | None:
+    # Behind nginx only the address nginx saw is trusted (CLINSUM_TRUSTED_PROXIES hops); a
+    # client-supplied X-Forwarded-For is otherwise ignored, so it cannot be spoofed.
+    hops = getattr(settings, "CLINSUM_TRUSTED_PROXIES", 0)
+    if hops:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.client_ip = client_ip(request)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response

@@ -1,0 +1,65 @@
+"""manage.py seed_demo: a synthetic ward (invented people) and one demo login per role."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from clinsum.accounts.models import Role, User
+from clinsum.charts.demo import demo_ward_generate
+from clinsum.charts.models import Patient
+from clinsum.charts.services import notes_ingest
+
+DEMO_USERS = (
+    ("clinician", Role.CLINICIAN, "4W", "Dana", "Reyes"),
+    ("nurse", Role.NURSE, "4W", "Sam", "Okafor"),
+    ("icu.clinician", Role.CLINICIAN, "ICU", "Lee", "Marsh"),
+    ("admin", Role.ADMIN, "", "Avery", "Quinn"),
+    ("privacy", Role.PRIVACY_OFFICER, "", "Jordan", "Blake"),
+)
+
+
+def demo_logins_path():
+    return settings.VAR_DIR / "demo_logins.txt"
+
+
+class Command(BaseCommand):
+    help = "Load a synthetic demo ward and demo users (random passwords, written to var/demo_logins.txt)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--patients", type=int, default=20)
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--if-empty", action="store_true", help="do nothing if any patient exists")
+
+    def handle(self, *args, patients: int, seed: int, if_empty: bool, **opts):
+        if if_empty and Patient.objects.exists():
+            self.stdout.write("demo data already loaded")
+            self._print_logins()
+            return
+        ward = demo_ward_generate(seed=seed, n_patients=patients)
+        with transaction.atomic():
+            result = notes_ingest(notes=ward.notes, patients=ward.patients)
+            lines = []
+            for username, role, unit, first, last in DEMO_USERS:
+                password = secrets.token_urlsafe(9)
+                user, _ = User.objects.update_or_create(
+                    username=username, defaults={"role": role, "unit": unit, "first_name": first, "last_name": last},
+                )
+                user.set_password(password)
+                user.save()
+                lines.append(f"{role.label:<16} {username:<14} {password}")
+        path = demo_logins_path()
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        self.stdout.write(
+            f"demo ward: {result.patients_new} patients, {result.notes_new} notes (embedding runs in the worker)"
+        )
+        self._print_logins()
+
+    def _print_logins(self):
+        path = demo_logins_path()
+        if path.exists():
+            self.stdout.write("demo logins (role, username, password):\n" + path.read_text())

@@ -1,0 +1,110 @@
+from django.db import models
+from pgvector.django import VectorField
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class NoteType(models.TextChoices):
+    HISTORY_PHYSICAL = "history_physical", "History and physical"
+    PROGRESS = "progress", "Progress note"
+    NURSING = "nursing", "Nursing note"
+    CONSULT = "consult", "Consult"
+    DISCHARGE = "discharge_summary", "Discharge summary"
+    EMERGENCY = "emergency", "Emergency department note"
+    OPERATIVE = "operative", "Operative note"
+    OTHER = "other", "Other"
+
+
+class Patient(models.Model):
+    mrn = models.CharField("MRN", max_length=64, unique=True)
+    family_name = models.CharField(max_length=128)
+    given_name = models.CharField(max_length=128, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
+    unit = models.CharField(max_length=64, blank=True, db_index=True, help_text="Ward code")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "mrn"]
+
+    def __str__(self) -> str:  # ids only: str() ends up in logs and admin messages
+        return f"Patient {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}".strip(", ")
+
+
+class EmbeddingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Indexed"
+    FAILED = "failed", "Failed"
+
+
+class Note(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notes")
+    note_type = models.CharField(max_length=32, choices=NoteType.choices, default=NoteType.OTHER)
+    author = models.CharField(max_length=200, blank=True)
+    author_role = models.CharField(max_length=64, blank=True)
+    authored_at = models.DateTimeField(db_index=True)
+    title = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the normalised text")
+    source = models.CharField(max_length=300, blank=True, help_text="Where the note came from")
+    embedding_status = models.CharField(
+        max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-authored_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "content_hash"], name="note_unique_content_per_patient")
+        ]
+        indexes = [models.Index(fields=["patient", "-authored_at"], name="note_patient_recent")]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk}"
+
+
+class Chunk(models.Model):
+    """A span of a note, text == note.text[char_start:char_end], with its embedding."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="chunks")
+    # Denormalised so per-patient retrieval is one b-tree lookup, no join.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    ordinal = models.PositiveIntegerField()
+    char_start = models.PositiveIntegerField()
+    char_end = models.PositiveIntegerField()
+    section = models.CharField(max_length=120, blank=True)
+    text = models.TextField()
+    embedding = VectorField(null=True)  # dimension set by the model; stored alongside
+    embedding_model = models.CharField(max_length=200, blank=True)
+    embedding_dim = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["note_id", "ordinal"]
+        constraints = [models.UniqueConstraint(fields=["note", "ordinal"], name="chunk_unique_ordinal")]
+        indexes = [models.Index(fields=["patient"], name="chunk_patient")]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.pk}"
+
+
+class CareTeamMember(models.Model):
+    """A user on a patient's care team: reads the chart whatever their unit."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="care_teams")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "user"], name="careteam_unique_member")]
+
+    def __str__(self) -> str:
+        return f"CareTeamMember {self.pk}"

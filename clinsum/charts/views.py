@@ -1,0 +1,46 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from clinsum.audit.services import audit_record
+from clinsum.summaries.selectors import summary_is_stale, summary_latest_for_patient, summary_sections
+
+from .selectors import note_get_for_user, note_list_for_patient, patient_get_for_user, patient_list_for_user
+
+
+@login_required
+@require_GET
+def patient_list(request):
+    patients = patient_list_for_user(user=request.user, query=request.GET.get("q", ""))
+    audit_record(action="patient_list_view", request=request)
+    return render(request, "charts/patient_list.html", {"patients": patients, "q": request.GET.get("q", "")})
+
+
+@login_required
+@require_GET
+def chart_detail(request, patient_id: int):
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    notes = note_list_for_patient(user=request.user, patient=patient)
+    summary = summary_latest_for_patient(user=request.user, patient=patient)
+    audit_record(action="chart_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk)
+    context = {"patient": patient, "notes": notes, "summary": summary}
+    if summary is not None:
+        context["stale"] = summary_is_stale(summary=summary)
+        context["sections"] = summary_sections(summary=summary) if summary.status == "done" else []
+    return render(request, "charts/chart.html", context)
+
+
+def note_context(note, *, start: int | None = None, end: int | None = None) -> dict:
+    """The note split around the highlighted span; the template escapes each part."""
+    text = note.text
+    if start is None or end is None or not (0 <= start < end <= len(text)):
+        return {"note": note, "patient": note.patient, "before": text, "cited": "", "after": ""}
+    return {"note": note, "patient": note.patient, "before": text[:start], "cited": text[start:end], "after": text[end:]}
+
+
+@login_required
+@require_GET
+def note_detail(request, note_id: int):
+    note = note_get_for_user(user=request.user, note_id=note_id)
+    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note", object_id=note.pk)
+    return render(request, "charts/note.html", note_context(note))

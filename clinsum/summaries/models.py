@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.db import models
+
+from clinsum.charts.models import Chunk, Note, Patient
+
+
+class SummaryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Summary(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="summaries")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=SummaryStatus.choices, default=SummaryStatus.QUEUED)
+    backend = models.CharField(max_length=32)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    fingerprint = models.CharField(max_length=64, db_index=True, help_text="note set + backend + model + prompt")
+    error = models.CharField(max_length=500, blank=True, help_text="Reason shown to the user; never PHI")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    n_claims = models.PositiveIntegerField(default=0)
+    supported_fraction = models.FloatField(null=True, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-created_at"], name="summary_patient_recent")]
+
+    def __str__(self) -> str:
+        return f"Summary {self.pk}"
+
+    def is_finished(self) -> bool:
+        return self.status in (SummaryStatus.DONE, SummaryStatus.FAILED)
+
+
+class Verdict(models.TextChoices):
+    SUPPORTED = "supported", "Supported"
+    PARTLY = "partly_supported", "Partly supported"
+    UNSUPPORTED = "unsupported", "Unsupported"
+
+
+class Claim(models.Model):
+    summary = models.ForeignKey(Summary, on_delete=models.CASCADE, related_name="claims")
+    section = models.CharField(max_length=64)
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    verdict_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["summary_id", "ordinal"]
+
+    def __str__(self) -> str:
+        return f"Claim {self.pk}"
+
+
+class Citation(models.Model):
+    """Where a claim's support lies: note.text[char_start:char_end] is the quoted span."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="+")
+    chunk = models.ForeignKey(Chunk, on_delete=models.SET_NULL, null=True, related_name="+")
+    source_id = models.CharField(max_length=32, help_text="The stable id the generator cited, e.g. S3")
+    quote = models.TextField(blank=True)
+    char_start = models.PositiveIntegerField(null=True)
+    char_end = models.PositiveIntegerField(null=True)
+    found = models.BooleanField(default=False, help_text="The quote was located in the cited chunk")
+
+    class Meta:
+        ordering = ["claim_id", "id"]
+
+    def __str__(self) -> str:
+        return f"Citation {self.pk}"

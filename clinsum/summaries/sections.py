@@ -1,0 +1,45 @@
+"""The sections of a chart-review summary and what retrieval asks for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    key: str
+    title: str
+    query: str  # what the section is about, embedded for retrieval
+    note_sections: tuple[str, ...]  # chunk sections (from the chunker) that usually hold it
+    max_claims: int = 4
+
+
+SUMMARY_SECTIONS: tuple[SummarySection, ...] = (
+    SummarySection(
+        "problems", "Active problems",
+        "active problems, diagnoses, assessment and impression of the patient's conditions",
+        ("assessment_and_plan", "assessment", "impression", "diagnosis", "history_of_present_illness",
+         "past_medical_history", "discharge_diagnosis", "discharge_diagnoses"),
+    ),
+    SummarySection(
+        "medications", "Medications",
+        "current medications with dose, route and frequency; medication changes",
+        ("medications", "discharge_medications", "current_medications", "plan", "assessment_and_plan"),
+    ),
+    SummarySection(
+        "allergies", "Allergies",
+        "drug allergies and adverse reactions; no known drug allergies",
+        ("allergies",), max_claims=2,
+    ),
+    SummarySection(
+        "recent_events", "Recent events",
+        "recent events, procedures performed, lab results and clinical changes during the hospital course",
+        ("hospital_course", "labs", "procedures", "assessment", "objective", "progress"),
+    ),
+    SummarySection(
+        "follow_ups", "Pending follow-ups",
+        "pending follow-up appointments, tests to repeat, results pending, plans after discharge",
+        ("follow_up", "plan", "disposition", "discharge_instructions", "assessment_and_plan"),
+        max_claims=3,
+    ),
+)

@@ -1,0 +1,188 @@
+"""Summaries: request (web), run (worker). Retrieval -> backend -> verification -> rows."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clinsum.charts.indexing import embedder_get, notes_index
+from clinsum.charts.models import EmbeddingStatus, Note, Patient
+from retrieval.search import patient_vector_search
+from retrieval.types import AccessScope, Hit
+
+from .backends import Generation, GenerationError
+from .backends.extractive import PROMPT_VERSION as EXTRACTIVE_PROMPT_VERSION
+from .backends.extractive import extractive_generate
+from .models import Citation, Claim, Summary, SummaryStatus
+from .sections import SUMMARY_SECTIONS
+from .verification import SUPPORTED, claim_verify
+
+logger = logging.getLogger(__name__)
+
+CHUNKS_PER_SECTION = 8
+
+
+def backend_identity() -> tuple[str, str, str]:
+    """(backend, model, prompt version) that a new summary would be made with."""
+    if settings.SUMMARY_BACKEND == "extractive":
+        return "extractive", "", EXTRACTIVE_PROMPT_VERSION
+    from .backends.vllm import PROMPT_VERSION
+
+    return "vllm", settings.LLM_MODEL, PROMPT_VERSION
+
+
+def patient_note_set_hash(*, patient_id: int) -> str:
+    hashes = Note.objects.filter(patient_id=patient_id).order_by("content_hash").values_list("content_hash", flat=True)
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+def summary_fingerprint(*, patient_id: int) -> str:
+    backend, model, prompt_version = backend_identity()
+    parts = [patient_note_set_hash(patient_id=patient_id), backend, model, prompt_version]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def summary_request(*, patient: Patient, user) -> tuple[Summary, bool]:
+    """A summary of the chart as it is now: the cached one if nothing changed (same notes,
+    backend, model, prompt), else a new queued one. Returns (summary, created)."""
+    fingerprint = summary_fingerprint(patient_id=patient.pk)
+    cached = (
+        Summary.objects.filter(patient=patient, fingerprint=fingerprint)
+        .exclude(status=SummaryStatus.FAILED).order_by("-created_at").first()
+    )
+    if cached is not None:
+        return cached, False
+    backend, model, prompt_version = backend_identity()
+    with transaction.atomic():
+        summary = Summary.objects.create(
+            patient=patient, requested_by=user, backend=backend, model=model,
+            prompt_version=prompt_version, fingerprint=fingerprint,
+        )
+        transaction.on_commit(lambda: summary_enqueue(summary_id=summary.pk))
+    return summary, True
+
+
+def summary_retry(*, summary: Summary, user) -> Summary:
+    """A failed summary is re-run as a new row, so the failure stays on record."""
+    Summary.objects.filter(pk=summary.pk, status=SummaryStatus.FAILED).update(fingerprint="")
+    new, _ = summary_request(patient=summary.patient, user=user)
+    return new
+
+
+def summary_enqueue(*, summary_id: int) -> None:
+    from .tasks import summary_generate
+
+    summary_generate.delay(summary_id)
+
+
+def _summary_claim(*, summary_id: int) -> Summary | None:
+    """Claim the job; counts deliveries so a summary whose worker keeps dying ends `failed`."""
+    now = timezone.now()
+    claimed = Summary.objects.filter(
+        pk=summary_id, status__in=[SummaryStatus.QUEUED, SummaryStatus.RUNNING]
+    ).update(status=SummaryStatus.RUNNING, attempts=F("attempts") + 1, started_at=now)
+    if not claimed:
+        return None  # already finished (a redelivery after completion): nothing to do
+    summary = Summary.objects.select_related("patient").get(pk=summary_id)
+    if summary.attempts > settings.CLINSUM_MAX_TASK_DELIVERIES:
+        summary_fail(summary_id=summary_id, reason=f"gave up after {summary.attempts - 1} interrupted attempts")
+        return None
+    return summary
+
+
+def summary_fail(*, summary_id: int, reason: str) -> None:
+    Summary.objects.filter(pk=summary_id).exclude(status=SummaryStatus.DONE).update(
+        status=SummaryStatus.FAILED, error=reason[:500], finished_at=timezone.now()
+    )
+    logger.warning("summary %s failed: %s", summary_id, reason)
+
+
+def summary_sources(*, patient_id: int, scope: AccessScope) -> tuple[dict[str, Hit], dict[str, list[str]]]:
+    """Retrieve each section's chunks of this patient; number them S1, S2, ... once, so the
+    same id means the same chunk in the prompt, the answer and the stored citations."""
+    embedder = embedder_get()
+    queries = embedder.encode([s.query for s in SUMMARY_SECTIONS])
+    sources: dict[str, Hit] = {}
+    by_chunk: dict[int, str] = {}
+    section_sources: dict[str, list[str]] = {}
+    with connection.cursor() as cursor:
+        for section, vector in zip(SUMMARY_SECTIONS, queries):
+            ids = []
+            for hit in patient_vector_search(cursor, patient_id=patient_id, query_vector=vector,
+                                             k=CHUNKS_PER_SECTION, scope=scope):
+                if hit.chunk_id not in by_chunk:
+                    by_chunk[hit.chunk_id] = f"S{len(by_chunk) + 1}"
+                    sources[by_chunk[hit.chunk_id]] = hit
+                ids.append(by_chunk[hit.chunk_id])
+            section_sources[section.key] = ids
+    return sources, section_sources
+
+
+def _generate(summary: Summary, sources: dict[str, Hit], section_sources: dict[str, list[str]]) -> Generation:
+    if summary.backend == "extractive":
+        return extractive_generate(sections=SUMMARY_SECTIONS, section_sources=section_sources,
+                                   sources=sources, embedder=embedder_get())
+    from .backends.vllm import vllm_generate
+
+    return vllm_generate(sections=SUMMARY_SECTIONS, section_sources=section_sources, sources=sources)
+
+
+def summary_run(*, summary_id: int) -> None:
+    """Worker side. Never raises for a bad answer: the summary ends `done` or `failed`."""
+    summary = _summary_claim(summary_id=summary_id)
+    if summary is None:
+        return
+    started = time.monotonic()
+    pending = list(Note.objects.filter(patient_id=summary.patient_id)
+                   .exclude(embedding_status=EmbeddingStatus.DONE).values_list("pk", flat=True))
+    if pending:  # index what the embed queue has not reached yet, so no note is missed
+        notes_index(note_ids=pending)
+    # The system retrieves for a summary a user was allowed to request; the patient filter
+    # still applies inside the SQL.
+    sources, section_sources = summary_sources(patient_id=summary.patient_id,
+                                               scope=AccessScope(patient_ids=(summary.patient_id,)))
+    if not sources:
+        summary_fail(summary_id=summary.pk, reason="this chart has no indexed notes to summarise")
+        return
+    try:
+        generation = _generate(summary, sources, section_sources)
+    except GenerationError as exc:
+        if exc.retryable:
+            raise
+        summary_fail(summary_id=summary.pk, reason=str(exc))
+        return
+    summary_store(summary=summary, generation=generation, sources=sources,
+                  latency_ms=int((time.monotonic() - started) * 1000))
+
+
+def summary_store(*, summary: Summary, generation: Generation, sources: dict[str, Hit], latency_ms: int) -> None:
+    with transaction.atomic():
+        locked = Summary.objects.select_for_update().get(pk=summary.pk)
+        if locked.status != SummaryStatus.RUNNING:
+            return  # another delivery finished it
+        supported = 0
+        for ordinal, generated in enumerate(generation.claims):
+            check = claim_verify(claim=generated, sources=sources, patient_id=summary.patient_id)
+            supported += check.verdict == SUPPORTED
+            claim = Claim.objects.create(summary=summary, section=generated.section, ordinal=ordinal,
+                                         text=generated.text, verdict=check.verdict, verdict_reason=check.reason[:300])
+            Citation.objects.bulk_create([
+                Citation(claim=claim, note_id=c.hit.note_id if c.hit else None, chunk_id=c.hit.chunk_id if c.hit else None,
+                         source_id=c.source_id[:32], quote=c.quote[:2000], char_start=c.note_start,
+                         char_end=c.note_end, found=c.found)
+                for c in check.citations if c.hit is not None
+            ])
+        n_claims = len(generation.claims)
+        Summary.objects.filter(pk=summary.pk).update(
+            status=SummaryStatus.DONE, finished_at=timezone.now(), n_claims=n_claims,
+            supported_fraction=(supported / n_claims) if n_claims else None,
+            model=generation.model[:200], prompt_version=generation.prompt_version,
+            tokens_in=generation.tokens_in, tokens_out=generation.tokens_out, latency_ms=latency_ms,
+        )
+    logger.info("summary %s done: %d claims, %d supported, %d ms", summary.pk, n_claims, supported, latency_ms)

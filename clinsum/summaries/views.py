@@ -1,0 +1,64 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from clinsum.audit.services import audit_record
+from clinsum.charts.selectors import patient_get_for_user
+from clinsum.charts.views import note_context
+
+from .selectors import citation_get_for_user, summary_get_for_user, summary_is_stale, summary_sections
+from .services import summary_request, summary_retry
+
+
+def _panel(request, summary, *, status: int = 200):
+    context = {"summary": summary, "patient": summary.patient, "stale": summary_is_stale(summary=summary)}
+    if summary.status == "done":
+        context["sections"] = summary_sections(summary=summary)
+        audit_record(action="summary_view", request=request, patient_id=summary.patient_id,
+                     object_type="summary", object_id=summary.pk)
+    template = "summaries/summary.html#summary-panel" if request.htmx else "summaries/summary.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@require_POST
+def summary_create(request, patient_id: int):
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    summary, created = summary_request(patient=patient, user=request.user)
+    audit_record(action="summary_request", request=request, patient_id=patient.pk,
+                 object_type="summary", object_id=summary.pk, outcome="ok" if created else "cached")
+    if request.htmx:
+        return _panel(request, summary)
+    return redirect(reverse("chart_detail", args=[patient.pk]) + "#summary")
+
+
+@login_required
+@require_POST
+def summary_retry_view(request, summary_id: int):
+    summary = summary_get_for_user(user=request.user, summary_id=summary_id)
+    new = summary_retry(summary=summary, user=request.user)
+    audit_record(action="summary_request", request=request, patient_id=summary.patient_id,
+                 object_type="summary", object_id=new.pk, outcome="retry")
+    if request.htmx:
+        return _panel(request, new)
+    return redirect(reverse("chart_detail", args=[summary.patient_id]) + "#summary")
+
+
+@login_required
+@require_GET
+def summary_detail(request, summary_id: int):
+    summary = summary_get_for_user(user=request.user, summary_id=summary_id)
+    return _panel(request, summary)
+
+
+@login_required
+@require_GET
+def citation_detail(request, citation_id: int):
+    citation = citation_get_for_user(user=request.user, citation_id=citation_id)
+    note = citation.note
+    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note",
+                 object_id=note.pk, reason=f"citation {citation.pk}")
+    context = note_context(note, start=citation.char_start, end=citation.char_end)
+    context["citation"] = citation
+    return render(request, "charts/note.html", context)

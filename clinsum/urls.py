@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from clinsum.accounts import views as accounts
+from clinsum.audit import views as audit
+from clinsum.charts import views as charts
+from clinsum.summaries import views as summaries
+
+urlpatterns = [
+    path("", accounts.home, name="home"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("users/", accounts.user_list, name="user_list"),
+    path("patients/", charts.patient_list, name="patient_list"),
+    path("patients/<int:patient_id>/", charts.chart_detail, name="chart_detail"),
+    path("patients/<int:patient_id>/summaries/", summaries.summary_create, name="summary_create"),
+    path("notes/<int:note_id>/", charts.note_detail, name="note_detail"),
+    path("summaries/<int:summary_id>/", summaries.summary_detail, name="summary_detail"),
+    path("summaries/<int:summary_id>/retry/", summaries.summary_retry_view, name="summary_retry"),
+    path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
+    path("audit/", audit.event_list, name="audit_event_list"),
+]

@@ -1,0 +1,122 @@
+"""Shared fixtures: named actors, a ward, the shared data sets, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from clinsum.accounts.models import Role
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path in ../shared/data; missing data fails in CI and skips locally."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared data missing in CI: {path}")
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str, role: str, unit: str = "", **extra):
+        return django_user_model.objects.create_user(
+            username=username, password=PASSWORD, role=role, unit=unit,
+            first_name=username.capitalize(), last_name="Test", **extra,
+        )
+
+    return make
+
+
+@pytest.fixture
+def clinician(make_user):
+    """Alice: clinician on unit 4W."""
+    return make_user("alice", Role.CLINICIAN, "4W")
+
+
+@pytest.fixture
+def nurse(make_user):
+    return make_user("nina", Role.NURSE, "4W")
+
+
+@pytest.fixture
+def outsider(make_user):
+    """Charlie: clinician on another unit, should have no access to 4W charts."""
+    return make_user("charlie", Role.CLINICIAN, "ICU")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("adam", Role.ADMIN)
+
+
+@pytest.fixture
+def privacy_officer(make_user):
+    return make_user("priya", Role.PRIVACY_OFFICER)
+
+
+def note_record(mrn: str, text: str, *, days_ago: int = 1, note_type: str = "progress", line: int | None = None):
+    from clinsum.charts.records import NoteRecord
+
+    return NoteRecord(
+        mrn=mrn, note_type=note_type, text=text, author="Dr. Test", author_role="Attending physician",
+        authored_at=datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc) - timedelta(days=days_ago), line=line,
+    )
+
+
+@pytest.fixture
+def ward(db):
+    """Two patients on 4W and one on ICU, no notes."""
+    from clinsum.charts.models import Patient
+
+    return {
+        "p1": Patient.objects.create(mrn="T-001", family_name="Ashford", given_name="Ruth", unit="4W", sex="female"),
+        "p2": Patient.objects.create(mrn="T-002", family_name="Brennan", given_name="Olu", unit="4W", sex="male"),
+        "icu": Patient.objects.create(mrn="T-003", family_name="Castillo", given_name="Mara", unit="ICU", sex="female"),
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery worker` subprocess on the test database and the test Redis."""
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env["CLINSUM_DB_NAME"] = settings.DATABASES["default"]["NAME"]  # the test database
+    env["PYTHONUNBUFFERED"] = "1"
+    log_path = Path(settings.VAR_DIR) / "worker.log"
+    log = open(log_path, "w")
+    from clinsum.devstack import celery_worker_args, stop_process
+
+    proc = subprocess.Popen(celery_worker_args(loglevel="INFO"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while "ready." not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_process(proc)
+            pytest.fail("celery worker did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.3)
+    proc.log_path = log_path
+    yield proc
+    stop_process(proc, timeout=30)
+    log.close()
+
+
+def wait_for(predicate, *, timeout: float = 120, interval: float = 0.3, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
