@@ -11,6 +11,7 @@ level: settings are read only after the servers exist.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import shutil
 import signal
@@ -144,6 +145,7 @@ class EmbeddedStack:
         self.redis_proc = None
         if self.pg is not None:
             self.pg.cleanup()  # stops the postmaster unless another process still holds it
+            atexit.unregister(self.pg._cleanup)  # done; pgserver would otherwise run it again at exit
             self.pg = None
 
 

@@ -88,12 +88,37 @@ def ward(db):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` subprocess on the test database and the test Redis."""
+def llm_server():
+    """One OpenAI-compatible stub for the session, reachable by worker processes too."""
+    from tests.llm_stub import LLMStub
+
+    stub = LLMStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def vllm_backend(settings, llm_server):
+    """Summaries requested in this test go to the vLLM backend (the stub); its script is reset."""
+    settings.SUMMARY_BACKEND = "vllm"
+    settings.LLM_BASE_URL = llm_server.base_url
+    settings.LLM_MODEL = llm_server.model
+    llm_server._queue.clear()
+    llm_server.requests.clear()
+    return llm_server
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, llm_server):
+    """A real `celery worker` subprocess on the test database and the test Redis. Its
+    backend comes from each Summary row; vLLM calls go to the session's stub."""
     from django.conf import settings
 
     env = dict(os.environ)
     env["CLINSUM_DB_NAME"] = settings.DATABASES["default"]["NAME"]  # the test database
+    env["LLM_BASE_URL"] = llm_server.base_url
+    env["LLM_MODEL"] = llm_server.model
+    env["LLM_TIMEOUT_S"] = "20"
     env["PYTHONUNBUFFERED"] = "1"
     log_path = Path(settings.VAR_DIR) / "worker.log"
     log = open(log_path, "w")

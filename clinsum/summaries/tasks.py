@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db.models import F
 
 from .backends import GenerationError
 from .services import summary_fail, summary_run
@@ -21,7 +22,10 @@ def summary_generate(self, summary_id: int) -> None:
             return
         from .models import Summary, SummaryStatus
 
-        Summary.objects.filter(pk=summary_id).update(status=SummaryStatus.QUEUED, error=str(exc)[:500])
+        # This delivery ended cleanly; `attempts` counts only interrupted ones and the last.
+        Summary.objects.filter(pk=summary_id).update(
+            status=SummaryStatus.QUEUED, error=str(exc)[:500], attempts=F("attempts") - 1
+        )
         raise self.retry(countdown=min(60, 2 ** (self.request.retries + 1)))
     except SoftTimeLimitExceeded:
         summary_fail(summary_id=summary_id, reason="took longer than the time limit")

@@ -1,0 +1,67 @@
+"""The verifier on hand-built sources: no database, no model."""
+
+import pytest
+
+from clinsum.summaries.backends import GeneratedCitation, GeneratedClaim
+from clinsum.summaries.verification import PARTLY, SUPPORTED, UNSUPPORTED, claim_verify
+from retrieval.types import Hit
+
+NOTE = "MEDICATIONS: Furosemide 40 mg IV twice daily. Denies chest pain. Left lower extremity cellulitis."
+
+
+def hit(text=NOTE, *, patient_id=1, char_start=100, chunk_id=7):
+    return Hit(chunk_id=chunk_id, note_id=3, patient_id=patient_id, ordinal=0, char_start=char_start,
+               char_end=char_start + len(text), section="medications", text=text, score=1.0)
+
+
+def verify(text, quote, *, source_id="S1", sources=None):
+    claim = GeneratedClaim("medications", text, (GeneratedCitation(source_id, quote),))
+    return claim_verify(claim=claim, sources=sources if sources is not None else {"S1": hit()}, patient_id=1)
+
+
+def test_an_exact_quote_is_supported_and_mapped_to_note_offsets():
+    check = verify("Furosemide 40 mg IV twice daily.", "Furosemide 40 mg IV twice daily.")
+    assert check.verdict == SUPPORTED
+    cite = check.citations[0]
+    assert (cite.note_start, cite.note_end) == (100 + NOTE.index("Furosemide"), 100 + NOTE.index(" Denies"))
+
+
+def test_a_quote_with_different_spacing_and_case_is_found():
+    assert verify("Furosemide 40 mg IV", "furosemide   40 mg\nIV").verdict == SUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("claim", "quote", "reason"),
+    [
+        ("Furosemide 80 mg IV twice daily.", "Furosemide 40 mg IV twice daily.", "number(s) 80"),
+        ("Reports chest pain.", "Denies chest pain.", "negation"),
+        ("Right lower extremity cellulitis.", "Left lower extremity cellulitis.", "laterality"),
+        ("Metoprolol 40 mg.", "Metoprolol 40 mg daily.", "not in the cited note"),
+    ],
+)
+def test_it_flags_claims_the_span_does_not_support(claim, quote, reason):
+    check = verify(claim, quote)
+    assert check.verdict == UNSUPPORTED and reason in check.reason
+
+
+def test_an_unknown_source_id_is_unsupported():
+    check = verify("Furosemide 40 mg.", "Furosemide 40 mg", source_id="S99")
+    assert check.verdict == UNSUPPORTED and "not a source of this summary" in check.reason
+
+
+def test_a_chunk_of_another_patient_is_unsupported():
+    check = verify("Furosemide 40 mg.", "Furosemide 40 mg", sources={"S1": hit(patient_id=2)})
+    assert check.verdict == UNSUPPORTED and "another patient" in check.reason
+
+
+def test_one_good_and_one_bad_citation_is_partly_supported():
+    claim = GeneratedClaim("medications", "Furosemide 40 mg IV.", (
+        GeneratedCitation("S1", "Furosemide 40 mg IV"), GeneratedCitation("S2", "no such words"),
+    ))
+    check = claim_verify(claim=claim, sources={"S1": hit(), "S2": hit(chunk_id=8)}, patient_id=1)
+    assert check.verdict == PARTLY
+
+
+def test_a_claim_without_citations_is_unsupported():
+    claim = GeneratedClaim("problems", "Has diabetes.", ())
+    assert claim_verify(claim=claim, sources={}, patient_id=1).verdict == UNSUPPORTED
