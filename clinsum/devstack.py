@@ -161,18 +161,24 @@ def _manage(stack: EmbeddedStack, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], env=stack.env(), cwd=BASE_DIR, check=True)
 
 
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop the stack in order (also when started in the background,
+    where a shell leaves SIGINT ignored)."""
+    state = {"stopping": False}
+
+    def _stop(signum, frame):
+        if not state["stopping"]:
+            state["stopping"] = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+
 def run(host: str, port: int) -> int:
     stack = EmbeddedStack(var_dir())
     print(f"ClinSum embedded stack in {stack.root}")
-    stopping = False
-
-    def _stop(signum, frame):  # Ctrl-C or SIGTERM: stop every child once, in order
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
+    _interrupt_on_signals()
     try:
         stack.start()
         _manage(stack, "migrate", "--noinput", "-v", "0")
@@ -203,6 +209,7 @@ def run(host: str, port: int) -> int:
 
 def up() -> int:
     stack = EmbeddedStack(var_dir())
+    _interrupt_on_signals()
     try:
         stack.start()
         print(f"PostgreSQL socket dir {stack.pgdata}, Redis {stack.redis_socket}; Ctrl-C stops them")

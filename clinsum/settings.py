@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -212,6 +213,9 @@ except (ZoneInfoNotFoundError, ValueError) as exc:
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served by whitenoise straight from the app folders (no collectstatic step for the embedded
+# default); behind nginx in production `collectstatic` output can be served directly.
+WHITENOISE_USE_FINDERS = True
 
 # --- Logging: ids only, never note text or names ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

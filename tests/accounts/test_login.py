@@ -45,3 +45,9 @@ def test_logout_needs_post(clinician, client):
     client.force_login(clinician)
     assert client.get(reverse("logout")).status_code == 405
     assert client.post(reverse("logout")).status_code == 302
+
+
+def test_static_files_are_served_without_debug(client):
+    """The embedded default runs with DEBUG off; whitenoise serves the CSS and htmx."""
+    assert client.get("/static/clinsum.css").status_code == 200
+    assert client.get("/static/django_htmx/htmx-2.min.js").status_code == 200
