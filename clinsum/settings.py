@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "clinsum.audit",
     "clinsum.charts",
     "clinsum.summaries",
+    "clinsum.retention",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,9 @@ if SUMMARY_BACKEND == "vllm" and not (LLM_BASE_URL and LLM_MODEL):
 
 # Notes larger than this are rejected at ingest with a clear message.
 NOTE_MAX_CHARS = _positive_int("NOTE_MAX_CHARS", 500_000)
+# FHIR documents (an HTTP request body, an NDJSON line, a .json file) larger than this are
+# refused before they are parsed.
+FHIR_MAX_BYTES = _positive_int("FHIR_MAX_BYTES", 20 * 1024 * 1024)
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -216,6 +220,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Served by whitenoise straight from the app folders (no collectstatic step for the embedded
 # default); behind nginx in production `collectstatic` output can be served directly.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 
 # --- Logging: ids only, never note text or names ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -230,3 +235,16 @@ LOGGING = {
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# --- Scheduled jobs (Celery beat) ------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_TIMEZONE = TIME_ZONE  # crontab hours below are hospital time
+CELERY_BEAT_SCHEDULE = {
+    # Retention purge: one round per task, re-queued until done (clinsum.retention.tasks).
+    "retention-purge-nightly": {
+        "task": "clinsum.retention.tasks.retention_purge",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"queue": "default"},
+    },
+}

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from clinsum.accounts import views as accounts
-from clinsum.audit import views as audit
+from clinsum.charts import api as charts_api
 from clinsum.charts import views as charts
 from clinsum.summaries import views as summaries
 
@@ -18,5 +18,7 @@ urlpatterns = [
     path("summaries/<int:summary_id>/", summaries.summary_detail, name="summary_detail"),
     path("summaries/<int:summary_id>/retry/", summaries.summary_retry_view, name="summary_retry"),
     path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
-    path("audit/", audit.event_list, name="audit_event_list"),
+    path("api/fhir/Bundle", charts_api.fhir_bundle_create, name="fhir_bundle_create"),
+    path("", include("clinsum.audit.urls")),
+    path("", include("clinsum.retention.urls")),
 ]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from clinsum.accounts.models import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -42,28 +41,28 @@ def make_user(django_user_model):
 @pytest.fixture
 def clinician(make_user):
     """Alice: clinician on unit 4W."""
-    return make_user("alice", Role.CLINICIAN, "4W")
+    return make_user("alice", "clinician", "4W")
 
 
 @pytest.fixture
 def nurse(make_user):
-    return make_user("nina", Role.NURSE, "4W")
+    return make_user("nina", "nurse", "4W")
 
 
 @pytest.fixture
 def outsider(make_user):
     """Charlie: clinician on another unit, should have no access to 4W charts."""
-    return make_user("charlie", Role.CLINICIAN, "ICU")
+    return make_user("charlie", "clinician", "ICU")
 
 
 @pytest.fixture
 def admin_user(make_user):
-    return make_user("adam", Role.ADMIN)
+    return make_user("adam", "admin")
 
 
 @pytest.fixture
 def privacy_officer(make_user):
-    return make_user("priya", Role.PRIVACY_OFFICER)
+    return make_user("priya", "privacy_officer")
 
 
 def note_record(mrn: str, text: str, *, days_ago: int = 1, note_type: str = "progress", line: int | None = None):

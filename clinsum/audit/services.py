@@ -13,7 +13,7 @@ import json
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditArchive, AuditCheckpoint, AuditEvent
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK = 0x434C494E53554D  # "CLINSUM": the advisory lock id of the chain head
@@ -64,6 +64,9 @@ def audit_record(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
         last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        if last is None:  # empty table: genesis, or the newest archive anchor if all was archived
+            anchor = AuditArchive.objects.order_by("-last_seq").first()
+            last = AuditEvent(seq=anchor.last_seq, hash=anchor.last_hash) if anchor else None
         event = AuditEvent(
             seq=(last.seq + 1) if last else 1,
             at=timezone.now(),
@@ -84,3 +87,23 @@ def audit_record(
         event.hash = audit_hash(event.prev_hash, audit_fields(event))
         event.save(force_insert=True)
     return event
+
+
+def audit_checkpoint_create() -> AuditCheckpoint:
+    """Record the chain head now (seq 0 and the genesis hash for an empty chain). Taken under the
+    chain lock so head and count belong together. Copy the result off the box: see AuditCheckpoint."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        head = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
+        if head is None:  # empty, or everything archived: the head is the newest anchor
+            head = AuditArchive.objects.order_by("-last_seq").first()
+            seq, digest = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
+        else:
+            seq, digest = head.seq, head.hash
+        return AuditCheckpoint.objects.create(
+            seq=seq,
+            hash=digest,
+            count=AuditEvent.objects.count(),
+            at=timezone.now(),
+        )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
 from retrieval.chunking import chunk_note
 from retrieval.embedding import Embedder, embedder_load
-from retrieval.store import chunks_replace
+from retrieval.store import chunks_replace_many
 
 from .models import EmbeddingStatus, Note
 
@@ -27,26 +28,31 @@ def embedder_get() -> Embedder:
     )
 
 
-def notes_index(*, note_ids: list[int]) -> int:
+def notes_index(*, note_ids: list[int], embedder: Embedder | None = None) -> int:
     """Chunk, embed (one batched encode across all notes) and store; returns chunks written.
 
-    Replacing a note's chunks wholesale makes a second run leave the same rows."""
-    notes = list(Note.objects.filter(pk__in=note_ids).only("id", "patient_id", "text"))
+    Replacing the notes' chunks wholesale (one DELETE and one COPY for the batch) makes a
+    second run leave the same rows. A note amended while it was being embedded is skipped at
+    write time: the amendment queued its own run."""
+    notes = list(Note.objects.filter(pk__in=note_ids).only("id", "patient_id", "text", "content_hash").order_by("pk"))
     if not notes:
         return 0
-    embedder = embedder_get()
-    plans = [(note, chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)) for note in notes]
-    texts = [c.text for _, chunks in plans for c in chunks]
-    vectors = embedder.encode(texts)
-    written = 0
-    offset = 0
+    embedder = embedder or embedder_get()
+    plans = [(note.pk, note.patient_id, chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)) for note in notes]
+    vectors = embedder.encode([c.text for _, _, chunks in plans for c in chunks])
     with transaction.atomic(), connection.cursor() as cursor:
-        for note, chunks in plans:
-            written += chunks_replace(
-                cursor, note_id=note.pk, patient_id=note.patient_id, chunks=chunks,
-                vectors=vectors[offset : offset + len(chunks)], model_name=embedder.name,
-            )
-            offset += len(chunks)
-        Note.objects.filter(pk__in=[n.pk for n in notes]).update(embedding_status=EmbeddingStatus.DONE)
-    logger.info("indexed %d notes into %d chunks", len(notes), written)
+        current = dict(Note.objects.select_for_update().filter(pk__in=[n.pk for n in notes])
+                       .values_list("pk", "content_hash"))
+        if any(current.get(n.pk) != n.content_hash for n in notes):
+            keep, kept_vectors, offset = [], [], 0
+            for note, plan in zip(notes, plans):
+                if current.get(note.pk) == note.content_hash:
+                    keep.append(plan)
+                    kept_vectors.append(vectors[offset : offset + len(plan[2])])
+                offset += len(plan[2])
+            plans = keep
+            vectors = np.concatenate(kept_vectors) if kept_vectors else vectors[:0]
+        written = chunks_replace_many(cursor, notes=plans, vectors=vectors, model_name=embedder.name)
+        Note.objects.filter(pk__in=[p[0] for p in plans]).update(embedding_status=EmbeddingStatus.DONE)
+    logger.info("indexed %d notes into %d chunks", len(plans), written)
     return written

@@ -1,23 +1,39 @@
 """Turn files into records: a folder of .txt/.md notes, JSONL or CSV (mrn, note_type,
 authored_at, author, text; optional title, author_role and patient columns family_name,
-given_name, birth_date, sex, unit). Problems carry their line number."""
+given_name, birth_date, sex, unit), FHIR R4 (NDJSON bulk export, Bundle or single resource,
+recognised by content: a JSON object with a resourceType; see fhir.py), and the PhysioNet
+nursing-notes corpus format (START_OF_RECORD=...). Problems carry their line number (or bundle
+entry index).
+
+A file is one transaction: any problem rejects the whole file, every problem is listed, and
+nothing of it is stored. For NDJSON bulk exports that means a bad line rejects its file; the
+operator fixes or removes the line and runs the same command again (re-ingesting is safe:
+unchanged notes are recognised)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
+from django.conf import settings
+
+from .fhir import FhirParsed, fhir_json_parse, fhir_ndjson_parse, is_fhir_json
+from .models import NoteType
 from .records import NoteRecord, PatientRecord
 from .services import IngestError
 
 REQUIRED_COLUMNS = ("mrn", "note_type", "authored_at", "author", "text")
 PATIENT_COLUMNS = ("family_name", "given_name", "birth_date", "sex", "unit")
 TEXT_SUFFIXES = (".txt", ".md")
+TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+JSON_SUFFIXES = (".json",)
+NURSING_CORPUS_MARK = b"START_OF_RECORD="
 
 
 @dataclass
@@ -26,6 +42,8 @@ class ParsedFile:
     notes: list[NoteRecord] = field(default_factory=list)
     patients: list[PatientRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    location: str = "line"  # what problem numbers count: "line" or (FHIR bundles) "entry"
+    ignored: Counter = field(default_factory=Counter)  # FHIR resource types read but not stored
 
 
 def decode_bytes(raw: bytes, *, name: str, warnings: list[str]) -> str:
@@ -143,9 +161,83 @@ def parse_text_file(path: Path, *, mrn: str, note_type: str, author: str, author
     return parsed
 
 
+def file_kind(path: Path) -> str:
+    """What a file holds, by its content where the suffix is ambiguous: "fhir-ndjson",
+    "fhir-json", "nursing-corpus", "table" (JSONL/CSV) or "text"."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    suffix = path.suffix.lower()
+    if head.lstrip(b"\xef\xbb\xbf").startswith(NURSING_CORPUS_MARK):
+        return "nursing-corpus"
+    if suffix in (".jsonl", ".ndjson") and is_fhir_json(head):
+        return "fhir-ndjson"
+    if suffix in JSON_SUFFIXES:
+        return "fhir-json"
+    if suffix in TABLE_SUFFIXES:
+        return "table"
+    return "text"
+
+
+def parse_fhir_file(path: Path, *, kind: str, unit: str = "") -> ParsedFile:
+    """A FHIR NDJSON export (read line by line) or a JSON Bundle/resource. IngestError lists
+    every bad line or entry."""
+    if kind == "fhir-ndjson":
+        with path.open("rb") as handle:
+            result = fhir_ndjson_parse(handle, source=path.name, unit=unit)
+    else:
+        size = path.stat().st_size
+        if size > settings.FHIR_MAX_BYTES:  # refused before reading or parsing
+            raise IngestError([(None, f"file has {size:,} bytes; the limit is {settings.FHIR_MAX_BYTES:,}")])
+        result = fhir_json_parse(path.read_bytes(), source=path.name, unit=unit)
+    return _parsed_from_fhir(path, result)
+
+
+def _parsed_from_fhir(path: Path, result: FhirParsed) -> ParsedFile:
+    if result.problems:
+        raise IngestError(result.problems)
+    return ParsedFile(path, notes=result.notes, patients=result.patients, warnings=result.warnings,
+                      location=result.location, ignored=result.ignored)
+
+
+def parse_nursing_corpus_file(path: Path, *, authored_at: datetime, mrn_prefix: str = "DEID-",
+                              unit: str = "") -> ParsedFile:
+    """The PhysioNet deid nursing-notes corpus: records `START_OF_RECORD=<patient>||||<note>||||`,
+    the text, then `||||END_OF_RECORD`. The corpus has no dates, so note n of a patient is
+    dated `authored_at` + n minutes (order kept); patients get MRN `<prefix><patient>`. Each
+    note's upstream id is `<patient>-<note>`, so re-ingesting the corpus changes nothing."""
+    parsed = ParsedFile(path)
+    text = decode_bytes(path.read_bytes(), name=path.name, warnings=parsed.warnings)
+    problems: list[tuple[int | None, str]] = []
+    patients: dict[str, PatientRecord] = {}
+    line = 1
+    for record in text.split("START_OF_RECORD=")[1:]:
+        header, _, rest = record.partition("\n")
+        fields = header.split("||||")
+        body, closed, _ = rest.partition("||||END_OF_RECORD")
+        if len(fields) < 2 or not fields[0].strip().isdigit() or not fields[1].strip().isdigit():
+            problems.append((line, "record header is not <patient>||||<note>||||"))
+        elif not closed:
+            problems.append((line, "record has no ||||END_OF_RECORD"))
+        else:
+            patient, number = fields[0].strip(), int(fields[1])
+            mrn = f"{mrn_prefix}{patient}"
+            patients.setdefault(mrn, PatientRecord(mrn=mrn, family_name=f"Corpus patient {patient}", unit=unit))
+            parsed.notes.append(NoteRecord(
+                mrn=mrn, note_type=NoteType.NURSING, authored_at=authored_at + timedelta(minutes=number),
+                text=body.strip("\n"), author="", author_role="Nurse", title=f"Nursing note {number}",
+                source=f"{path.name}:{line}", line=line, source_id=f"{patient}-{number}",
+            ))
+        line += record.count("\n")
+    if problems:
+        raise IngestError(problems)
+    parsed.patients = list(patients.values())
+    return parsed
+
+
 def files_in(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (*TEXT_SUFFIXES, ".jsonl", ".ndjson", ".csv"))
+        suffixes = (*TEXT_SUFFIXES, *TABLE_SUFFIXES, *JSON_SUFFIXES)
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     raise FileNotFoundError(f"no such file or folder: {path}")

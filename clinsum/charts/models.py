@@ -1,4 +1,7 @@
+import hashlib
+
 from django.db import models
+from django.db.models import Q
 from pgvector.django import VectorField
 
 
@@ -27,10 +30,16 @@ class Patient(models.Model):
     birth_date = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
     unit = models.CharField(max_length=64, blank=True, db_index=True, help_text="Ward code")
+    source_id = models.CharField(
+        max_length=200, blank=True, default="", help_text="Upstream identifier (FHIR Patient.id), if any"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["family_name", "given_name", "mrn"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_id"], condition=~Q(source_id=""), name="patient_unique_source_id")
+        ]
 
     def __str__(self) -> str:  # ids only: str() ends up in logs and admin messages
         return f"Patient {self.pk}"
@@ -56,6 +65,10 @@ class Note(models.Model):
     text = models.TextField()
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the normalised text")
     source = models.CharField(max_length=300, blank=True, help_text="Where the note came from")
+    source_id = models.CharField(
+        max_length=200, blank=True, default="",
+        help_text="Upstream identifier (FHIR DocumentReference.id); the same id with new text is an amendment",
+    )
     embedding_status = models.CharField(
         max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING
     )
@@ -64,7 +77,9 @@ class Note(models.Model):
     class Meta:
         ordering = ["-authored_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "content_hash"], name="note_unique_content_per_patient")
+            models.UniqueConstraint(fields=["patient", "content_hash"], name="note_unique_content_per_patient"),
+            models.UniqueConstraint(fields=["patient", "source_id"], condition=~Q(source_id=""),
+                                    name="note_unique_source_per_patient"),
         ]
         indexes = [models.Index(fields=["patient", "-authored_at"], name="note_patient_recent")]
 
@@ -73,7 +88,11 @@ class Note(models.Model):
 
 
 class Chunk(models.Model):
-    """A span of a note, text == note.text[char_start:char_end], with its embedding."""
+    """A span of a note, text == note.text[char_start:char_end], with its embedding.
+
+    The table also has `tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED`
+    with a GIN index (migration 0002), used by retrieval.search's full-text search; the ORM
+    never reads it."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="chunks")
     # Denormalised so per-patient retrieval is one b-tree lookup, no join.
@@ -108,3 +127,21 @@ class CareTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"CareTeamMember {self.pk}"
+
+
+def service_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServiceToken(models.Model):
+    """A machine client (the interface engine) posting FHIR bundles. Only the SHA-256 of the
+    token is stored; the token itself is shown once, when it is created."""
+
+    name = models.CharField(max_length=100, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ServiceToken {self.pk}"

@@ -14,6 +14,8 @@ class PatientRecord:
     birth_date: date | None = None
     sex: str = "unknown"  # female / male / other / unknown
     unit: str = ""
+    source_id: str = ""  # upstream identifier (FHIR Patient.id); blank when the source has none
+    line: int | None = None  # where it came from, for error messages
 
 
 @dataclass(frozen=True)
@@ -27,3 +29,6 @@ class NoteRecord:
     title: str = ""
     source: str = ""  # file name and line, or upstream identifier
     line: int | None = None  # where it came from, for error messages
+    source_id: str = ""  # upstream identifier (FHIR DocumentReference.id): same id + new text = amendment
+    # The patient by upstream id (FHIR Patient.id) when the source gives no MRN on the note.
+    patient_source_id: str = ""

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from .models import EmbeddingStatus, Note, NoteType, Patient, Sex
+from .models import Chunk, EmbeddingStatus, Note, NoteType, Patient, ServiceToken, Sex, service_token_hash
 from .records import NoteRecord, PatientRecord
 
 logger = logging.getLogger(__name__)
 
-EMBED_BATCH = 16  # notes per embedding task: large enough to batch the encoder
+EMBED_BATCH = 32  # notes per embedding task: large enough to batch the encoder across notes
 
 
 class IngestError(Exception):
@@ -23,15 +25,20 @@ class IngestError(Exception):
 
     def __init__(self, problems: list[tuple[int | None, str]]):
         self.problems = problems
-        super().__init__("; ".join(f"line {line}: {msg}" if line else msg for line, msg in problems[:20]))
+        super().__init__("; ".join(f"line {line}: {msg}" if line is not None else msg for line, msg in problems[:20]))
 
 
 @dataclass
 class IngestResult:
     notes_new: int = 0
     notes_unchanged: int = 0
+    notes_amended: int = 0
     patients_new: int = 0
-    note_ids: list[int] = field(default_factory=list)
+    note_ids: list[int] = field(default_factory=list)  # new and amended notes: to (re-)embed
+    # Per note record, in input order: ("created" | "unchanged" | "amended", note id).
+    outcomes: list[tuple[str, int]] = field(default_factory=list)
+    # Per patient record, in input order: ("created" | "unchanged", patient id).
+    patient_outcomes: list[tuple[str, int]] = field(default_factory=list)
 
 
 def note_content_hash(text: str) -> str:
@@ -43,7 +50,7 @@ def note_content_hash(text: str) -> str:
 
 def _note_problems(record: NoteRecord) -> list[str]:
     problems = []
-    if not record.mrn.strip():
+    if not record.mrn.strip() and not record.patient_source_id:
         problems.append("missing MRN")
     if not record.text.strip():
         problems.append("empty note text")
@@ -53,6 +60,8 @@ def _note_problems(record: NoteRecord) -> list[str]:
         problems.append("note text contains NUL bytes (binary file?)")
     if not isinstance(record.authored_at, datetime) or record.authored_at.tzinfo is None:
         problems.append("authored_at must be a date-time with a time zone")
+    if len(record.source_id) > 200:
+        problems.append("source identifier is longer than 200 characters")
     return problems
 
 
@@ -68,71 +77,158 @@ def _patient_conflicts(patient: Patient, record: PatientRecord) -> list[str]:
     return conflicts
 
 
-def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = ()) -> IngestResult:
-    """Store patients and notes all-or-nothing. Unknown MRNs, empty or oversized notes and
-    conflicting demographics reject the whole batch with every problem listed; duplicates
-    (same patient, same content hash) are skipped. New notes are queued for embedding once
-    the transaction commits."""
+def _note_fields(record: NoteRecord) -> dict:
+    return dict(
+        note_type=record.note_type if record.note_type in NoteType.values else NoteType.OTHER,
+        author=record.author[:200], author_role=record.author_role[:64], authored_at=record.authored_at,
+        title=record.title[:300], source=record.source[:300],
+    )
+
+
+def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (), enqueue: bool = True) -> IngestResult:
+    """Store patients and notes all-or-nothing. Unknown patients, empty or oversized notes and
+    conflicting demographics reject the whole batch with every problem listed.
+
+    A note is identified by its upstream id (`source_id`, unique per patient) when it has one,
+    else by its content: the same text again is "unchanged"; the same source_id with new text
+    is an amendment (text and hash replaced, chunks deleted, embedding re-queued; summaries go
+    stale because their fingerprint covers the content hashes). New and amended notes are
+    queued for embedding once the transaction commits (unless `enqueue` is False: the caller
+    indexes them itself)."""
     problems: list[tuple[int | None, str]] = []
     result = IngestResult()
     with transaction.atomic():
-        by_mrn: dict[str, Patient] = {
-            p.mrn: p for p in Patient.objects.filter(mrn__in={r.mrn for r in [*patients, *notes]})
-        }
-        for record in patients:
-            existing = by_mrn.get(record.mrn)
-            if existing is None:
-                patient = Patient.objects.create(
-                    mrn=record.mrn, family_name=record.family_name, given_name=record.given_name,
-                    birth_date=record.birth_date, sex=record.sex or Sex.UNKNOWN, unit=record.unit,
-                )
-                by_mrn[record.mrn] = patient
-                result.patients_new += 1
-            else:
-                conflicts = _patient_conflicts(existing, record)
-                if conflicts:
-                    problems.append((None, f"patient {record.mrn}: {', '.join(conflicts)} differ from the stored record"))
-        seen: set[tuple[int, str]] = set()
-        new_notes: list[Note] = []
+        by_mrn, by_source = _patients_resolve(notes=notes, patients=patients, result=result, problems=problems)
+        # Pass 1: validate, find each record's patient, drop repeats within the batch.
+        planned: list[tuple[NoteRecord, Patient, str]] = []
+        batch_by_source: dict[tuple[int, str], str] = {}
         for record in notes:
             record_problems = _note_problems(record)
-            patient = by_mrn.get(record.mrn)
-            if patient is None and record.mrn.strip():
-                record_problems.append(f"unknown patient MRN {record.mrn!r}")
+            patient = by_mrn.get(record.mrn) if record.mrn.strip() else by_source.get(record.patient_source_id)
+            if patient is None and (record.mrn.strip() or record.patient_source_id):
+                record_problems.append(
+                    f"unknown patient MRN {record.mrn!r}" if record.mrn.strip()
+                    else f"unknown patient {record.patient_source_id!r} (not in this file or bundle, nor stored)"
+                )
             if record_problems:
                 problems.extend((record.line, p) for p in record_problems)
                 continue
             digest = note_content_hash(record.text)
-            if (patient.pk, digest) in seen:
-                result.notes_unchanged += 1
-                continue
-            seen.add((patient.pk, digest))
-            new_notes.append(
-                Note(
-                    patient=patient,
-                    note_type=record.note_type if record.note_type in NoteType.values else NoteType.OTHER,
-                    author=record.author[:200], author_role=record.author_role[:64],
-                    authored_at=record.authored_at, title=record.title[:300], text=record.text,
-                    content_hash=digest, source=record.source[:300],
-                )
-            )
+            if record.source_id:
+                earlier = batch_by_source.get((patient.pk, record.source_id))
+                if earlier is not None and earlier != digest:
+                    problems.append((record.line, f"note {record.source_id!r} appears twice in this batch with different text"))
+                    continue
+                batch_by_source[(patient.pk, record.source_id)] = digest
+            planned.append((record, patient, digest))
         if problems:
             transaction.set_rollback(True)
             raise IngestError(problems)
-        existing_hashes = set(
-            Note.objects.filter(patient__in={n.patient_id for n in new_notes}, content_hash__in={n.content_hash for n in new_notes})
-            .values_list("patient_id", "content_hash")
-        )
-        fresh = [n for n in new_notes if (n.patient_id, n.content_hash) not in existing_hashes]
-        result.notes_unchanged += len(new_notes) - len(fresh)
-        created = Note.objects.bulk_create(fresh, batch_size=500)
-        result.notes_new = len(created)
-        result.note_ids = [n.pk for n in created]
+        _notes_write(planned, result=result, problems=problems)
+        if problems:
+            transaction.set_rollback(True)
+            raise IngestError(problems)
         note_ids = list(result.note_ids)
-        transaction.on_commit(lambda: notes_embed_enqueue(note_ids=note_ids))
-    logger.info("ingest committed: %d new notes, %d unchanged, %d new patients",
-                result.notes_new, result.notes_unchanged, result.patients_new)
+        if enqueue and note_ids:
+            transaction.on_commit(lambda: notes_embed_enqueue(note_ids=note_ids))
+    logger.info("ingest committed: %d new notes, %d amended, %d unchanged, %d new patients",
+                result.notes_new, result.notes_amended, result.notes_unchanged, result.patients_new)
     return result
+
+
+def _patients_resolve(*, notes, patients, result: IngestResult, problems: list) -> tuple[dict, dict]:
+    """Create new patients, check known ones; returns patients by MRN and by upstream id."""
+    by_mrn: dict[str, Patient] = {
+        p.mrn: p for p in Patient.objects.filter(mrn__in={r.mrn for r in [*patients, *notes] if r.mrn})
+    }
+    wanted_sources = {r.source_id for r in patients if r.source_id} | {r.patient_source_id for r in notes if r.patient_source_id}
+    by_source: dict[str, Patient] = {p.source_id: p for p in Patient.objects.filter(source_id__in=wanted_sources)}
+    for record in patients:
+        existing = by_mrn.get(record.mrn)
+        where = record.line
+        if record.source_id and record.source_id in by_source and by_source[record.source_id].mrn != record.mrn:
+            problems.append((where, f"patient {record.mrn}: upstream id {record.source_id!r} belongs to a stored patient "
+                                    "with another MRN"))
+            continue
+        if existing is None:
+            patient = Patient.objects.create(
+                mrn=record.mrn, family_name=record.family_name, given_name=record.given_name,
+                birth_date=record.birth_date, sex=record.sex or Sex.UNKNOWN, unit=record.unit,
+                source_id=record.source_id[:200],
+            )
+            by_mrn[record.mrn] = patient
+            result.patients_new += 1
+            result.patient_outcomes.append(("created", patient.pk))
+        else:
+            conflicts = _patient_conflicts(existing, record)
+            if conflicts:
+                problems.append((where, f"patient {record.mrn}: {', '.join(conflicts)} differ from the stored record"))
+                continue
+            if record.source_id and not existing.source_id:
+                existing.source_id = record.source_id[:200]
+                existing.save(update_fields=["source_id"])
+            result.patient_outcomes.append(("unchanged", existing.pk))
+            patient = existing
+        if record.source_id:
+            by_source[record.source_id] = patient
+    return by_mrn, by_source
+
+
+def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: IngestResult, problems: list) -> None:
+    patient_ids = {p.pk for _, p, _ in planned}
+    stored_by_source = {
+        (n.patient_id, n.source_id): n
+        for n in Note.objects.filter(patient_id__in=patient_ids, source_id__in={r.source_id for r, _, _ in planned if r.source_id})
+        .only("id", "patient_id", "source_id", "content_hash")
+    }
+    stored_by_hash = dict(
+        ((patient_id, digest), note_id) for note_id, patient_id, digest in
+        Note.objects.filter(patient_id__in=patient_ids, content_hash__in={d for _, _, d in planned})
+        .values_list("id", "patient_id", "content_hash")
+    )
+    fresh: list[Note] = []
+    batch_hashes: dict[tuple[int, str], Note] = {}  # (patient, hash) -> the new note of this batch with it
+    amended: list[int] = []
+    outcomes: list[tuple[str, int | Note]] = []  # a Note until bulk_create gives it an id
+    for record, patient, digest in planned:
+        stored = stored_by_source.get((patient.pk, record.source_id)) if record.source_id else None
+        if stored is not None:
+            if stored.content_hash == digest:
+                outcomes.append(("unchanged", stored.pk))
+                continue
+            holder = stored_by_hash.get((patient.pk, digest)) or batch_hashes.get((patient.pk, digest))
+            if holder is not None and holder != stored.pk:
+                problems.append((record.line, f"amended note {record.source_id!r} has the same text as another note "
+                                              "of this patient"))
+                continue
+            Note.objects.filter(pk=stored.pk).update(
+                text=record.text, content_hash=digest, embedding_status=EmbeddingStatus.PENDING, **_note_fields(record)
+            )
+            Chunk.objects.filter(note_id=stored.pk).delete()
+            stored_by_hash.pop((patient.pk, stored.content_hash), None)
+            stored_by_hash[(patient.pk, digest)] = stored.pk
+            stored.content_hash = digest
+            amended.append(stored.pk)
+            outcomes.append(("amended", stored.pk))
+            continue
+        # The same text stored already (under another or no upstream id), or earlier in this batch.
+        holder = stored_by_hash.get((patient.pk, digest)) or batch_hashes.get((patient.pk, digest))
+        if holder is not None:
+            outcomes.append(("unchanged", holder))
+            continue
+        note = Note(patient=patient, text=record.text, content_hash=digest, source_id=record.source_id,
+                    **_note_fields(record))
+        batch_hashes[(patient.pk, digest)] = note
+        fresh.append(note)
+        outcomes.append(("created", note))
+    if problems:
+        return
+    created = Note.objects.bulk_create(fresh, batch_size=500)  # PostgreSQL returns the ids
+    result.outcomes = [(kind, ref.pk if isinstance(ref, Note) else ref) for kind, ref in outcomes]
+    result.notes_new = len(created)
+    result.notes_amended = len(amended)
+    result.notes_unchanged = sum(1 for kind, _ in result.outcomes if kind == "unchanged")
+    result.note_ids = [n.pk for n in created] + amended
 
 
 def notes_embed_enqueue(*, note_ids: list[int]) -> None:
@@ -145,3 +241,22 @@ def notes_embed_enqueue(*, note_ids: list[int]) -> None:
 def note_mark_embedding(*, note_ids: list[int], status: str) -> None:
     Note.objects.filter(pk__in=note_ids).update(embedding_status=status)
 
+
+
+def service_token_create(*, name: str) -> tuple[ServiceToken, str]:
+    """A new service-account token; returns (row, token). Only the token's SHA-256 is stored,
+    so the token is shown once, now."""
+    token = secrets.token_urlsafe(32)
+    row = ServiceToken.objects.create(name=name, token_hash=service_token_hash(token))
+    logger.info("service token %s created", row.pk)
+    return row, token
+
+
+def service_token_authenticate(*, token: str) -> ServiceToken | None:
+    """The active service token with this value, or None (the lookup is by hash)."""
+    if not token or len(token) > 200:
+        return None
+    row = ServiceToken.objects.filter(token_hash=service_token_hash(token), active=True).first()
+    if row is not None:
+        ServiceToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row

@@ -25,7 +25,7 @@ from .verification import SUPPORTED, claim_verify
 
 logger = logging.getLogger(__name__)
 
-CHUNKS_PER_SECTION = 8
+CHUNKS_PER_SECTION = 12
 
 
 def backend_identity() -> tuple[str, str, str]:

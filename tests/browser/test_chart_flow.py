@@ -43,5 +43,5 @@ def test_a_clinician_reads_a_cited_summary(celery_worker_process, live_server, c
     claims.first.locator("a.cite").first.click()
     mark = page.locator("mark#cited")
     mark.wait_for()
-    assert " ".join(mark.inner_text().split()) == first_claim
+    assert first_claim in " ".join(mark.inner_text().split())
     assert "PW-1" in page.get_by_role("region", name="Patient").inner_text()

@@ -101,3 +101,68 @@ def test_plain_text_notes_need_a_patient(db, tmp_path):
     (tmp_path / "a.txt").write_text("hello")
     with pytest.raises(CommandError, match="--mrn"):
         call_command("ingest_notes", str(tmp_path), verbosity=0)
+
+
+NURSING_SAMPLE = (
+    "START_OF_RECORD=1||||1||||\nO: BP 98/50, dopamine weaned. A: stable. P: trend BP.\n\n||||END_OF_RECORD\n\n"
+    "START_OF_RECORD=1||||2||||\nO: BUN 50; CR 2.1. A: renal insufficiency.\n\n||||END_OF_RECORD\n\n"
+    "START_OF_RECORD=2||||1||||\npre medicated with 100 mcg of fentanyl\n\n||||END_OF_RECORD\n\n"
+)
+
+
+def test_it_reads_the_nursing_notes_corpus_format(db, tmp_path):
+    path = tmp_path / "nursing-notes.txt"
+    path.write_text(NURSING_SAMPLE)
+    call_command("ingest_notes", str(path), patient_per_file=True, authored_at="2026-11-01T00:00:00Z", verbosity=0)
+    assert sorted(Patient.objects.values_list("mrn", flat=True)) == ["DEID-1", "DEID-2"]
+    notes = list(Note.objects.filter(patient__mrn="DEID-1").order_by("authored_at"))
+    assert [n.source_id for n in notes] == ["1-1", "1-2"]
+    assert notes[0].text == "O: BP 98/50, dopamine weaned. A: stable. P: trend BP."
+    assert notes[0].note_type == "nursing" and notes[1].source == "nursing-notes.txt:6"
+    call_command("ingest_notes", str(path), patient_per_file=True, authored_at="2026-11-01T00:00:00Z", verbosity=0)
+    assert Note.objects.count() == 3
+
+
+def test_the_nursing_corpus_needs_patient_per_file(db, tmp_path):
+    path = tmp_path / "nursing-notes.txt"
+    path.write_text(NURSING_SAMPLE)
+    with pytest.raises(CommandError, match="--patient-per-file"):
+        call_command("ingest_notes", str(path), verbosity=0)
+
+
+def test_a_broken_nursing_record_is_named(db, tmp_path, capsys):
+    path = tmp_path / "nursing-notes.txt"
+    path.write_text(NURSING_SAMPLE + "START_OF_RECORD=3||||1||||\nno end marker\n")
+    with pytest.raises(CommandError):
+        call_command("ingest_notes", str(path), patient_per_file=True, verbosity=0)
+    assert "nursing-notes.txt:16: record has no ||||END_OF_RECORD" in capsys.readouterr().err
+    assert Note.objects.count() == 0
+
+
+def test_a_jsonl_table_is_not_mistaken_for_fhir(ward, tmp_path):
+    from clinsum.charts.ingest import file_kind
+
+    path = write_jsonl(tmp_path / "notes.ndjson", [row()])
+    assert file_kind(path) == "table"
+    (tmp_path / "fhir.ndjson").write_text('{"resourceType": "Patient", "id": "x"}\n')
+    assert file_kind(tmp_path / "fhir.ndjson") == "fhir-ndjson"
+
+
+def test_embed_now_indexes_inline_and_reports_chunks(ward, tmp_path, monkeypatch, capsys):
+    from clinsum.charts.models import Chunk, EmbeddingStatus
+    from tests.retrieval.fakes import FakeEmbedder
+
+    monkeypatch.setattr("clinsum.charts.indexing.embedder_get", lambda: FakeEmbedder())
+    path = write_jsonl(tmp_path / "notes.jsonl", [row(), row(text="HPI: chest pain.\nPLAN: admit to telemetry.")])
+    call_command("ingest_notes", str(path), embed_now=True, verbosity=0)
+    out = capsys.readouterr().out
+    assert "notes new 2, unchanged 0, amended 0, rejected 0" in out
+    assert f"chunks written {Chunk.objects.count()};" in out and Chunk.objects.count() >= 3
+    assert set(Note.objects.values_list("embedding_status", flat=True)) == {EmbeddingStatus.DONE}
+
+
+def test_a_rejected_file_is_counted_in_the_report(ward, tmp_path, capsys):
+    path = write_jsonl(tmp_path / "n.jsonl", [row(), row(mrn="NOPE-9", text="other")])
+    with pytest.raises(CommandError):
+        call_command("ingest_notes", str(path), verbosity=0)
+    assert "notes new 0, unchanged 0, amended 0, rejected 2 (in 1 file(s))" in capsys.readouterr().out

@@ -1,4 +1,6 @@
-"""manage.py ingest_notes PATH: a folder of .txt/.md notes, or JSONL/CSV files. One transaction per file."""
+"""manage.py ingest_notes PATH: a folder or file of .txt/.md notes, JSONL/CSV tables, FHIR R4
+(NDJSON bulk export, Bundle or single resource, recognised by content) or the nursing-notes
+corpus. One transaction per file: a file with any problem is rejected whole and listed."""
 
 from __future__ import annotations
 
@@ -11,64 +13,129 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from clinsum.audit.services import audit_record
-from clinsum.charts.ingest import TEXT_SUFFIXES, files_in, parse_datetime, parse_table_file, parse_text_file
+from clinsum.charts.indexing import notes_index
+from clinsum.charts.ingest import (
+    ParsedFile, file_kind, files_in, parse_datetime, parse_fhir_file, parse_nursing_corpus_file, parse_table_file,
+    parse_text_file,
+)
 from clinsum.charts.records import PatientRecord
-from clinsum.charts.services import IngestError, notes_ingest
+from clinsum.charts.services import EMBED_BATCH, IngestError, notes_ingest
+
+
+def parsed_location(parsed: ParsedFile | None, kind: str) -> str:
+    return parsed.location if parsed else ("entry" if kind == "fhir-json" else "line")
 
 
 class Command(BaseCommand):
-    help = "Ingest notes from a folder of .txt/.md files or from JSONL/CSV files."
+    help = "Ingest notes from .txt/.md files, JSONL/CSV tables, FHIR R4 NDJSON/JSON, or the nursing-notes corpus."
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
         parser.add_argument("--mrn", help="patient of every .txt/.md note (must exist unless --patient-per-file)")
         parser.add_argument("--patient-per-file", action="store_true",
-                            help="one new patient per .txt/.md file, MRN derived from the file name (test corpora)")
+                            help="one new patient per .txt/.md file, MRN derived from the file name (test corpora); "
+                                 "also needed to create the patients of the nursing-notes corpus")
         parser.add_argument("--note-type", default="other", help="note type of .txt/.md notes")
         parser.add_argument("--author", default="", help="author of .txt/.md notes")
         parser.add_argument("--authored-at", default="", help="ISO date-time of .txt/.md notes (default: now)")
-        parser.add_argument("--unit", default="", help="unit of patients created by --patient-per-file")
+        parser.add_argument("--unit", default="", help="unit of patients created from these files")
+        parser.add_argument("--embed-now", action="store_true",
+                            help="chunk and embed in this process (no worker) and report chunks written")
 
-    def handle(self, *args, path: Path, mrn, patient_per_file, note_type, author, authored_at, unit, **opts):
+    def handle(self, *args, path: Path, mrn, patient_per_file, note_type, author, authored_at, unit, embed_now,
+               **opts):
         try:
             files = files_in(path)
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from None
-        if any(f.suffix.lower() in TEXT_SUFFIXES for f in files) and not (mrn or patient_per_file):
+        kinds = {file: file_kind(file) for file in files}
+        if any(k == "text" for k in kinds.values()) and not (mrn or patient_per_file):
             raise CommandError("plain-text notes need --mrn MRN (or --patient-per-file)")
+        if any(k == "nursing-corpus" for k in kinds.values()) and not patient_per_file:
+            raise CommandError("the nursing-notes corpus names its own patients: pass --patient-per-file to create them")
+        # Patients before the notes that refer to them (FHIR bulk exports put them in their own file).
+        files.sort(key=lambda f: (0 if kinds[f].startswith("fhir") and f.name.startswith("Patient") else 1, str(f)))
         when = parse_datetime(authored_at) if authored_at else timezone.now()
         started = time.monotonic()
-        totals = {"new": 0, "unchanged": 0, "rejected_files": 0, "patients_new": 0}
-        for file in tqdm(files, unit="file", disable=len(files) < 2 or opts["verbosity"] == 0):
+        totals = {"new": 0, "unchanged": 0, "amended": 0, "rejected": 0, "rejected_files": 0, "patients_new": 0,
+                  "chunks": 0}
+        ignored: dict[str, int] = {}
+        quiet = opts["verbosity"] == 0
+        progress = tqdm(total=sum(f.stat().st_size for f in files), unit="B", unit_scale=True,
+                        desc="ingest", disable=quiet or len(files) < 2 and files[0].stat().st_size < 1 << 20)
+        for file in files:
+            kind = kinds[file]
+            parsed = None
             try:
-                if file.suffix.lower() in TEXT_SUFFIXES:
-                    file_mrn = mrn or "FILE-" + hashlib.sha1(file.name.encode()).hexdigest()[:12].upper()
-                    parsed = parse_text_file(file, mrn=file_mrn, note_type=note_type, author=author, authored_at=when)
-                    if patient_per_file:
-                        parsed.patients.append(PatientRecord(mrn=file_mrn, family_name=file.stem[:120], unit=unit))
-                else:
-                    parsed = parse_table_file(file)
-                result = notes_ingest(notes=parsed.notes, patients=parsed.patients)
+                parsed = self._parse(file, kind, mrn=mrn, patient_per_file=patient_per_file, note_type=note_type,
+                                     author=author, authored_at=when, unit=unit)
+                result = notes_ingest(notes=parsed.notes, patients=parsed.patients, enqueue=not embed_now)
             except IngestError as exc:
                 totals["rejected_files"] += 1
-                self.stderr.write(f"{file}: rejected, nothing of it was stored")
+                # Every note of a rejected file is rejected; if it did not parse, count its bad records.
+                totals["rejected"] += len(parsed.notes) if parsed else len({line for line, _ in exc.problems})
+                label = "entry " if parsed_location(parsed, kind) == "entry" else ""
+                self._warn(f"{file}: rejected, nothing of it was stored")
                 for line, message in exc.problems:
-                    self.stderr.write(f"  {file.name}{f':{line}' if line else ''}: {message}")
+                    where = f":{label}{line}" if line is not None else ""
+                    self._warn(f"  {file.name}{where}: {message}")
+                progress.update(file.stat().st_size)
                 continue
             except OSError as exc:
                 totals["rejected_files"] += 1
-                self.stderr.write(f"{file}: cannot read ({exc.strerror})")
+                self._warn(f"{file}: cannot read ({exc.strerror})")
                 continue
             for warning in parsed.warnings:
-                self.stderr.write(f"warning: {warning}")
+                self._warn(f"warning: {warning}")
+            for resource_type, count in parsed.ignored.items():
+                ignored[resource_type] = ignored.get(resource_type, 0) + count
             totals["new"] += result.notes_new
             totals["unchanged"] += result.notes_unchanged
+            totals["amended"] += result.notes_amended
             totals["patients_new"] += result.patients_new
             audit_record(action="ingest", object_type="file", object_id=hashlib.sha1(str(file).encode()).hexdigest()[:16])
+            progress.update(file.stat().st_size)
+            if embed_now and result.note_ids:
+                totals["chunks"] += self._embed(result.note_ids, quiet=quiet)
+        progress.close()
         seconds = time.monotonic() - started
-        self.stdout.write(
-            f"notes new {totals['new']}, unchanged {totals['unchanged']}, files rejected {totals['rejected_files']}, "
-            f"patients new {totals['patients_new']}, {seconds:.1f} s (embedding continues in the worker)"
+        report = (
+            f"notes new {totals['new']}, unchanged {totals['unchanged']}, amended {totals['amended']}, "
+            f"rejected {totals['rejected']} (in {totals['rejected_files']} file(s)); "
+            f"patients new {totals['patients_new']}; "
         )
+        report += f"chunks written {totals['chunks']}; " if embed_now else "embedding continues in the worker; "
+        report += f"{seconds:.1f} s"
+        if ignored:
+            report += "\nFHIR resources read but not stored: " + ", ".join(
+                f"{name} {count}" for name, count in sorted(ignored.items()))
+        self.stdout.write(report)
         if totals["rejected_files"]:
             raise CommandError(f"{totals['rejected_files']} file(s) rejected")
+
+    def _warn(self, message: str) -> None:
+        with tqdm.external_write_mode():  # the progress bar steps aside for the line
+            self.stderr.write(message)
+
+    def _parse(self, file: Path, kind: str, *, mrn, patient_per_file, note_type, author, authored_at, unit) -> ParsedFile:
+        if kind == "text":
+            file_mrn = mrn or "FILE-" + hashlib.sha1(file.name.encode()).hexdigest()[:12].upper()
+            parsed = parse_text_file(file, mrn=file_mrn, note_type=note_type, author=author, authored_at=authored_at)
+            if patient_per_file:
+                parsed.patients.append(PatientRecord(mrn=file_mrn, family_name=file.stem[:120], unit=unit))
+            return parsed
+        if kind.startswith("fhir"):
+            return parse_fhir_file(file, kind=kind, unit=unit)
+        if kind == "nursing-corpus":
+            return parse_nursing_corpus_file(file, authored_at=authored_at, unit=unit)
+        return parse_table_file(file)
+
+    def _embed(self, note_ids: list[int], *, quiet: bool) -> int:
+        written = 0
+        batch = max(EMBED_BATCH, 64)  # bigger batches here: no task time limit to respect
+        with tqdm(total=len(note_ids), unit="note", desc="embed", disable=quiet, leave=False) as bar:
+            for start in range(0, len(note_ids), batch):
+                ids = note_ids[start : start + batch]
+                written += notes_index(note_ids=ids)
+                bar.update(len(ids))
+        return written

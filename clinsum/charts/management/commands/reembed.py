@@ -1,0 +1,58 @@
+"""manage.py reembed [--batch N] [--model-path P]: re-embed every chunk whose embedding was made
+by another model than the current one (after EMBEDDING_MODEL_PATH changed, or with P).
+
+Works through notes in id order, a batch at a time, each batch committed: interrupt it and run
+it again, and it carries on with what is left. Chunk ids, offsets and text stay as they are, so
+citations keep pointing at the same spans; only the vectors change."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from tqdm import tqdm
+
+from clinsum.charts.indexing import embedder_get
+from retrieval.embedding import embedder_load
+from retrieval.store import chunks_reembed, chunks_stale_count, chunks_stale_for_notes, chunks_stale_note_ids
+
+
+class Command(BaseCommand):
+    help = "Re-embed chunks embedded by another model than the current one (resumable)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, default=64, help="notes per committed batch (default 64)")
+        parser.add_argument("--model-path", default="",
+                            help="embed with the model in this directory instead of EMBEDDING_MODEL_PATH")
+
+    def handle(self, *args, batch: int, model_path: str, **opts):
+        if batch <= 0:
+            raise CommandError("--batch must be > 0")
+        try:
+            embedder = embedder_load(path=model_path, device=settings.EMBEDDING_DEVICE,
+                                     batch_size=settings.EMBEDDING_BATCH_SIZE) if model_path else embedder_get()
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc)) from None
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            stale_notes, stale_chunks = chunks_stale_count(cursor, model_name=embedder.name)
+        self.stdout.write(f"{stale_chunks} chunks of {stale_notes} notes to re-embed with {embedder.name} "
+                          f"({embedder.dim} dimensions)")
+        done_notes = done_chunks = 0
+        last = 0
+        with tqdm(total=stale_notes, unit="note", disable=opts["verbosity"] == 0 or not stale_notes) as bar:
+            while True:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    note_ids = chunks_stale_note_ids(cursor, model_name=embedder.name, after_note_id=last, limit=batch)
+                    if not note_ids:
+                        break
+                    rows = chunks_stale_for_notes(cursor, note_ids=note_ids, model_name=embedder.name)
+                    vectors = embedder.encode([text for _, text in rows])
+                    done_chunks += chunks_reembed(cursor, chunk_ids=[i for i, _ in rows], vectors=vectors,
+                                                  model_name=embedder.name)
+                last = note_ids[-1]
+                done_notes += len(note_ids)
+                bar.update(len(note_ids))
+        self.stdout.write(f"re-embedded {done_chunks} chunks of {done_notes} notes in {time.monotonic() - started:.1f} s")

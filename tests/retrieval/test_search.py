@@ -1,0 +1,137 @@
+"""Per-patient vector, full-text and hybrid search: only this patient, scope inside the SQL,
+sane fusion, exact terms that vectors miss."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.search import RRF_K, patient_hybrid_search, patient_text_search, patient_vector_search
+from retrieval.types import AccessScope
+from tests.retrieval.fakes import unit
+
+ALL = AccessScope(unrestricted=True)
+Q = unit(1, 0, 0, 0)
+
+
+@pytest.fixture
+def chart(ward, add_note):
+    """Ruth (4W) has four chunks built so that each list ranks them differently."""
+    note = add_note(ward["p1"], [
+        ("Furosemide 40 mg IV given for edema.", unit(1, 0.1, 0, 0)),  # vector 1st, text 1st
+        ("Edema of both legs noted.", unit(0, 1, 0, 0)),  # vector 3rd, text 2nd
+        ("Lungs clear to auscultation.", unit(1, 0.3, 0, 0)),  # vector 2nd, no text match
+        ("Ambulating independently.", unit(0, 0, 1, 0)),  # vector 4th, no text match
+    ])
+    return {c.text.split()[0]: c.pk for c in note.chunks.all()}
+
+
+def texts(hits):
+    return [h.text.split()[0] for h in hits]
+
+
+def test_vector_search_ranks_by_cosine(cursor, ward, chart):
+    hits = patient_vector_search(cursor, patient_id=ward["p1"].pk, query_vector=Q, k=4, scope=ALL)
+    assert texts(hits) == ["Furosemide", "Lungs", "Edema", "Ambulating"]
+    assert hits[0].score == pytest.approx(float(unit(1, 0.1, 0, 0)[0]), abs=1e-6)
+
+
+def test_text_search_ranks_chunks_with_more_query_words_first(cursor, ward, chart):
+    hits = patient_text_search(cursor, patient_id=ward["p1"].pk, query_text="furosemide edema", k=10, scope=ALL)
+    assert texts(hits) == ["Furosemide", "Edema"]
+
+
+def test_hybrid_fuses_the_two_rankings_by_reciprocal_rank(cursor, ward, chart):
+    hits = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="furosemide edema", query_vector=Q,
+                                 k=4, scope=ALL)
+    # In both lists beats in one; 3rd + 2nd beats 2nd alone.
+    assert texts(hits) == ["Furosemide", "Edema", "Lungs", "Ambulating"]
+    assert hits[0].score == pytest.approx(2 / (RRF_K + 1))
+    assert hits[1].score == pytest.approx(1 / (RRF_K + 3) + 1 / (RRF_K + 2))
+    assert hits[2].score == pytest.approx(1 / (RRF_K + 2))
+    assert [h.extra for h in hits] == [
+        {"vector_rank": 1, "text_rank": 1}, {"vector_rank": 3, "text_rank": 2},
+        {"vector_rank": 2, "text_rank": None}, {"vector_rank": 4, "text_rank": None},
+    ]
+    assert hits[0].note_type == "progress" and hits[0].authored_at is not None
+
+
+def test_hybrid_returns_only_this_patients_chunks(cursor, ward, chart, add_note):
+    add_note(ward["p2"], [("Furosemide 40 mg IV given for edema.", unit(1, 0, 0, 0)),
+                          ("Edema improving on furosemide.", unit(1, 0.05, 0, 0))])
+    for patient in ("p1", "p2"):
+        hits = patient_hybrid_search(cursor, patient_id=ward[patient].pk, query_text="furosemide edema",
+                                     query_vector=Q, k=10, scope=ALL)
+        assert hits and {h.patient_id for h in hits} == {ward[patient].pk}
+    assert len(patient_hybrid_search(cursor, patient_id=ward["p2"].pk, query_text="furosemide", query_vector=Q,
+                                     k=10, scope=ALL)) == 2
+
+
+@pytest.mark.parametrize("scope", [
+    AccessScope(units=("4W",)),  # a 4W clinician: the ICU patient is out of scope
+    AccessScope(user_id=10**9),  # someone on no care team
+    AccessScope(),  # no access at all
+], ids=["other-unit", "no-care-team", "nothing"])
+def test_the_scope_excludes_an_out_of_scope_patient_even_when_asked_by_id(cursor, ward, add_note, scope):
+    add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
+    patient_id = ward["icu"].pk
+    assert patient_vector_search(cursor, patient_id=patient_id, query_vector=Q, k=5, scope=scope) == []
+    assert patient_text_search(cursor, patient_id=patient_id, query_text="furosemide", k=5, scope=scope) == []
+    assert patient_hybrid_search(cursor, patient_id=patient_id, query_text="furosemide", query_vector=Q, k=5,
+                                 scope=scope) == []
+
+
+def test_the_scope_admits_a_patient_on_the_unit_or_by_break_glass(cursor, ward, add_note):
+    add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
+    for scope in (AccessScope(units=("ICU",)), AccessScope(patient_ids=(ward["icu"].pk,))):
+        assert len(patient_hybrid_search(cursor, patient_id=ward["icu"].pk, query_text="furosemide", query_vector=Q,
+                                         k=5, scope=scope)) == 1
+
+
+def test_text_search_finds_an_exact_term_the_vector_search_misses(cursor, ward, add_note):
+    filler = [(f"Routine check {i}, vitals stable.", unit(1, 0.1 * i, 0, 0)) for i in range(10)]
+    add_note(ward["p1"], [*filler, ("Started dabigatran 150 mg twice daily.", unit(0, 0, 0, 1))])
+    vector = patient_vector_search(cursor, patient_id=ward["p1"].pk, query_vector=Q, k=5, scope=ALL)
+    assert not any("dabigatran" in h.text for h in vector)
+    text = patient_text_search(cursor, patient_id=ward["p1"].pk, query_text="dabigatran", k=5, scope=ALL)
+    assert [h.text for h in text] == ["Started dabigatran 150 mg twice daily."]
+    hybrid = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="dabigatran", query_vector=Q, k=5,
+                                   scope=ALL)
+    assert hybrid[0].text == "Started dabigatran 150 mg twice daily."
+
+
+def test_recency_weighting_prefers_the_newer_of_two_equal_chunks(cursor, ward, add_note):
+    old = add_note(ward["p1"], [("Creatinine 1.9, rising.", unit(1, 0, 0, 0))], days_ago=400)
+    new = add_note(ward["p1"], [("Creatinine 1.9, rising.", unit(1, 0, 0, 0))], days_ago=0)
+    args = dict(patient_id=ward["p1"].pk, query_text="creatinine", query_vector=Q, k=2, scope=ALL)
+    assert [h.note_id for h in patient_hybrid_search(cursor, **args)] == [old.pk, new.pk]  # tie: lower id
+    hits = patient_hybrid_search(cursor, **args, recency_half_life_days=30)
+    assert [h.note_id for h in hits] == [new.pk, old.pk]
+    # Old ranked first in both lists (tie broken by id), then halved 400/30 times; new is not discounted.
+    assert hits[1].score == pytest.approx(2 / (RRF_K + 1) * 0.5 ** (400 / 30))
+    assert hits[0].score == pytest.approx(2 / (RRF_K + 2))
+    with pytest.raises(ValueError):
+        patient_hybrid_search(cursor, **args, recency_half_life_days=0)
+
+
+def test_chunks_of_another_embedding_dimension_are_skipped(cursor, ward, chart, add_note):
+    add_note(ward["p1"], [("Embedded by a newer model.", unit(1, 0, 0))], model="other-model")
+    hits = patient_vector_search(cursor, patient_id=ward["p1"].pk, query_vector=Q, k=10, scope=ALL)
+    assert len(hits) == 4
+    hybrid = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="newer model", query_vector=Q,
+                                   k=10, scope=ALL)
+    assert any(h.text == "Embedded by a newer model." for h in hybrid)  # still found by its words
+
+
+@pytest.mark.parametrize("query", ["the and of", "", "a & b | !c:* ') <-> (", "' OR 1=1 --"])
+def test_odd_text_queries_find_nothing_rather_than_fail(cursor, ward, chart, query):
+    assert patient_text_search(cursor, patient_id=ward["p1"].pk, query_text=query, k=5, scope=ALL) == []
+
+
+def test_the_chunk_table_has_no_approximate_index(cursor):
+    """Per-patient search is exact because nothing but the b-tree can serve it (an HNSW index
+    could be picked for `ORDER BY embedding <=> q` and return too few rows; DESIGN.md)."""
+    cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'charts_chunk'")
+    definitions = [row[0].lower() for row in cursor.fetchall()]
+    assert not [d for d in definitions if "using hnsw" in d or "using ivfflat" in d]
+    assert any("(patient_id)" in d for d in definitions)
+    assert any("using gin (tsv)" in d for d in definitions)
