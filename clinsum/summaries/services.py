@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from .verification import SUPPORTED, claim_verify
 logger = logging.getLogger(__name__)
 
 CHUNKS_PER_SECTION = 12
+_NOT_DOCUMENTED = re.compile(r"^\W*not documented\W*$", re.IGNORECASE)
 
 
 def backend_identity() -> tuple[str, str, str]:
@@ -167,7 +169,10 @@ def summary_store(*, summary: Summary, generation: Generation, sources: dict[str
         if locked.status != SummaryStatus.RUNNING:
             return  # another delivery finished it
         supported = 0
-        for ordinal, generated in enumerate(generation.claims):
+        # "Not documented." is the model declining to guess, not a claim: the section then
+        # reads "Not documented in the retrieved notes."
+        claims = [c for c in generation.claims if not (not c.citations and _NOT_DOCUMENTED.match(c.text))]
+        for ordinal, generated in enumerate(claims):
             check = claim_verify(claim=generated, sources=sources, patient_id=summary.patient_id)
             supported += check.verdict == SUPPORTED
             claim = Claim.objects.create(summary=summary, section=generated.section, ordinal=ordinal,
@@ -178,7 +183,7 @@ def summary_store(*, summary: Summary, generation: Generation, sources: dict[str
                          char_end=c.note_end, found=c.found)
                 for c in check.citations if c.hit is not None
             ])
-        n_claims = len(generation.claims)
+        n_claims = len(claims)
         Summary.objects.filter(pk=summary.pk).update(
             status=SummaryStatus.DONE, finished_at=timezone.now(), n_claims=n_claims,
             supported_fraction=(supported / n_claims) if n_claims else None,
