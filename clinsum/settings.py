@@ -203,6 +203,15 @@ SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
+SECURE_HSTS_PRELOAD = False
+# Hospital intranet names cannot be on the public HSTS preload list; HSTS itself is on.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies (nginx) stand in front; only their X-Forwarded-For entry is trusted.
+CLINSUM_TRUSTED_PROXIES = env.int("CLINSUM_TRUSTED_PROXIES", default=0)
+if CLINSUM_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Locale ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from clinsum import health
 from clinsum.accounts import views as accounts
 from clinsum.charts import api as charts_api
 from clinsum.charts import views as charts
@@ -8,6 +9,8 @@ from clinsum.summaries import views as summaries
 
 urlpatterns = [
     path("", accounts.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("users/", accounts.user_list, name="user_list"),

@@ -1,0 +1,47 @@
+"""compose.yaml cannot be run here (no Docker engine); its invariants are checked instead."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = {"db", "redis", "web", "worker-embed", "worker-llm", "beat", "vllm", "nginx"}
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_every_service_of_the_stack_is_defined():
+    assert REQUIRED <= set(compose()["services"])
+
+
+def test_only_nginx_publishes_a_port():
+    published = {name for name, svc in compose()["services"].items() if svc.get("ports")}
+    assert published == {"nginx"}
+
+
+def test_images_are_pinned_never_latest():
+    for name, svc in compose()["services"].items():
+        image = svc.get("image", "")
+        assert image and ":" in image, f"{name} has no pinned image"
+        assert not image.endswith(":latest"), f"{name} uses a latest tag"
+
+
+def test_every_service_has_a_healthcheck():
+    for name, svc in compose()["services"].items():
+        assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_gpu_services_reserve_a_gpu_and_models_mount_read_only():
+    services = compose()["services"]
+    for name in ("vllm", "worker-embed"):
+        devices = services[name]["deploy"]["resources"]["reservations"]["devices"]
+        assert devices[0]["capabilities"] == ["gpu"]
+    assert all(v.endswith(":ro") for v in services["vllm"]["volumes"])
+    assert "--model" in services["vllm"]["command"] and "/models/instruct" in services["vllm"]["command"]
+
+
+def test_services_share_one_internal_network():
+    for name, svc in compose()["services"].items():
+        assert svc.get("networks") == ["internal"], name

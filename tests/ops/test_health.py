@@ -1,0 +1,36 @@
+import subprocess
+import sys
+
+from django.urls import reverse
+
+from tests.conftest import ROOT
+
+
+def test_healthz_answers_without_login(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_database_redis_and_embedder(db, client):
+    response = client.get(reverse("readyz"))
+    assert response.status_code == 200, response.content
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok", "embedder": "ok", "llm": "ok"}
+
+
+def test_readyz_reports_a_down_llm_endpoint(db, client, settings):
+    settings.SUMMARY_BACKEND = "vllm"
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"  # discard port: nothing listens
+    response = client.get(reverse("readyz"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["llm"].startswith("down")
+
+
+def test_check_deploy_passes_with_the_production_environment(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin", "CLINSUM_PRODUCTION": "true", "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret",
+        "DJANGO_ALLOWED_HOSTS": "clinsum.hospital.example", "CLINSUM_VAR_DIR": str(tmp_path),
+        "CLINSUM_TRUSTED_PROXIES": "1", "HF_HUB_OFFLINE": "1",
+    }
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
