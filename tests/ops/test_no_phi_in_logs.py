@@ -1,0 +1,55 @@
+"""Sentinel names and note text planted in ingest, summaries and errors never reach the logs
+(the test process's and the worker's)."""
+
+import json
+import logging
+import re
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from clinsum.charts.models import EmbeddingStatus, Note
+from clinsum.summaries.models import Summary
+from tests.conftest import shared_data, wait_for
+from tests.llm_stub import malformed
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+FAMILY, GIVEN, MRN = "Quistgaardsen", "Velmorine", "SENT-90210"
+
+
+def nursing_note_text() -> str:
+    raw = shared_data("nursing-notes", "nursing-notes.txt").read_text(errors="replace")
+    return re.search(r"START_OF_RECORD=\d+\|\|\|\|\d+\|\|\|\|\n(.*?)\n\|\|\|\|END_OF_RECORD", raw, re.S).group(1)
+
+
+def test_no_names_or_note_text_reach_the_logs(celery_worker_process, vllm_backend, clinician, client, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    text = nursing_note_text() + f"\nPt {GIVEN} {FAMILY} seen by family. Plan: continue."
+    rows = [{"mrn": MRN, "note_type": "nursing", "authored_at": "2026-11-19T08:00:00Z", "author": "RN Sentinel",
+             "text": text, "family_name": FAMILY, "given_name": GIVEN, "unit": "4W"}]
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    call_command("ingest_notes", str(good), verbosity=0)
+    bad = tmp_path / "bad.jsonl"  # an error path: unknown MRN with the same text
+    bad.write_text(json.dumps({**rows[0], "mrn": "NOPE", "family_name": ""}) + "\n{broken\n")
+    with pytest.raises(CommandError):
+        call_command("ingest_notes", str(bad), verbosity=0)
+
+    patient = Note.objects.get().patient
+    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+             what="indexing")
+    vllm_backend.script(malformed())  # the failing path logs too
+    client.force_login(clinician)
+    client.post(reverse("summary_create", args=[patient.pk]))
+    wait_for(lambda: Summary.objects.get(patient=patient).is_finished(), what="summary")
+    client.get(reverse("chart_detail", args=[patient.pk]))
+
+    worker_log = celery_worker_process.log_path.read_text(errors="replace")
+    logged = caplog.text + worker_log
+    assert "summary" in worker_log  # the worker did log this work
+    snippets = [FAMILY, GIVEN, MRN] + [line.strip()[:40] for line in text.splitlines() if len(line.strip()) > 30][:10]
+    for sentinel in snippets:
+        assert sentinel not in logged, f"found in logs: {sentinel!r}"
