@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "clinsum.accounts",
     "clinsum.audit",
     "clinsum.charts",
@@ -83,10 +86,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clinsum.audit.middleware.RequestContextMiddleware",
+    "clinsum.accounts.middleware.SessionPolicyMiddleware",  # deactivated / idle sessions end
+    "clinsum.accounts.middleware.MFARequiredMiddleware",  # admins, privacy officers: TOTP first
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "clinsum.urls"
@@ -190,7 +197,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = _positive_int("SESSION_IDLE_TIMEOUT_S", 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: each request pushes expiry forward
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -233,11 +239,16 @@ STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is
 
 # --- Logging: ids only, never note text or names ---------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = _choice("LOG_FORMAT", "json", ("json", "plain"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "clinsum.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "clinsum.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
@@ -257,3 +268,49 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "default"},
     },
 }
+
+# --- Identity: lockout, MFA, idle logoff, break-glass, LDAP/AD (clinsum.accounts) -----------
+from datetime import timedelta  # noqa: E402
+
+from clinsum.accounts.ldap_settings import ldap_settings  # noqa: E402
+
+# django-axes goes first: it refuses a locked-out username+address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",  # local accounts (argon2)
+]
+LDAP_ENABLED = bool(env.str("LDAP_SERVER_URI", default="").strip())
+if LDAP_ENABLED:  # see clinsum/accounts/ldap_settings.py for the variables
+    globals().update(ldap_settings(os.environ))
+    AUTHENTICATION_BACKENDS.append("clinsum.accounts.backends.DirectoryBackend")
+
+# Lockout per username+address, counted in the database (shared by every gunicorn worker and
+# host; never a per-process cache). The address is the audit trail's: only the nginx hop that
+# CLINSUM_TRUSTED_PROXIES names is trusted, so X-Forwarded-For cannot be spoofed to lock
+# someone else out or dodge a lockout.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = _positive_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_positive_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "clinsum.audit.middleware.client_ip"
+AXES_IPWARE_PROXY_COUNT = CLINSUM_TRUSTED_PROXIES or None
+AXES_USERNAME_CALLABLE = "clinsum.accounts.lockout.axes_username"
+AXES_LOCKOUT_CALLABLE = "clinsum.accounts.views.lockout"
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
+
+# TOTP (django-otp) for administrators and privacy officers.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ClinSum")
+
+# Idle logoff: SessionPolicyMiddleware ends a session SESSION_COOKIE_AGE (SESSION_IDLE_TIMEOUT_S)
+# seconds after the last activity, and saves the session (pushing its expiry) only on activity,
+# so htmx polling cannot keep a session alive. This replaces saving on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+IDLE_WARNING_S = 120  # static/idle.js warns this long before the logoff
+IDLE_POLL_TRIGGER_IDS = ("summary-panel",)  # htmx elements that poll (also marked by idle.js)
+
+# Break-glass: emergency access to a chart outside the reader's scope.
+BREAK_GLASS_HOURS = _positive_int("BREAK_GLASS_HOURS", 4)
+BREAK_GLASS_REASON_MIN_CHARS = _positive_int("BREAK_GLASS_REASON_MIN_CHARS", 20)

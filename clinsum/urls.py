@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinsum import health
@@ -12,7 +11,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("login/", accounts.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("users/", accounts.user_list, name="user_list"),
     path("patients/", charts.patient_list, name="patient_list"),
     path("patients/<int:patient_id>/", charts.chart_detail, name="chart_detail"),
@@ -24,4 +23,8 @@ urlpatterns = [
     path("api/fhir/Bundle", charts_api.fhir_bundle_create, name="fhir_bundle_create"),
     path("", include("clinsum.audit.urls")),
     path("", include("clinsum.retention.urls")),
+    path("", include("clinsum.accounts.urls")),
 ]
+
+# 403 page: says why, and offers break-glass for a chart outside the reader's scope.
+handler403 = "clinsum.accounts.views.permission_denied"

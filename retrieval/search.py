@@ -19,10 +19,40 @@ from .types import AccessScope, Hit
 RRF_K = 60  # the constant of Cormack et al. (2009): score = sum over lists of 1 / (60 + rank)
 TEXT_CONFIG = "english"  # must match the generated column: to_tsvector('english', text)
 
-# Any term may match (OR), ranked by how many and how densely: a clinician's query names
-# several things and a chunk that has some of them is still a candidate. plainto_tsquery does
-# the parsing (no tsquery syntax reaches PostgreSQL from the user), then its ANDs become ORs.
-_TSQUERY = f"replace(plainto_tsquery('{TEXT_CONFIG}', %s)::text, ' & ', ' | ')::tsquery"
+# Full-text ranking, per patient: any query word may match, and a chunk scores the sum of the
+# inverse document frequencies (BM25's IDF, over this patient's chunks) of the query words it
+# contains; ts_rank_cd breaks ties. PostgreSQL's own rankings have no IDF, so a chunk repeating
+# "patient" outranked the one naming the rare drug; and statistics from this chart alone mean
+# no other patient's notes shape the scores. to_tsvector parses the query (no tsquery syntax
+# from the user reaches PostgreSQL) with the same configuration as the generated column.
+#
+# Words are matched with the function form of `tsv @@ query`, which keeps the planner off the
+# GIN index: per patient, the patient b-tree already narrows to a few hundred chunks, while the
+# GIN index (for cross-patient search) would first read a common word's whole posting list
+# (10-14 ms at a million chunks, against about 1 ms; bench/README.md).
+def _text_ranking_ctes(access: str) -> str:
+    """CTEs ending in `txt (id, score, rank)`; parameters: query text, patient id, access params."""
+    return f"""
+        words AS (
+            SELECT DISTINCT word, quote_literal(word)::tsquery AS query
+            FROM unnest(tsvector_to_array(to_tsvector('{TEXT_CONFIG}', %s))) AS word
+        ), chart AS MATERIALIZED (
+            SELECT c.id, c.tsv FROM {CHUNK_TABLE} c WHERE c.patient_id = %s AND {access}
+        ), matches AS (
+            SELECT chart.id, words.word FROM chart JOIN words ON ts_match_vq(chart.tsv, words.query)
+        ), idf AS (
+            SELECT m.word, ln(1 + ((SELECT count(*) FROM chart) - count(*) + 0.5) / (count(*) + 0.5)) AS weight
+            FROM matches m GROUP BY m.word
+        ), scored AS (
+            SELECT m.id, sum(idf.weight) AS score FROM matches m JOIN idf USING (word) GROUP BY m.id
+        ), txt AS (
+            SELECT scored.id, scored.score,
+                   row_number() OVER (ORDER BY scored.score DESC, ts_rank_cd(chart.tsv, any_word.query) DESC,
+                                      scored.id) AS rank
+            FROM scored JOIN chart ON chart.id = scored.id,
+                 (SELECT string_agg(quote_literal(word), ' | ')::tsquery AS query FROM words) any_word
+        )"""
+
 
 _HIT_COLUMNS = """c.id AS chunk_id, c.note_id, c.patient_id, c.ordinal, c.char_start, c.char_end,
                c.section, c.text"""
@@ -35,34 +65,42 @@ def patient_vector_search(
     """The k chunks of this patient nearest to the query (cosine), if the scope admits the patient.
 
     Chunks embedded with a model of another dimension (mid re-embedding) are skipped."""
-    access, access_params = scope_sql(scope, patient_column="c.patient_id")
-    query = vector_literal(query_vector)
+    access, access_params = scope_sql(scope, patient_column="c.patient_id", patient_id=patient_id)
+    # The patient's chunks are ranked in the inner query; only the k winners meet their notes.
     cursor.execute(
         f"""
-        SELECT {_HIT_COLUMNS}, 1 - (c.embedding <=> %s::vector) AS score, {_NOTE_COLUMNS}
-        FROM {CHUNK_TABLE} c JOIN {NOTE_TABLE} n ON n.id = c.note_id
-        WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
-        ORDER BY c.embedding <=> %s::vector, c.id
-        LIMIT %s
+        SELECT top.*, 1 - top.distance AS score, {_NOTE_COLUMNS}
+        FROM (
+            SELECT {_HIT_COLUMNS}, c.embedding <=> q.v AS distance
+            FROM (SELECT %s::vector AS v) q, {CHUNK_TABLE} c
+            WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
+            ORDER BY distance, c.id
+            LIMIT %s
+        ) top JOIN {NOTE_TABLE} n ON n.id = top.note_id
+        ORDER BY top.distance, top.chunk_id
         """,
-        [query, patient_id, len(query_vector), *access_params, query, k],
+        [vector_literal(query_vector), patient_id, len(query_vector), *access_params, k],
     )
-    return [Hit(**row) for row in rows_as_dicts(cursor)]
+    hits = []
+    for row in rows_as_dicts(cursor):
+        row.pop("distance")
+        hits.append(Hit(**row))
+    return hits
 
 
 def patient_text_search(cursor, *, patient_id: int, query_text: str, k: int, scope: AccessScope) -> list[Hit]:
     """The k chunks of this patient that best match the words of the query (PostgreSQL full
     text, English stemming, any word may match), if the scope admits the patient. The score
-    is ts_rank_cd. A query of only stop words finds nothing."""
-    access, access_params = scope_sql(scope, patient_column="c.patient_id")
+    is the sum of the IDFs (over this patient's chunks) of the query words the chunk contains.
+    A query of only stop words finds nothing."""
+    access, access_params = scope_sql(scope, patient_column="c.patient_id", patient_id=patient_id)
     cursor.execute(
         f"""
-        SELECT {_HIT_COLUMNS}, ts_rank_cd(c.tsv, q.query) AS score, {_NOTE_COLUMNS}
-        FROM (SELECT {_TSQUERY} AS query) q,
-             {CHUNK_TABLE} c JOIN {NOTE_TABLE} n ON n.id = c.note_id
-        WHERE c.patient_id = %s AND c.tsv @@ q.query AND {access}
-        ORDER BY score DESC, c.id
-        LIMIT %s
+        WITH {_text_ranking_ctes(access)}
+        SELECT {_HIT_COLUMNS}, txt.score::float8 AS score, {_NOTE_COLUMNS}
+        FROM (SELECT * FROM txt ORDER BY rank LIMIT %s) txt
+        JOIN {CHUNK_TABLE} c ON c.id = txt.id JOIN {NOTE_TABLE} n ON n.id = c.note_id
+        ORDER BY txt.rank
         """,
         [query_text, patient_id, *access_params, k],
     )
@@ -88,11 +126,29 @@ def patient_hybrid_search(
     discounted to nothing, and the newest note keeps its full score).
     Hit.extra carries vector_rank and text_rank (None where the chunk was not in that list)."""
     depth = depth or max(50, 4 * k)
-    access, access_params = scope_sql(scope, patient_column="c.patient_id")
+    access, access_params = scope_sql(scope, patient_column="c.patient_id", patient_id=patient_id)
     vector = vector_literal(query_vector)
     if recency_half_life_days is not None and recency_half_life_days <= 0:
         raise ValueError("recency_half_life_days must be > 0")
     half_life = float(recency_half_life_days) if recency_half_life_days else None
+    if half_life is None:  # only the k winners meet their notes
+        final = f"""
+        SELECT top.*, {_NOTE_COLUMNS}
+        FROM (
+            SELECT {_HIT_COLUMNS}, f.vector_rank, f.text_rank, f.rrf::float8 AS score
+            FROM fused f JOIN {CHUNK_TABLE} c ON c.id = f.id
+            ORDER BY score DESC, c.id
+            LIMIT %s
+        ) top JOIN {NOTE_TABLE} n ON n.id = top.note_id
+        ORDER BY top.score DESC, top.chunk_id"""
+    else:  # every candidate's note date is needed to weigh it
+        final = f"""
+        SELECT {_HIT_COLUMNS}, {_NOTE_COLUMNS}, f.vector_rank, f.text_rank,
+               (f.rrf * power(0.5, extract(epoch FROM max(n.authored_at) OVER () - n.authored_at)
+                                   / 86400.0 / %s::float8))::float8 AS score
+        FROM fused f JOIN {CHUNK_TABLE} c ON c.id = f.id JOIN {NOTE_TABLE} n ON n.id = c.note_id
+        ORDER BY score DESC, c.id
+        LIMIT %s"""
     cursor.execute(
         f"""
         WITH vec AS (
@@ -100,30 +156,20 @@ def patient_hybrid_search(
             FROM {CHUNK_TABLE} c
             WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
             ORDER BY rank LIMIT %s
-        ), txt AS (
-            SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, q.query) DESC, c.id) AS rank
-            FROM (SELECT {_TSQUERY} AS query) q, {CHUNK_TABLE} c
-            WHERE c.patient_id = %s AND c.tsv @@ q.query AND {access}
-            ORDER BY rank LIMIT %s
+        ), {_text_ranking_ctes(access)}, txt_top AS (
+            SELECT id, rank FROM txt ORDER BY rank LIMIT %s
         ), fused AS (
             SELECT id, sum(1.0 / ({RRF_K} + rank)) AS rrf,
                    min(rank) FILTER (WHERE list = 'v') AS vector_rank,
                    min(rank) FILTER (WHERE list = 't') AS text_rank
-            FROM (SELECT id, rank, 'v' AS list FROM vec UNION ALL SELECT id, rank, 't' FROM txt) ranked
+            FROM (SELECT id, rank, 'v' AS list FROM vec UNION ALL SELECT id, rank, 't' FROM txt_top) ranked
             GROUP BY id
         )
-        SELECT {_HIT_COLUMNS}, {_NOTE_COLUMNS}, f.vector_rank, f.text_rank,
-               (f.rrf * CASE WHEN %s::float8 IS NULL THEN 1.0
-                             ELSE power(0.5, extract(epoch FROM max(n.authored_at) OVER () - n.authored_at)
-                                             / 86400.0 / %s::float8)
-                        END)::float8 AS score
-        FROM fused f JOIN {CHUNK_TABLE} c ON c.id = f.id JOIN {NOTE_TABLE} n ON n.id = c.note_id
-        ORDER BY score DESC, c.id
-        LIMIT %s
+        {final}
         """,
         [vector, patient_id, len(query_vector), *access_params, depth,
          query_text, patient_id, *access_params, depth,
-         half_life, half_life, k],
+         *([half_life] if half_life else []), k],
     )
     hits = []
     for row in rows_as_dicts(cursor):

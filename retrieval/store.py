@@ -167,13 +167,18 @@ def chunks_stale_for_notes(cursor, *, note_ids: Sequence[int], model_name: str) 
     return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def scope_sql(scope: AccessScope, *, patient_column: str) -> tuple[str, list]:
+def scope_sql(scope: AccessScope, *, patient_column: str, patient_id: int | None = None) -> tuple[str, list]:
     """The access filter as a SQL predicate on `patient_column`, with its parameters.
 
     It is ANDed into every retrieval query, so a chunk the reader may not see is never read.
+    With `patient_id` (a one-patient query), the predicate also pins `patient_column` to that
+    patient and checks the patient's access once (an uncorrelated EXISTS, which PostgreSQL runs
+    as a one-time filter) instead of building the set of every patient on the reader's units.
     """
     if scope.unrestricted:
         return "TRUE", []
+    if patient_id is not None:
+        return _scope_sql_one_patient(scope, patient_column=patient_column, patient_id=patient_id)
     clauses: list[str] = []
     params: list = []
     if scope.units:
@@ -192,6 +197,27 @@ def scope_sql(scope: AccessScope, *, patient_column: str) -> tuple[str, list]:
     if not clauses:
         return "FALSE", []
     return "(" + " OR ".join(clauses) + ")", params
+
+
+def _scope_sql_one_patient(scope: AccessScope, *, patient_column: str, patient_id: int) -> tuple[str, list]:
+    clauses: list[str] = []
+    params: list = []
+    if scope.units:
+        clauses.append("ap.unit = ANY(%s)")
+        params.append(list(scope.units))
+    if scope.user_id is not None:
+        clauses.append(f"EXISTS (SELECT 1 FROM {CARE_TEAM_TABLE} ct WHERE ct.patient_id = ap.id AND ct.user_id = %s)")
+        params.append(scope.user_id)
+    if scope.patient_ids:
+        clauses.append("ap.id = ANY(%s)")
+        params.append(list(scope.patient_ids))
+    if not clauses:
+        return "FALSE", []
+    return (
+        f"({patient_column} = %s AND EXISTS (SELECT 1 FROM {PATIENT_TABLE} ap WHERE ap.id = %s"
+        f" AND ({' OR '.join(clauses)})))",
+        [patient_id, patient_id, *params],
+    )
 
 
 def rows_as_dicts(cursor) -> Iterable[dict]:

@@ -1,10 +1,115 @@
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+"""Reads for identity and access: the admin console, break-glass grants and their review.
+Each selector checks who is asking."""
 
-from .models import Role, User
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from .models import CHART_ROLES, BreakGlassGrant, Role, User
+
+
+def admin_check(*, user) -> None:
+    if not (user.is_authenticated and user.is_active and user.role == Role.ADMIN):
+        raise PermissionDenied("Only administrators manage users.")
+
+
+def privacy_officer_check(*, user) -> None:
+    if not (user.is_authenticated and user.is_active and user.role == Role.PRIVACY_OFFICER):
+        raise PermissionDenied("Only privacy officers review break-glass access.")
 
 
 def user_list_for_admin(*, user: User) -> QuerySet[User]:
-    if not (user.is_authenticated and user.is_active and user.role == Role.ADMIN):
-        raise PermissionDenied("Only administrators manage users.")
+    admin_check(user=user)
     return User.objects.order_by("username")
+
+
+def user_get_for_admin(*, user: User, user_id: int) -> User:
+    admin_check(user=user)
+    target = User.objects.filter(pk=user_id).first()
+    if target is None:
+        raise Http404("No such user.")
+    return target
+
+
+def locked_usernames(*, usernames) -> set[str]:
+    """Which of these usernames django-axes holds locked out (from any address)."""
+    from axes.models import AccessAttempt
+
+    attempts = AccessAttempt.objects.filter(
+        username__in=[u.lower() for u in usernames], failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    )
+    cooloff = settings.AXES_COOLOFF_TIME
+    if cooloff:
+        attempts = attempts.filter(attempt_time__gte=timezone.now() - cooloff)
+    return set(attempts.values_list("username", flat=True))
+
+
+def chart_staff_for_admin(*, user: User) -> QuerySet[User]:
+    """Active clinicians and nurses, who may be put on a care team."""
+    admin_check(user=user)
+    return User.objects.filter(is_active=True, role__in=CHART_ROLES).order_by("username")
+
+
+def patient_identity_for_admin(*, user: User, patient_id: int):
+    """MRN and name only: what an administrator needs to manage a care team."""
+    from clinsum.charts.models import Patient
+
+    admin_check(user=user)
+    patient = Patient.objects.filter(pk=patient_id).only("id", "mrn", "family_name", "given_name").first()
+    if patient is None:
+        raise Http404("No such patient.")
+    return patient
+
+
+def patient_id_by_mrn_for_admin(*, user: User, mrn: str) -> int | None:
+    from clinsum.charts.models import Patient
+
+    admin_check(user=user)
+    return Patient.objects.filter(mrn=mrn.strip()).values_list("id", flat=True).first()
+
+
+def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
+    admin_check(user=user)
+    return User.objects.filter(care_teams__patient_id=patient_id).order_by("username")
+
+
+# --- Break-glass -------------------------------------------------------------------------------
+
+def break_glass_grants_active(*, user: User, now: datetime | None = None) -> QuerySet[BreakGlassGrant]:
+    """The user's unexpired grants; empty for anyone who does not read charts."""
+    if not (user.is_authenticated and user.reads_charts()):
+        return BreakGlassGrant.objects.none()
+    now = now or timezone.now()
+    return BreakGlassGrant.objects.filter(user=user, granted_at__lte=now, expires_at__gt=now)
+
+
+def break_glass_banner_grants(*, user: User) -> list[BreakGlassGrant]:
+    """Active grants for patients the user would not otherwise see (the chart banner)."""
+    grants = break_glass_grants_active(user=user)
+    in_scope = Q(patient__care_team__user=user)
+    if user.is_authenticated and user.unit:
+        in_scope |= Q(patient__unit=user.unit)
+    latest: dict[int, BreakGlassGrant] = {}
+    for grant in grants.exclude(in_scope).only("id", "patient_id", "expires_at").order_by("expires_at"):
+        latest[grant.patient_id] = grant  # one banner per patient: the grant that ends last
+    return list(latest.values())
+
+
+def break_glass_grants_for_review(*, user: User) -> QuerySet[BreakGlassGrant]:
+    privacy_officer_check(user=user)
+    return (BreakGlassGrant.objects.filter(reviewed_at__isnull=True)
+            .select_related("user").order_by("granted_at", "id"))
+
+
+def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlassGrant:
+    privacy_officer_check(user=user)
+    grant = BreakGlassGrant.objects.filter(pk=grant_id).select_related("user").first()
+    if grant is None:
+        raise Http404("No such break-glass grant.")
+    return grant

@@ -1,29 +1,175 @@
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import devices_for_user
 
 from clinsum.audit.services import audit_record
 
+from .errors import PatientOutOfScope
+from .forms import (
+    BreakGlassForm,
+    BreakGlassReviewForm,
+    CareTeamAddForm,
+    CareTeamLookupForm,
+    LoginForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from .mfa import totp_qr_svg, totp_secret_base32
+from .middleware import session_touch
 from .models import Role
-from .selectors import user_list_for_admin
+from .selectors import (
+    admin_check,
+    break_glass_grant_get_for_review,
+    break_glass_grants_for_review,
+    care_team_for_admin,
+    chart_staff_for_admin,
+    locked_usernames,
+    patient_id_by_mrn_for_admin,
+    patient_identity_for_admin,
+    user_get_for_admin,
+    user_list_for_admin,
+)
+from .services import (
+    AccountError,
+    break_glass_grant,
+    break_glass_reason_min_chars,
+    break_glass_review,
+    care_team_add,
+    care_team_remove,
+    totp_device_for_enrolment,
+    totp_enrol_confirm,
+    totp_verify,
+    user_create,
+    user_deactivate,
+    user_mfa_reset,
+    user_reactivate,
+    user_unlock,
+    user_update,
+)
 
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- Login, logout, lockout, MFA ----------------------------------------------------------------
 
 class LoginView(auth_views.LoginView):
     """Django's login (new session key on login), with success and failure audited."""
 
     template_name = "registration/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        session_touch(self.request)
         audit_record(action="login", request=self.request, actor=form.get_user())
         return response
 
     def form_invalid(self, form):
-        audit_record(action="login_failed", request=self.request, outcome="denied",
-                     object_type="username", object_id=self.request.POST.get("username", "")[:64])
+        username = self.request.POST.get("username", "")[:64]
+        if form.directory_unreachable:
+            audit_record(action="login_failed", request=self.request, outcome="error", object_type="username",
+                         object_id=username, reason="directory unreachable")
+        else:
+            audit_record(action="login_failed", request=self.request, outcome="denied",
+                         object_type="username", object_id=username)
         return super().form_invalid(form)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["idle_logged_out"] = self.request.GET.get("idle") == "1"
+        return context
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            audit_record(action="logout", request=request)
+        return super().post(request, *args, **kwargs)
+
+
+def lockout(request, original_response=None, credentials=None):
+    """django-axes' response once a username+address is locked out (AXES_LOCKOUT_CALLABLE)."""
+    username = str((credentials or {}).get("username") or request.POST.get("username", ""))[:64]
+    audit_record(action="lockout", request=request, outcome="denied", object_type="username",
+                 object_id=username.strip().lower())
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60) if settings.AXES_COOLOFF_TIME else None
+    return render(request, "accounts/lockout.html", {"cooloff_minutes": minutes},
+                  status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def mfa_verify(request):
+    if not request.user.needs_mfa() or request.user.is_verified():
+        return redirect(_safe_next(request, reverse("home")))
+    if not any(devices_for_user(request.user, confirmed=True)):
+        return redirect(reverse("mfa_enrol") + "?" + request.GET.urlencode())
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if totp_verify(user=request.user, token=form.cleaned_data["token"], request=request):
+            session_touch(request)
+            return redirect(_safe_next(request, reverse("home")))
+        form.add_error("token", "That code is not valid. Codes change every 30 seconds; try the current one.")
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def mfa_enrol(request):
+    if not request.user.needs_mfa() or request.user.is_verified():
+        return redirect(_safe_next(request, reverse("home")))
+    if any(devices_for_user(request.user, confirmed=True)):
+        return redirect(reverse("mfa_verify") + "?" + request.GET.urlencode())
+    device = totp_device_for_enrolment(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if totp_enrol_confirm(user=request.user, token=form.cleaned_data["token"], request=request):
+            session_touch(request)
+            messages.success(request, "Two-step verification is set up.")
+            return redirect(_safe_next(request, reverse("home")))
+        form.add_error("token", "That code is not valid. Check the time on your phone and try the current code.")
+    return render(request, "accounts/mfa_enrol.html", {
+        "form": form, "next": _safe_next(request, ""),
+        "qr_svg": totp_qr_svg(device), "secret": totp_secret_base32(device),
+    })
+
+
+@require_POST
+@login_required
+def session_keepalive(request):
+    """The idle warning's "stay logged in" button: a person's action, so the session goes on."""
+    return HttpResponse(status=204)
+
+
+def permission_denied(request, exception=None):
+    """handler403: says why, and offers break-glass for an existing chart outside the scope."""
+    context = {"message": str(exception) if exception and str(exception) else ""}
+    user = getattr(request, "user", None)
+    if isinstance(exception, PatientOutOfScope) and user is not None and user.is_authenticated and user.reads_charts():
+        url = reverse("break_glass_create", args=[exception.patient_id])
+        if request.method == "GET" and not request.htmx:
+            url += "?" + urlencode({"next": request.get_full_path()})
+        context["break_glass_url"] = url
+    return render(request, "accounts/403.html", context, status=403)
+
+
+# --- Home and admin console -------------------------------------------------------------------
 
 @login_required
 def home(request):
@@ -38,6 +184,194 @@ def home(request):
 
 
 @login_required
+@require_GET
 def user_list(request):
-    users = user_list_for_admin(user=request.user)
-    return render(request, "accounts/user_list.html", {"users": users})
+    users = list(user_list_for_admin(user=request.user))
+    locked = locked_usernames(usernames=[u.username for u in users])
+    rows = [(u, u.username.lower() in locked) for u in users]
+    return render(request, "accounts/user_list.html", {"rows": rows, "users": users})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_create_view(request):
+    admin_check(user=request.user)
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("password_again")
+        try:
+            user = user_create(actor=request.user, request=request, **data)
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"User {user.username} created.")
+            return redirect("user_list")
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request, user_id: int):
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    form = UserEditForm(request.POST or None, initial={"role": target.role, "unit": target.unit})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_update(actor=request.user, user_id=target.pk, request=request, **form.cleaned_data)
+        except AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"User {target.username} updated.")
+            return redirect("user_list")
+    locked = bool(locked_usernames(usernames=[target.username]))
+    return render(request, "accounts/user_edit.html", {"form": form, "target": target, "locked": locked})
+
+
+def _user_action(request, user_id: int, action, done: str):
+    try:
+        action(actor=request.user, user_id=user_id, request=request)
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("user_edit", user_id=user_id)
+
+
+@login_required
+@require_POST
+def user_deactivate_view(request, user_id: int):
+    admin_check(user=request.user)
+    return _user_action(request, user_id, user_deactivate, "Account deactivated; its sessions have ended.")
+
+
+@login_required
+@require_POST
+def user_reactivate_view(request, user_id: int):
+    admin_check(user=request.user)
+    return _user_action(request, user_id, user_reactivate, "Account reactivated.")
+
+
+@login_required
+@require_POST
+def user_unlock_view(request, user_id: int):
+    admin_check(user=request.user)
+    return _user_action(request, user_id, user_unlock, "Login lockout cleared.")
+
+
+@login_required
+@require_POST
+def user_mfa_reset_view(request, user_id: int):
+    admin_check(user=request.user)
+    return _user_action(request, user_id, user_mfa_reset,
+                        "Two-step verification reset; they set it up again at their next login.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_team_search(request):
+    admin_check(user=request.user)
+    # POST keeps the MRN out of URLs and access logs.
+    form = CareTeamLookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient_id = patient_id_by_mrn_for_admin(user=request.user, mrn=form.cleaned_data["mrn"])
+        if patient_id is not None:
+            return redirect("care_team_detail", patient_id=patient_id)
+        form.add_error("mrn", "No patient has this MRN.")
+    return render(request, "accounts/care_team_search.html", {"form": form})
+
+
+@login_required
+@require_GET
+def care_team_detail(request, patient_id: int):
+    patient = patient_identity_for_admin(user=request.user, patient_id=patient_id)
+    audit_record(action="care_team_view", request=request, patient_id=patient.pk, object_type="patient",
+                 object_id=patient.pk)
+    return render(request, "accounts/care_team_detail.html", {
+        "patient": patient, "members": care_team_for_admin(user=request.user, patient_id=patient.pk),
+        "staff": chart_staff_for_admin(user=request.user), "form": CareTeamAddForm(),
+    })
+
+
+@login_required
+@require_POST
+def care_team_add_view(request, patient_id: int):
+    patient = patient_identity_for_admin(user=request.user, patient_id=patient_id)
+    form = CareTeamAddForm(request.POST)
+    if form.is_valid():
+        try:
+            care_team_add(actor=request.user, patient_id=patient.pk, username=form.cleaned_data["username"],
+                          request=request)
+        except AccountError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Added to the care team.")
+    else:
+        messages.error(request, "Choose a clinician or nurse.")
+    return redirect("care_team_detail", patient_id=patient.pk)
+
+
+@login_required
+@require_POST
+def care_team_remove_view(request, patient_id: int, user_id: int):
+    patient = patient_identity_for_admin(user=request.user, patient_id=patient_id)
+    care_team_remove(actor=request.user, patient_id=patient.pk, user_id=user_id, request=request)
+    messages.success(request, "Removed from the care team.")
+    return redirect("care_team_detail", patient_id=patient.pk)
+
+
+# --- Break-glass -----------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass_create(request, patient_id: int):
+    from clinsum.charts.selectors import patient_get_for_user
+
+    if not request.user.reads_charts():
+        raise PermissionDenied("Only clinicians and nurses can use break-glass access.")
+    chart_url = reverse("chart_detail", args=[patient_id])
+    try:
+        patient_get_for_user(user=request.user, patient_id=patient_id)
+    except PatientOutOfScope:
+        pass  # the case this page is for
+    else:
+        return redirect(_safe_next(request, chart_url))  # in scope already: nothing to break
+    min_chars = break_glass_reason_min_chars()
+    form = BreakGlassForm(request.POST or None, min_chars=min_chars)
+    if request.method == "POST" and form.is_valid():
+        try:
+            break_glass_grant(user=request.user, patient_id=patient_id, reason=form.cleaned_data["reason"],
+                              request=request)
+        except AccountError as exc:
+            form.add_error("reason", str(exc))
+        else:
+            return redirect(_safe_next(request, chart_url))
+    return render(request, "accounts/break_glass_form.html", {
+        "form": form, "patient_id": patient_id, "hours": settings.BREAK_GLASS_HOURS, "min_chars": min_chars,
+        "next": _safe_next(request, ""),
+    })
+
+
+@login_required
+@require_GET
+def break_glass_review_list(request):
+    grants = break_glass_grants_for_review(user=request.user)
+    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="break_glass_reviews")
+    return render(request, "accounts/break_glass_reviews.html", {"grants": grants, "form": BreakGlassReviewForm()})
+
+
+@login_required
+@require_POST
+def break_glass_review_view(request, grant_id: int):
+    grant = break_glass_grant_get_for_review(user=request.user, grant_id=grant_id)
+    form = BreakGlassReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a review comment.")
+    else:
+        try:
+            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"],
+                               request=request)
+        except AccountError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")
+    return redirect("break_glass_review_list")

@@ -74,7 +74,7 @@ def audit_patient_access(
     return list(
         events.values("actor_id", "actor_username", "role")
         .annotate(count=Count("id"), first=Min("at"), last=Max("at"),
-                  actions=ArrayAgg("action", distinct=True, ordering="action"))
+                  actions=ArrayAgg("action", distinct=True, order_by="action"))
         .order_by("-last", "actor_username")
     )
 

@@ -186,7 +186,8 @@ def audit_chain_verify(
             at_boundaries += 1
         else:
             live.append(cp)
-    report = chain_walk(_table_rows(batch_size=batch_size), start_seq=start_seq, start_prev=start_prev, checkpoints=live)
+    rows = _table_rows(batch_size=batch_size)
+    report = chain_walk(rows, start_seq=start_seq, start_prev=start_prev, checkpoints=live)
     report.checkpoints_checked += at_boundaries
     return report
 

@@ -1,5 +1,6 @@
 """Reads of charts. Every read of patient data goes through here, and the access rule lives
-here once: a clinician or nurse reads a patient on their unit or care team; nobody else does."""
+here once: a clinician or nurse reads a patient on their unit or care team, or one they hold an
+unexpired break-glass grant for; nobody else does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from clinsum.accounts.errors import PatientOutOfScope
 from clinsum.accounts.models import User
+from clinsum.accounts.selectors import break_glass_grants_active
 from retrieval.types import AccessScope
 
 from .models import Note, Patient
@@ -17,13 +20,14 @@ def scope_for_user(*, user: User) -> AccessScope:
     """The user's chart access as data, for SQL that cannot use the ORM (retrieval)."""
     if not user.is_authenticated or not user.reads_charts():
         return AccessScope()
-    return AccessScope(units=(user.unit,) if user.unit else (), user_id=user.pk)
+    granted = tuple(break_glass_grants_active(user=user).values_list("patient_id", flat=True).distinct())
+    return AccessScope(units=(user.unit,) if user.unit else (), user_id=user.pk, patient_ids=granted)
 
 
 def patients_for_user(*, user: User) -> QuerySet[Patient]:
     if not user.is_authenticated or not user.reads_charts():
         raise PermissionDenied("Your role does not read patient charts.")
-    rule = Q(care_team__user=user)
+    rule = Q(care_team__user=user) | Q(pk__in=break_glass_grants_active(user=user).values("patient_id"))
     if user.unit:
         rule |= Q(unit=user.unit)
     return Patient.objects.filter(rule).distinct()
@@ -45,7 +49,7 @@ def patient_get_for_user(*, user: User, patient_id: int) -> Patient:
     patient = patients_for_user(user=user).filter(pk=patient_id).first()
     if patient is None:
         if Patient.objects.filter(pk=patient_id).exists():
-            raise PermissionDenied("This patient is not on your unit or care team.")
+            raise PatientOutOfScope(patient_id)  # the 403 page offers break-glass
         raise Http404("No such patient.")
     return patient
 

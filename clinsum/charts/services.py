@@ -17,7 +17,7 @@ from .records import NoteRecord, PatientRecord
 
 logger = logging.getLogger(__name__)
 
-EMBED_BATCH = 32  # notes per embedding task: large enough to batch the encoder across notes
+EMBED_BATCH = 128  # notes per embedding task: one encode call across many notes pads less (bench/README.md)
 
 
 class IngestError(Exception):

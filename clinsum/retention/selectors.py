@@ -41,6 +41,11 @@ def _active_hold():
     return LegalHold.objects.filter(patient_id=OuterRef("patient_id"), released_at__isnull=True)
 
 
+def _split_by_hold(candidates: QuerySet, date_field: str) -> "Expired":
+    held = Exists(_active_hold())
+    return Expired(candidates.exclude(held), date_field, candidates.filter(held))
+
+
 def _has_field(model, name: str) -> bool:
     return any(f.name == name for f in model._meta.get_fields())
 
@@ -60,13 +65,13 @@ def policy_expired(*, policy: RetentionPolicy, now: datetime) -> Expired:
     cutoff = now - timedelta(days=policy.keep_days)
     if policy.is_note_policy():
         candidates = Note.objects.filter(note_type=policy.target, authored_at__lt=cutoff)
-        return Expired(candidates.exclude(Exists(_active_hold())), "authored_at", candidates.filter(Exists(_active_hold())))
+        return _split_by_hold(candidates, "authored_at")
     if policy.target == TARGET_SUMMARY:
         # Queued or running summaries belong to a worker; they are purged once finished.
         candidates = Summary.objects.filter(created_at__lt=cutoff).exclude(
             status__in=(SummaryStatus.QUEUED, SummaryStatus.RUNNING)
         )
-        return Expired(candidates.exclude(Exists(_active_hold())), "created_at", candidates.filter(Exists(_active_hold())))
+        return _split_by_hold(candidates, "created_at")
     if policy.target == TARGET_DRAFT:
         model = draft_model()
         if model is None or not _has_field(model, "created_at"):
@@ -74,7 +79,7 @@ def policy_expired(*, policy: RetentionPolicy, now: datetime) -> Expired:
         candidates = model.objects.filter(created_at__lt=cutoff)
         if not _has_field(model, "patient"):
             return Expired(candidates, "created_at", model.objects.none())
-        return Expired(candidates.exclude(Exists(_active_hold())), "created_at", candidates.filter(Exists(_active_hold())))
+        return _split_by_hold(candidates, "created_at")
     if policy.target == TARGET_SESSION:
         if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
             return Expired(None, note="sessions are not stored in the database")
@@ -104,7 +109,8 @@ def retention_plan(*, now: datetime | None = None) -> list[PlanRow]:
             plan.append(PlanRow(policy, 0, None, 0, expired.note))
             continue
         oldest = expired.rows.aggregate(oldest=Min(expired.date_field))["oldest"]
-        plan.append(PlanRow(policy, expired.rows.count(), oldest, expired.held.count() if expired.held is not None else 0))
+        held = expired.held.count() if expired.held is not None else 0
+        plan.append(PlanRow(policy, expired.rows.count(), oldest, held))
     return plan
 
 

@@ -17,7 +17,9 @@ class RetentionError(Exception):
     """A change that was refused; the message is safe to show."""
 
 
-def retention_policy_create(*, actor, target: str, keep_days: int, active: bool = True, request=None) -> RetentionPolicy:
+def retention_policy_create(
+    *, actor, target: str, keep_days: int, active: bool = True, request=None
+) -> RetentionPolicy:
     retention_admin_check(user=actor)
     with transaction.atomic():
         if RetentionPolicy.objects.filter(target=target).exists():

@@ -3,8 +3,8 @@
 from celery import shared_task
 from django.db import transaction
 
-from .purge import retention_max_rounds, retention_purge_finish, retention_purge_round, retention_purge_start
 from .models import DeletionReceipt
+from .purge import retention_max_rounds, retention_purge_finish, retention_purge_round, retention_purge_start
 
 
 @shared_task(name="clinsum.retention.tasks.retention_purge", queue="default", acks_late=True,

@@ -60,10 +60,10 @@ def policy_edit(request, policy_id: int):
     return render(request, "retention/policy_form.html", {"form": form, "policy": policy})
 
 
-def _hold_page(request, form: LegalHoldForm, status: int = 200):
+def _hold_page(request, form: LegalHoldForm, *, error: str = "", status: int = 200):
     holds = hold_list_for_admin(user=request.user)
     audit_record(action="legal_hold_list_view", request=request, object_type="legal_hold")  # MRNs are shown
-    return render(request, "retention/hold_list.html", {"holds": holds, "form": form}, status=status)
+    return render(request, "retention/hold_list.html", {"holds": holds, "form": form, "error": error}, status=status)
 
 
 @login_required
@@ -94,9 +94,7 @@ def hold_release(request, hold_id: int):
     try:
         legal_hold_release(actor=request.user, request=request, hold_id=hold_id)
     except RetentionError as exc:
-        form = LegalHoldForm()
-        form.add_error(None, str(exc))
-        return _hold_page(request, form, status=400)
+        return _hold_page(request, LegalHoldForm(), error=str(exc), status=400)
     return redirect("retention_hold_list")
 
 

@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
+from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
 
 
@@ -22,14 +23,14 @@ def test_a_wrong_password_is_refused_and_audited(clinician, client):
 
 def test_home_routes_each_role_to_its_page(clinician, admin_user, privacy_officer, client):
     for user, target in ((clinician, "patient_list"), (admin_user, "user_list"), (privacy_officer, "audit_event_list")):
-        client.force_login(user)
+        login_verified(client, user)
         assert client.get(reverse("home"))["Location"] == reverse(target)
 
 
 def test_only_admins_see_the_user_list(clinician, admin_user, client):
     client.force_login(clinician)
     assert client.get(reverse("user_list")).status_code == 403
-    client.force_login(admin_user)
+    login_verified(client, admin_user)
     response = client.get(reverse("user_list"))
     assert response.status_code == 200 and b"alice" in response.content
 
@@ -37,7 +38,7 @@ def test_only_admins_see_the_user_list(clinician, admin_user, client):
 def test_only_privacy_officers_read_the_audit_trail(clinician, privacy_officer, client):
     client.force_login(clinician)
     assert client.get(reverse("audit_event_list")).status_code == 403
-    client.force_login(privacy_officer)
+    login_verified(client, privacy_officer)
     assert client.get(reverse("audit_event_list")).status_code == 200
 
 

@@ -87,6 +87,27 @@ def test_the_scope_admits_a_patient_on_the_unit_or_by_break_glass(cursor, ward, 
                                          k=5, scope=scope)) == 1
 
 
+def test_a_care_team_member_reads_a_patient_off_their_unit(cursor, ward, add_note, clinician):
+    from clinsum.charts.models import CareTeamMember
+
+    add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
+    scope = AccessScope(units=("4W",), user_id=clinician.pk)
+    args = dict(patient_id=ward["icu"].pk, query_vector=Q, k=5, scope=scope)
+    assert patient_vector_search(cursor, **args) == []
+    CareTeamMember.objects.create(patient=ward["icu"], user=clinician)
+    assert len(patient_vector_search(cursor, **args)) == 1
+
+
+def test_the_cross_patient_scope_predicate_still_filters_by_column(cursor, ward, add_note):
+    from retrieval.store import scope_sql
+
+    add_note(ward["p1"], [("Ruth.", unit(1, 0, 0, 0))])
+    add_note(ward["icu"], [("Mara.", unit(1, 0, 0, 0))])
+    access, params = scope_sql(AccessScope(units=("4W",)), patient_column="c.patient_id")
+    cursor.execute(f"SELECT DISTINCT c.patient_id FROM charts_chunk c WHERE {access}", params)
+    assert [row[0] for row in cursor.fetchall()] == [ward["p1"].pk]
+
+
 def test_text_search_finds_an_exact_term_the_vector_search_misses(cursor, ward, add_note):
     filler = [(f"Routine check {i}, vitals stable.", unit(1, 0.1 * i, 0, 0)) for i in range(10)]
     add_note(ward["p1"], [*filler, ("Started dabigatran 150 mg twice daily.", unit(0, 0, 0, 1))])
@@ -97,6 +118,17 @@ def test_text_search_finds_an_exact_term_the_vector_search_misses(cursor, ward, 
     hybrid = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="dabigatran", query_vector=Q, k=5,
                                    scope=ALL)
     assert hybrid[0].text == "Started dabigatran 150 mg twice daily."
+
+
+def test_a_rare_word_outranks_a_common_one_repeated(cursor, ward, add_note):
+    """The text score is IDF over the patient's chunks, so "patient" said five times counts
+    for less than the one mention of the drug."""
+    common = [(f"Patient seen, patient stable, patient resting, patient fed, patient {i}.", unit(1, 0, 0, 0))
+              for i in range(8)]
+    add_note(ward["p1"], [*common, ("Dabigatran held before the procedure.", unit(0, 1, 0, 0))])
+    hits = patient_text_search(cursor, patient_id=ward["p1"].pk, query_text="patient dabigatran", k=3, scope=ALL)
+    assert hits[0].text == "Dabigatran held before the procedure."
+    assert hits[0].score > hits[1].score
 
 
 def test_recency_weighting_prefers_the_newer_of_two_equal_chunks(cursor, ward, add_note):

@@ -1,4 +1,4 @@
-"""manage.py ingest_notes PATH: a folder or file of .txt/.md notes, JSONL/CSV tables, FHIR R4
+"""manage.py ingest_notes PATH [PATH ...]: folders or file of .txt/.md notes, JSONL/CSV tables, FHIR R4
 (NDJSON bulk export, Bundle or single resource, recognised by content) or the nursing-notes
 corpus. One transaction per file: a file with any problem is rejected whole and listed."""
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     help = "Ingest notes from .txt/.md files, JSONL/CSV tables, FHIR R4 NDJSON/JSON, or the nursing-notes corpus."
 
     def add_arguments(self, parser):
-        parser.add_argument("path", type=Path)
+        parser.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders")
         parser.add_argument("--mrn", help="patient of every .txt/.md note (must exist unless --patient-per-file)")
         parser.add_argument("--patient-per-file", action="store_true",
                             help="one new patient per .txt/.md file, MRN derived from the file name (test corpora); "
@@ -42,12 +42,14 @@ class Command(BaseCommand):
         parser.add_argument("--embed-now", action="store_true",
                             help="chunk and embed in this process (no worker) and report chunks written")
 
-    def handle(self, *args, path: Path, mrn, patient_per_file, note_type, author, authored_at, unit, embed_now,
+    def handle(self, *args, paths: list[Path], mrn, patient_per_file, note_type, author, authored_at, unit, embed_now,
                **opts):
         try:
-            files = files_in(path)
+            files = sorted({file for path in paths for file in files_in(path)})
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from None
+        if not files:
+            raise CommandError(f"no note files (.txt .md .jsonl .ndjson .csv .json) in {', '.join(map(str, paths))}")
         kinds = {file: file_kind(file) for file in files}
         if any(k == "text" for k in kinds.values()) and not (mrn or patient_per_file):
             raise CommandError("plain-text notes need --mrn MRN (or --patient-per-file)")

@@ -16,4 +16,5 @@ class Command(BaseCommand):
             oldest = row.oldest.date().isoformat() if row.oldest else "-"
             line = f"{row.policy.target:<20} {row.policy.keep_days:>9} {row.count:>8} {oldest:<11} {row.held:>9}"
             self.stdout.write(line + (f"  ({row.note})" if row.note else ""))
-        self.stdout.write(f"total due: {sum(r.count for r in plan)}; held back by legal holds: {sum(r.held for r in plan)}")
+        due, held = sum(r.count for r in plan), sum(r.held for r in plan)
+        self.stdout.write(f"total due: {due}; held back by legal holds: {held}")

@@ -1,0 +1,103 @@
+"""Ingest throughput, end to end, against the encoder alone on the same texts.
+
+    .venv/bin/python -m bench ingest [--notes 300] [--batch 32]
+
+Reads N MTSamples files (sorted by name), stores them through the real path
+(parse_text_file -> services.notes_ingest -> indexing.notes_index in batches of --batch notes,
+inline, no worker) and times it; then times `SentenceTransformer.encode` alone on exactly the
+chunk texts the pipeline embedded, with the same batch size. Prints both and their ratio
+(pipeline chunks/s over encoder chunks/s; the target is >= 0.9).
+
+The 2-core machine is shared and single timings of the same encode wander by tens of percent,
+so the encoder-alone runs are interleaved with the pipeline, batch by batch (each pipeline
+batch is followed by the encoder on that batch's texts), and the ratio of the sums is printed;
+also against one single encode call over all texts, and in process CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench.stack import DATA, bench_setup, charts_reset, machine
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench ingest")
+    parser.add_argument("--notes", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=0, help="notes per notes_index call (default: EMBED_BATCH)")
+    args = parser.parse_args(argv)
+
+    bench_setup("clinsum_bench_ingest")
+    from django.conf import settings
+    from django.utils import timezone
+
+    from clinsum.charts.indexing import embedder_get, notes_index
+    from clinsum.charts.ingest import parse_text_file
+    from clinsum.charts.models import Chunk, Note
+    from clinsum.charts.records import PatientRecord
+    from clinsum.charts.services import EMBED_BATCH, notes_ingest
+    from retrieval.chunking import chunk_note
+
+    batch = args.batch or EMBED_BATCH
+    files = sorted((DATA / "mtsamples").glob("*.txt"))[: args.notes]
+    embedder = embedder_get()
+    # Warm the encoder on full-length text (the first long batches are slow on CPU).
+    sample = [c.text for path in files[:20] for c in chunk_note(path.read_text(errors="replace"))][:128]
+    embedder.encode(sample)
+    print(f"machine: {machine()}")
+    print(f"model {embedder.name}, dim {embedder.dim}, encode batch size {settings.EMBEDDING_BATCH_SIZE}; "
+          f"{len(files)} MTSamples notes, {batch} notes per notes_index call")
+
+    charts_reset()
+    wall, cpu = time.perf_counter, time.process_time
+    started = wall()
+    now = timezone.now()
+    notes, patients = [], []
+    for index, path in enumerate(files):
+        mrn = f"BENCH-{index:05d}"
+        notes.extend(parse_text_file(path, mrn=mrn, note_type="other", author="", authored_at=now).notes)
+        patients.append(PatientRecord(mrn=mrn, family_name=path.stem[:120]))
+    result = notes_ingest(notes=notes, patients=patients, enqueue=False)
+    ingest_seconds = wall() - started
+    # Each batch goes through notes_index, then the encoder alone gets that batch's chunk texts
+    # right away: interleaving keeps both sides under the same load from the rest of the machine.
+    pipeline_wall = ingest_seconds
+    pipeline_cpu = encoder_wall = encoder_cpu = 0.0
+    chunks = 0
+    all_texts: list[str] = []
+    for start in range(0, len(result.note_ids), batch):
+        ids = result.note_ids[start : start + batch]
+        w, c = wall(), cpu()
+        chunks += notes_index(note_ids=ids)
+        pipeline_wall += wall() - w
+        pipeline_cpu += cpu() - c
+        texts = [piece.text for note in Note.objects.filter(pk__in=ids).order_by("pk").only("text")
+                 for piece in chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)]
+        all_texts.extend(texts)
+        w, c = wall(), cpu()
+        embedder.model.encode(texts, batch_size=settings.EMBEDDING_BATCH_SIZE, normalize_embeddings=True,
+                              convert_to_numpy=True, show_progress_bar=False)
+        encoder_wall += wall() - w
+        encoder_cpu += cpu() - c
+    assert chunks == Chunk.objects.count() == len(all_texts)
+    w, c = wall(), cpu()  # and once more in a single call over every text (the encoder's own best batching)
+    embedder.model.encode(all_texts, batch_size=settings.EMBEDDING_BATCH_SIZE, normalize_embeddings=True,
+                          convert_to_numpy=True, show_progress_bar=False)
+    single_wall, single_cpu = wall() - w, cpu() - c
+
+    n = result.notes_new
+    print(f"pipeline: {n} notes, {chunks} chunks in {pipeline_wall:.1f} s (read + ingest service "
+          f"{ingest_seconds:.2f} s, chunk + embed + store {pipeline_wall - ingest_seconds:.1f} s)")
+    print(f"pipeline throughput:             {n / pipeline_wall:.2f} notes/s, {chunks / pipeline_wall:.1f} chunks/s")
+    print(f"encoder alone, same batches:     {chunks / encoder_wall:.1f} chunks/s ({encoder_wall:.1f} s)")
+    print(f"encoder alone, one call:         {chunks / single_wall:.1f} chunks/s ({single_wall:.1f} s)")
+    print(f"ratio pipeline/encoder (wall):   {encoder_wall / pipeline_wall:.3f} same batches, "
+          f"{single_wall / pipeline_wall:.3f} one call (target >= 0.9)")
+    print(f"ratio pipeline/encoder (this process's CPU time, less sensitive to other load): "
+          f"{encoder_cpu / pipeline_cpu:.3f} same batches, {single_cpu / pipeline_cpu:.3f} one call")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from .errors import DirectoryUnavailable
+from .models import Role
+
+NOT_MATCHED = "Your username and password didn't match, or the account is not active."
+DIRECTORY_UNREACHABLE = "The directory server could not be reached; try again or contact the help desk."
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form; one message for a wrong password and an inactive account (no
+    account probing), and a distinct one when the directory is down."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": NOT_MATCHED,
+        "inactive": NOT_MATCHED,
+        "directory_unreachable": DIRECTORY_UNREACHABLE,
+    }
+    directory_unreachable = False
+
+    def clean(self):
+        try:
+            return super().clean()
+        except DirectoryUnavailable:
+            self.directory_unreachable = True
+            raise ValidationError(self.error_messages["directory_unreachable"], code="directory_unreachable")
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$", label="6-digit code from your authenticator app",
+        error_messages={"invalid": "Enter the 6-digit code."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}),
+    )
+
+
+ROLE_CHOICES = [("", "No role (no access)"), *Role.choices]
+
+
+class UserCreateForm(forms.Form):
+    username = forms.RegexField(regex=r"^[A-Za-z0-9._@+-]{2,150}$", max_length=150,
+                                error_messages={"invalid": "Letters, digits and . _ @ + - only."})
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
+    unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W (clinicians and nurses)")
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False,
+                               help_text="At least 12 characters; the user should change it at first login.")
+    password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                     strip=False, label="Password again")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class UserEditForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
+    unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W")
+
+
+class CareTeamLookupForm(forms.Form):
+    mrn = forms.CharField(max_length=64, label="Patient MRN")
+
+
+class CareTeamAddForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Clinician or nurse (username)")
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, label="Reason for emergency access",
+        help_text="Why you need this chart now, e.g. 'covering ICU bed 12 during rapid response'. "
+                  "Do not enter clinical details.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "aria-describedby": "reason-help"}),
+    )
+
+    def __init__(self, *args, min_chars: int = 20, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].validators.append(_min_length_validator(min_chars))
+        self.fields["reason"].widget.attrs["minlength"] = min_chars
+
+
+def _min_length_validator(min_chars: int):
+    def check(value: str) -> None:
+        if len(" ".join(value.split())) < min_chars:
+            raise ValidationError(f"Give the reason in at least {min_chars} characters.")
+
+    return check
+
+
+class BreakGlassReviewForm(forms.Form):
+    comment = forms.CharField(max_length=2000, label="Review comment", widget=forms.Textarea(attrs={"rows": 2}))

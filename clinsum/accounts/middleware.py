@@ -1,0 +1,95 @@
+"""Session policy applied to every request, in one place:
+
+- a deactivated user's session ends at once;
+- idle logoff: a session unused for SESSION_COOKIE_AGE seconds (SESSION_IDLE_TIMEOUT_S) ends.
+  Activity is tracked in the session; background polling (htmx `every` triggers) is not
+  activity, so a chart left open with a summary polling still logs out;
+- MFA: administrators and privacy officers reach no page until their session has verified a
+  TOTP token (enrolment first if they have no device).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from clinsum.audit.services import audit_record
+
+LAST_ACTIVITY_KEY = "clinsum_last_activity"
+POLL_HEADER = "X-ClinSum-Poll"  # set by static/idle.js on requests no person triggered
+
+
+def request_is_polling(request) -> bool:
+    """A background refresh rather than a person's action."""
+    if request.headers.get("HX-Request") != "true":
+        return False
+    if request.headers.get(POLL_HEADER):
+        return True
+    return request.headers.get("HX-Trigger", "") in getattr(settings, "IDLE_POLL_TRIGGER_IDS", ())
+
+
+def session_touch(request) -> None:
+    request.session[LAST_ACTIVITY_KEY] = int(time.time())
+
+
+def _to_page(request, url: str):
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponseClientRedirect(url)  # the whole page navigates, not the panel
+    return redirect(url)
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            if not user.is_active:
+                logout(request)
+                return _to_page(request, reverse(settings.LOGIN_URL))
+            now = int(time.time())
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            if last is not None and now - int(last) > settings.SESSION_COOKIE_AGE:
+                audit_record(action="logout_idle", request=request, actor=user, object_type="session",
+                             reason=f"idle {now - int(last)} s")
+                logout(request)
+                return _to_page(request, reverse(settings.LOGIN_URL) + "?idle=1")
+            if last is None or not request_is_polling(request):
+                session_touch(request)
+        return self.get_response(request)
+
+
+MFA_EXEMPT_URL_NAMES = frozenset({"mfa_verify", "mfa_enrol", "logout", "login", "session_keepalive"})
+
+
+class MFARequiredMiddleware:
+    """Runs after django_otp's OTPMiddleware (which tells whether this session is verified)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and user.needs_mfa() and not _is_verified(user):
+            try:
+                name = resolve(request.path_info).url_name
+            except Resolver404:
+                name = None
+            if name not in MFA_EXEMPT_URL_NAMES:
+                from django_otp import devices_for_user
+
+                target = "mfa_verify" if any(devices_for_user(user, confirmed=True)) else "mfa_enrol"
+                return _to_page(request, f"{reverse(target)}?next={quote(request.get_full_path())}")
+        return self.get_response(request)
+
+
+def _is_verified(user) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())

@@ -1,0 +1,309 @@
+"""Writes for identity and access: user lifecycle, care teams, break-glass, sessions, MFA.
+Every change is audited at the place it happens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from clinsum.audit.services import audit_record
+
+from .models import CHART_ROLES, BreakGlassGrant, Role, User
+from .selectors import admin_check, privacy_officer_check
+
+BREAK_GLASS_REASON_MAX_CHARS = 500  # the audit row keeps 500 characters of reason
+
+
+class AccountError(Exception):
+    """A change that was refused; the message is safe to show."""
+
+
+# --- Sessions ----------------------------------------------------------------------------------
+
+def user_sessions_end(*, user: User) -> int:
+    """Delete every stored session of the user (they are logged out on their next request)."""
+    ended = 0
+    user_id = str(user.pk)
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=500):
+        if session.get_decoded().get("_auth_user_id") == user_id:
+            session.delete()
+            ended += 1
+    return ended
+
+
+# --- User lifecycle (admin console) --------------------------------------------------------------
+
+def _role_check(*, role: str) -> None:
+    if role and role not in Role.values:
+        raise AccountError("Unknown role.")
+
+
+def user_create(*, actor: User, username: str, role: str, unit: str = "", password: str,
+                first_name: str = "", last_name: str = "", email: str = "", request=None) -> User:
+    admin_check(user=actor)
+    username = username.strip().lower()
+    _role_check(role=role)
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError("A user with this username exists already.")
+    user = User(username=username, role=role, unit=unit.strip(), first_name=first_name.strip(),
+                last_name=last_name.strip(), email=email.strip())
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountError(" ".join(exc.messages)) from exc
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        audit_record(action="user_create", request=request, actor=actor, object_type="user", object_id=user.pk,
+                     reason=f"username={username} role={role or '-'} unit={user.unit or '-'}")
+    return user
+
+
+def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None) -> User:
+    admin_check(user=actor)
+    _role_check(role=role)
+    unit = unit.strip()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise Http404("No such user.")
+        if user.pk == actor.pk and role != user.role:
+            raise AccountError("You cannot change your own role.")
+        changes = []
+        if user.role != role:
+            changes.append(f"role {user.role or '-'}->{role or '-'}")
+        if user.unit != unit:
+            changes.append(f"unit {user.unit or '-'}->{unit or '-'}")
+        if not changes:
+            return user
+        user.role, user.unit = role, unit
+        user.save(update_fields=["role", "unit"])
+        audit_record(action="user_update", request=request, actor=actor, object_type="user", object_id=user.pk,
+                     reason="; ".join(changes))
+    return user
+
+
+def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
+    """Offboarding: no login, sessions ended now, care teams and open break-glass grants removed."""
+    from clinsum.charts.models import CareTeamMember
+
+    admin_check(user=actor)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise Http404("No such user.")
+        if user.pk == actor.pk:
+            raise AccountError("You cannot deactivate your own account.")
+        if not user.is_active:
+            raise AccountError("This account is deactivated already.")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        care_teams, _ = CareTeamMember.objects.filter(user=user).delete()
+        now = timezone.now()
+        grants = BreakGlassGrant.objects.filter(user=user, expires_at__gt=now).update(expires_at=now)
+        sessions = user_sessions_end(user=user)
+        audit_record(action="user_deactivate", request=request, actor=actor, object_type="user", object_id=user.pk,
+                     reason=f"sessions={sessions} care_teams={care_teams} break_glass_ended={grants}")
+    return user
+
+
+def user_reactivate(*, actor: User, user_id: int, request=None) -> User:
+    admin_check(user=actor)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise Http404("No such user.")
+        if user.is_active:
+            raise AccountError("This account is active already.")
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(action="user_reactivate", request=request, actor=actor, object_type="user", object_id=user.pk)
+    return user
+
+
+def user_unlock(*, actor: User, user_id: int, request=None) -> int:
+    """Clear django-axes failures for the username (from every address); returns rows removed."""
+    from axes.models import AccessAttempt
+    from axes.utils import reset
+
+    admin_check(user=actor)
+    user = User.objects.filter(pk=user_id).only("id", "username").first()
+    if user is None:
+        raise Http404("No such user.")
+    with transaction.atomic():
+        removed = 0
+        names = set(AccessAttempt.objects.filter(username__iexact=user.username).values_list("username", flat=True))
+        for name in names:
+            removed += reset(username=name)
+        audit_record(action="user_unlock", request=request, actor=actor, object_type="user", object_id=user.pk,
+                     reason=f"attempts_cleared={removed}")
+    return removed
+
+
+def user_mfa_reset(*, actor: User, user_id: int, request=None) -> int:
+    """A lost phone: remove the user's TOTP devices and end their sessions; they enrol again
+    at their next login."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    admin_check(user=actor)
+    with transaction.atomic():
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            raise Http404("No such user.")
+        if user.pk == actor.pk:
+            raise AccountError("Another administrator must reset your two-step verification.")
+        removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        sessions = user_sessions_end(user=user)
+        audit_record(action="mfa_reset", request=request, actor=actor, object_type="user", object_id=user.pk,
+                     reason=f"devices={removed} sessions={sessions}")
+    return removed
+
+
+def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, request=None) -> User:
+    """Role, unit and status as the directory has them at this login (a changed group is a
+    changed role from the next login on); changes are audited with no actor (the directory)."""
+    changes = []
+    if user.role != role:
+        changes.append(f"role {user.role or '-'}->{role or '-'}")
+    if user.unit != unit:
+        changes.append(f"unit {user.unit or '-'}->{unit or '-'}")
+    if user.is_active != active:
+        changes.append(f"active {user.is_active}->{active}")
+    if not changes:
+        return user
+    with transaction.atomic():
+        user.role, user.unit, user.is_active = role, unit, active
+        user.save(update_fields=["role", "unit", "is_active"])
+        if not active:
+            user_sessions_end(user=user)
+        audit_record(action="user_directory_sync", request=request, actor=None, object_type="user",
+                     object_id=user.pk, reason="; ".join(changes))
+    return user
+
+
+# --- Care teams ----------------------------------------------------------------------------------
+
+def care_team_add(*, actor: User, patient_id: int, username: str, request=None):
+    from clinsum.charts.models import CareTeamMember, Patient
+
+    admin_check(user=actor)
+    member = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if member is None or member.role not in CHART_ROLES:
+        raise AccountError("Only an active clinician or nurse can be put on a care team.")
+    if not Patient.objects.filter(pk=patient_id).exists():
+        raise Http404("No such patient.")
+    with transaction.atomic():
+        row, created = CareTeamMember.objects.get_or_create(patient_id=patient_id, user=member)
+        if not created:
+            raise AccountError("This user is on the care team already.")
+        audit_record(action="care_team_add", request=request, actor=actor, patient_id=patient_id,
+                     object_type="user", object_id=member.pk)
+    return row
+
+
+def care_team_remove(*, actor: User, patient_id: int, user_id: int, request=None) -> None:
+    from clinsum.charts.models import CareTeamMember
+
+    admin_check(user=actor)
+    with transaction.atomic():
+        deleted, _ = CareTeamMember.objects.filter(patient_id=patient_id, user_id=user_id).delete()
+        if not deleted:
+            raise Http404("No such care-team member.")
+        audit_record(action="care_team_remove", request=request, actor=actor, patient_id=patient_id,
+                     object_type="user", object_id=user_id)
+
+
+# --- Break-glass -----------------------------------------------------------------------------------
+
+def break_glass_reason_min_chars() -> int:
+    return getattr(settings, "BREAK_GLASS_REASON_MIN_CHARS", 20)
+
+
+def break_glass_grant(*, user: User, patient_id: int, reason: str, request=None) -> BreakGlassGrant:
+    """Open a chart outside the user's scope for BREAK_GLASS_HOURS, audited as break_glass."""
+    from clinsum.charts.models import Patient
+
+    if not (user.is_authenticated and user.reads_charts()):
+        raise PermissionDenied("Only clinicians and nurses can use break-glass access.")
+    reason = " ".join(reason.split())
+    if len(reason) < break_glass_reason_min_chars():
+        raise AccountError(f"Give the reason in at least {break_glass_reason_min_chars()} characters.")
+    reason = reason[:BREAK_GLASS_REASON_MAX_CHARS]
+    if not Patient.objects.filter(pk=patient_id).exists():
+        raise Http404("No such patient.")
+    now = timezone.now()
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.create(
+            user=user, patient_id=patient_id, reason=reason, granted_at=now,
+            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        audit_record(action="break_glass", request=request, actor=user, patient_id=patient_id,
+                     object_type="break_glass_grant", object_id=grant.pk, reason=reason)
+    return grant
+
+
+def break_glass_review(*, reviewer: User, grant_id: int, comment: str, request=None) -> BreakGlassGrant:
+    privacy_officer_check(user=reviewer)
+    comment = comment.strip()
+    if not comment:
+        raise AccountError("Write a review comment.")
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.select_for_update().filter(pk=grant_id).first()
+        if grant is None:
+            raise Http404("No such break-glass grant.")
+        if grant.reviewed_at is not None:
+            raise AccountError("This grant has been reviewed already.")
+        grant.reviewed_by, grant.reviewed_at, grant.review_comment = reviewer, timezone.now(), comment[:2000]
+        grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
+        audit_record(action="break_glass_review", request=request, actor=reviewer, patient_id=grant.patient_id,
+                     object_type="break_glass_grant", object_id=grant.pk, reason=comment)
+    return grant
+
+
+# --- MFA (TOTP) -------------------------------------------------------------------------------------
+
+def totp_device_for_enrolment(*, user: User):
+    """The user's unconfirmed TOTP device (made once, so reloading the page keeps the secret)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
+    return device or TOTPDevice.objects.create(user=user, name="ClinSum", confirmed=False)
+
+
+def totp_enrol_confirm(*, user: User, token: str, request) -> bool:
+    """Confirm the enrolment with a first token; the session is then MFA-verified."""
+    import django_otp
+
+    device = totp_device_for_enrolment(user=user)
+    if not django_otp.verify_token(user, device.persistent_id, token.strip()):
+        audit_record(action="mfa_failed", request=request, actor=user, outcome="denied", reason="enrolment")
+        return False
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(action="mfa_enrol", request=request, actor=user, object_type="otp_device", object_id=device.pk)
+    request.session.cycle_key()  # privilege raised: new session id
+    django_otp.login(request, device)
+    return True
+
+
+def totp_verify(*, user: User, token: str, request) -> bool:
+    import django_otp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if django_otp.verify_token(user, device.persistent_id, token.strip()):
+            audit_record(action="mfa_verify", request=request, actor=user, object_type="otp_device",
+                         object_id=device.pk)
+            request.session.cycle_key()
+            django_otp.login(request, device)
+            return True
+    audit_record(action="mfa_failed", request=request, actor=user, outcome="denied")
+    return False

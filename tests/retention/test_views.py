@@ -1,0 +1,129 @@
+import pytest
+from django.urls import reverse
+
+from clinsum.audit.models import AuditEvent
+from clinsum.retention.models import DeletionReceipt, LegalHold, RetentionPolicy
+from clinsum.retention.purge import retention_purge_run
+
+from .conftest import NOW, add_note
+
+GET_PAGES = ["retention_policy_list", "retention_policy_create", "retention_hold_list", "retention_receipt_list"]
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize("actor", ["clinician", "nurse", "privacy_officer", "outsider"])
+def test_it_refuses_every_other_role(client, request, ward, progress_policy, actor):
+    client.force_login(request.getfixturevalue(actor))
+    for page in GET_PAGES:
+        assert client.get(reverse(page)).status_code == 403, page
+    assert client.get(reverse("retention_policy_edit", args=[progress_policy.pk])).status_code == 403
+    posts = [
+        (reverse("retention_policy_create"), {"target": "consult", "keep_days": 10, "active": "on"}),
+        (reverse("retention_policy_edit", args=[progress_policy.pk]), {"keep_days": 1, "active": "on"}),
+        (reverse("retention_hold_place"), {"mrn": "T-001", "reason": "x"}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    assert RetentionPolicy.objects.get().keep_days == 30 and not LegalHold.objects.exists()
+
+
+def test_anonymous_users_are_sent_to_login(client, db):
+    response = client.get(reverse("retention_policy_list"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_it_lists_policies_with_what_is_due(admin_client, ward, progress_policy):
+    add_note("T-001", "An old note.", days_ago=400)
+    response = admin_client.get(reverse("retention_policy_list"))
+    assert response.status_code == 200
+    (policy, plan), = response.context["rows"]
+    assert policy == progress_policy and plan.count == 1
+    assert "An old note" not in response.content.decode()
+
+
+def test_it_creates_a_policy_and_audits_it(admin_client, db):
+    response = admin_client.post(reverse("retention_policy_create"),
+                                 {"target": "consult", "keep_days": 3650, "active": "on"})
+    assert response.status_code == 302
+    policy = RetentionPolicy.objects.get()
+    assert (policy.target, policy.keep_days, policy.active) == ("consult", 3650, True)
+    event = AuditEvent.objects.get(action="retention_policy_change")
+    assert (event.actor_username, event.object_id) == ("adam", str(policy.pk)) and "keep_days=3650" in event.reason
+
+
+def test_it_refuses_a_second_policy_for_the_same_target(admin_client, progress_policy):
+    response = admin_client.post(reverse("retention_policy_create"), {"target": "progress", "keep_days": 5})
+    assert response.status_code == 200 and "exists already" in response.content.decode()
+    assert RetentionPolicy.objects.count() == 1 and not AuditEvent.objects.exists()
+
+
+def test_it_refuses_zero_days(admin_client, db):
+    response = admin_client.post(reverse("retention_policy_create"), {"target": "consult", "keep_days": 0})
+    assert response.status_code == 200 and not RetentionPolicy.objects.exists()
+
+
+def test_it_edits_a_policy_and_audits_the_change(admin_client, progress_policy):
+    response = admin_client.post(reverse("retention_policy_edit", args=[progress_policy.pk]), {"keep_days": 60})
+    assert response.status_code == 302
+    progress_policy.refresh_from_db()
+    assert (progress_policy.keep_days, progress_policy.active) == (60, False)
+    event = AuditEvent.objects.get(action="retention_policy_change")
+    assert "keep_days 30->60" in event.reason and "active True->False" in event.reason
+
+
+def test_an_unchanged_edit_is_not_audited(admin_client, progress_policy):
+    admin_client.post(reverse("retention_policy_edit", args=[progress_policy.pk]), {"keep_days": 30, "active": "on"})
+    assert not AuditEvent.objects.filter(action="retention_policy_change").exists()
+
+
+def test_it_places_a_hold_by_mrn_and_audits_it(admin_client, ward, admin_user):
+    response = admin_client.post(reverse("retention_hold_place"), {"mrn": "T-002", "reason": "Matter 2026-17"})
+    assert response.status_code == 302
+    hold = LegalHold.objects.get()
+    assert (hold.patient, hold.placed_by, hold.is_active()) == (ward["p2"], admin_user, True)
+    event = AuditEvent.objects.get(action="legal_hold_place")
+    assert (event.patient_id, event.object_id) == (ward["p2"].pk, str(hold.pk))
+
+
+def test_an_unknown_mrn_places_nothing(admin_client, ward):
+    response = admin_client.post(reverse("retention_hold_place"), {"mrn": "NOPE", "reason": "Matter"})
+    assert response.status_code == 400 and "No patient has this MRN" in response.content.decode()
+    assert not LegalHold.objects.exists() and not AuditEvent.objects.filter(action="legal_hold_place").exists()
+
+
+def test_the_hold_list_shows_the_mrn_only(admin_client, ward, admin_user):
+    LegalHold.objects.create(patient=ward["p1"], reason="Matter 9", placed_by=admin_user)
+    body = admin_client.get(reverse("retention_hold_list")).content.decode()
+    assert "T-001" in body and "Matter 9" in body
+    assert "Ashford" not in body and "Ruth" not in body
+    assert AuditEvent.objects.filter(action="legal_hold_list_view").exists()
+
+
+def test_it_releases_a_hold_and_audits_it(admin_client, ward, admin_user):
+    hold = LegalHold.objects.create(patient=ward["p1"], reason="Matter", placed_by=admin_user)
+    assert admin_client.post(reverse("retention_hold_release", args=[hold.pk])).status_code == 302
+    hold.refresh_from_db()
+    assert not hold.is_active() and hold.released_by == admin_user
+    assert AuditEvent.objects.get(action="legal_hold_release").patient_id == ward["p1"].pk
+    again = admin_client.post(reverse("retention_hold_release", args=[hold.pk]))
+    assert again.status_code == 400 and AuditEvent.objects.filter(action="legal_hold_release").count() == 1
+
+
+def test_release_needs_post(admin_client, ward, admin_user):
+    hold = LegalHold.objects.create(patient=ward["p1"], reason="Matter", placed_by=admin_user)
+    assert admin_client.get(reverse("retention_hold_release", args=[hold.pk])).status_code == 405
+
+
+def test_it_lists_receipts(admin_client, ward, progress_policy):
+    add_note("T-001", "An old note.", days_ago=400)
+    receipt = retention_purge_run(now=NOW)
+    response = admin_client.get(reverse("retention_receipt_list"))
+    assert response.status_code == 200
+    assert list(response.context["receipts"]) == [receipt]
+    assert receipt.deleted_ids_sha256 in response.content.decode()
+    assert DeletionReceipt.objects.count() == 1
