@@ -21,7 +21,7 @@ define debs
 	fi
 endef
 
-.PHONY: run test setup setup-test migrate seed bench-ingest clean-data
+.PHONY: run test setup setup-test certs clean-data
 
 run: $(VENV)/.installed-run
 	$(PY) -m clinsum.devstack run
@@ -48,3 +48,9 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(VENV)/bin/py
 
 clean-data:  ## removes the embedded database and broker data (var/)
 	rm -rf var
+
+certs:  ## a self-signed TLS pair in var/certs for trying compose.yaml (use the hospital CA in production)
+	mkdir -p var/certs
+	openssl req -x509 -newkey rsa:3072 -nodes -days 365 -subj "/CN=clinsum.local" \
+	  -keyout var/certs/clinsum.key -out var/certs/clinsum.crt
+	chmod 600 var/certs/clinsum.key
