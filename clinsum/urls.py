@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from clinsum import health
+from clinsum import health, metrics
 from clinsum.accounts import views as accounts
 from clinsum.charts import api as charts_api
 from clinsum.charts import views as charts
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", accounts.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("users/", accounts.user_list, name="user_list"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("summaries/<int:summary_id>/retry/", summaries.summary_retry_view, name="summary_retry"),
     path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
     path("api/fhir/Bundle", charts_api.fhir_bundle_create, name="fhir_bundle_create"),
+    path("", include("clinsum.drafting.urls")),
     path("", include("clinsum.audit.urls")),
     path("", include("clinsum.retention.urls")),
     path("", include("clinsum.accounts.urls")),

@@ -54,6 +54,12 @@ def _only(role: str, method="GET", *, ids: bool = False):
     return {"method": method, **{r: (outcome(r), outcome(r)) if ids else outcome(r) for r in ROLES}}
 
 
+def _author(method="GET"):
+    """Drafts: their author (the matrix nurse) inside her scope; nobody else, ever."""
+    return {"method": method, "clinician": (DENY, DENY), "nurse": (OK, DENY), "admin": (DENY, DENY),
+            "privacy_officer": (DENY, DENY), "anonymous": (LOGIN, LOGIN)}
+
+
 def _everyone(method="GET", outcome=OK):
     return {"method": method, **{r: outcome for r in ROLES}}
 
@@ -69,6 +75,7 @@ EXPECTED: dict[str, dict] = {
     "login": _everyone(),
     "logout": _everyone("POST", LOGIN),  # everyone ends up on the login page
     "fhir_bundle_create": _everyone("POST", DENY),  # service token only, never a session
+    "metrics": _everyone(outcome=DENY),  # bearer token only, never a session (404 while no token is set)
     # any logged-in user
     "home": {"method": "GET", "clinician": OK, "nurse": OK, "admin": OK, "privacy_officer": OK, "anonymous": LOGIN},
     "mfa_verify": _logged_in(),
@@ -83,6 +90,16 @@ EXPECTED: dict[str, dict] = {
     "summary_detail": _chart(),
     "summary_retry": _chart("POST"),
     "citation_detail": _chart(),
+    # nurse drafting: nurses start drafts on charts in scope; a draft is its author's alone
+    "draft_list": _only("nurse"),
+    "draft_create": _author("POST"),
+    "draft_detail": _author(),
+    "draft_section_save": _author("POST"),
+    "draft_sign": _author("POST"),
+    "draft_discard": _author("POST"),
+    "draft_retry": _author("POST"),
+    "draft_print": _author(),
+    "draft_citation_detail": _author(),
     # break-glass: a chart reader may ask for any existing chart (in scope: sent straight to it)
     "break_glass_create": {"method": "GET", "clinician": (OK, OK), "nurse": (OK, OK), "admin": (DENY, DENY),
                            "privacy_officer": (DENY, DENY), "anonymous": (LOGIN, LOGIN)},
@@ -161,7 +178,8 @@ IN_MARKERS = ("M-IN-1", "Inwood", "INSCOPE-NOTE-TEXT")
 OUT_MARKERS = ("M-OUT-2", "Outram", "OUTSCOPE-NOTE-TEXT")
 
 
-def _patient_objects(patient, note: Note, carl) -> dict:
+def _patient_objects(patient, note: Note, carl, nina) -> dict:
+    from clinsum.drafting.models import Draft, DraftCitation, DraftSentence
     from clinsum.retention.models import LegalHold
 
     chunk = Chunk.objects.create(note=note, patient=patient, ordinal=0, char_start=0, char_end=len(note.text),
@@ -177,8 +195,15 @@ def _patient_objects(patient, note: Note, carl) -> dict:
                                            granted_at=now, expires_at=now + timezone.timedelta(hours=1))
     hold = LegalHold.objects.create(patient=patient, reason="matter 1")
     CareTeamMember.objects.create(patient=patient, user=carl)
+    draft = Draft.objects.create(patient=patient, author=nina, kind="sbar_handoff", backend="extractive",
+                                 status="ready")
+    sentence = DraftSentence.objects.create(draft=draft, section="situation", ordinal=0, text="Draft sentence.",
+                                            origin="generated", verdict="supported")
+    draft_citation = DraftCitation.objects.create(sentence=sentence, note=note, chunk=chunk, source_id="S1",
+                                                  char_start=0, char_end=10, found=True)
     return {"patient_id": patient.pk, "note_id": note.pk, "chunk_id": chunk.pk, "summary_id": summary.pk,
-            "citation_id": citation.pk, "grant_id": grant.pk, "hold_id": hold.pk}
+            "citation_id": citation.pk, "grant_id": grant.pk, "hold_id": hold.pk, "draft_id": draft.pk,
+            "draft_citation_id": draft_citation.pk}
 
 
 @pytest.fixture(autouse=True)
@@ -200,8 +225,8 @@ def world(db, clinician, nurse, admin_user, privacy_officer, make_user):
     policy = RetentionPolicy.objects.create(target="progress", keep_days=3650)
     shared = {"user_id": carl.pk, "policy_id": policy.pk}
     return {
-        "in": {**shared, **_patient_objects(p_in, p_in.notes.get(), carl)},
-        "out": {**shared, **_patient_objects(p_out, p_out.notes.get(), carl)},
+        "in": {**shared, **_patient_objects(p_in, p_in.notes.get(), carl, nurse)},
+        "out": {**shared, **_patient_objects(p_out, p_out.notes.get(), carl, nurse)},
         "users": {"clinician": clinician, "nurse": nurse, "admin": admin_user, "privacy_officer": privacy_officer},
     }
 
@@ -239,7 +264,7 @@ def _url(name: str, ids: dict | None) -> str:
 
 def _injected(ids: dict) -> dict:
     """The OUT patient's ids under every name a view might read from a query string or body."""
-    return {**ids, "patient": ids["patient_id"], "note": ids["note_id"],
+    return {**ids, "patient": ids["patient_id"], "note": ids["note_id"], "draft": ids["draft_id"],
             "summary": ids["summary_id"], "citation": ids["citation_id"], "mrn": "M-OUT-2", "q": "M-OUT-2"}
 
 

@@ -18,6 +18,7 @@ class NoteType(models.TextChoices):
     NURSING = "nursing", "Nursing note"
     CONSULT = "consult", "Consult"
     DISCHARGE = "discharge_summary", "Discharge summary"
+    DISCHARGE_INSTRUCTIONS = "discharge_instructions", "Discharge instructions"
     EMERGENCY = "emergency", "Emergency department note"
     OPERATIVE = "operative", "Operative note"
     OTHER = "other", "Other"

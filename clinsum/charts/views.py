@@ -3,7 +3,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinsum.audit.services import audit_record
-from clinsum.summaries.selectors import summary_is_stale, summary_latest_for_patient, summary_sections
+from clinsum.summaries.selectors import (
+    summary_is_stale,
+    summary_latest_for_patient,
+    summary_sections,
+    summary_source_notes,
+)
 
 from .selectors import note_get_for_user, note_list_for_patient, patient_get_for_user, patient_list_for_user
 
@@ -24,9 +29,16 @@ def chart_detail(request, patient_id: int):
     summary = summary_latest_for_patient(user=request.user, patient=patient)
     audit_record(action="chart_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk)
     context = {"patient": patient, "notes": notes, "summary": summary}
+    if request.user.role == "nurse":
+        from clinsum.drafting.kinds import DRAFT_KINDS
+        from clinsum.drafting.selectors import drafts_for_author
+
+        context["drafts"] = drafts_for_author(user=request.user, patient=patient)[:20]
+        context["draft_kinds"] = DRAFT_KINDS.values()
     if summary is not None:
         context["stale"] = summary_is_stale(summary=summary)
         context["sections"] = summary_sections(summary=summary) if summary.status == "done" else []
+        context["source_notes"] = summary_source_notes(summary=summary) if summary.status == "done" else []
     return render(request, "charts/chart.html", context)
 
 

@@ -77,6 +77,11 @@ def policy_expired(*, policy: RetentionPolicy, now: datetime) -> Expired:
         if model is None or not _has_field(model, "created_at"):
             return Expired(None, note="the drafting app is not installed")
         candidates = model.objects.filter(created_at__lt=cutoff)
+        if _has_field(model, "signed_at"):
+            # A signed draft is its note's provenance: it goes with that note, under the note's policy.
+            candidates = candidates.filter(signed_at__isnull=True)
+        if _has_field(model, "status"):
+            candidates = candidates.exclude(status__in=("queued", "running"))  # a worker's, until finished
         if not _has_field(model, "patient"):
             return Expired(candidates, "created_at", model.objects.none())
         return _split_by_hold(candidates, "created_at")

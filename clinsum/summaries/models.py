@@ -31,6 +31,8 @@ class Summary(models.Model):
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    source_note_ids = models.JSONField(default=list, blank=True,
+                                       help_text="The notes retrieval gave the generator, in source order")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -52,6 +52,16 @@ def summary_sections(*, summary: Summary) -> list[dict]:
     ]
 
 
+def summary_source_notes(*, summary: Summary) -> list:
+    """The notes the summary was generated from, in source order (text deferred). Only this
+    patient's notes, whatever the list says."""
+    from clinsum.charts.models import Note
+
+    ids = [i for i in summary.source_note_ids or [] if isinstance(i, int)]
+    notes = Note.objects.filter(pk__in=ids, patient_id=summary.patient_id).defer("text").in_bulk()
+    return [notes[i] for i in ids if i in notes]
+
+
 def citation_get_for_user(*, user, citation_id: int) -> Citation:
     citation = Citation.objects.filter(pk=citation_id).select_related("claim__summary").first()
     if citation is None:

@@ -21,7 +21,8 @@ from .backends import Generation, GenerationError
 from .backends.extractive import PROMPT_VERSION as EXTRACTIVE_PROMPT_VERSION
 from .backends.extractive import extractive_generate
 from .models import Citation, Claim, Summary, SummaryStatus
-from .sections import SUMMARY_SECTIONS
+from .prompts import CHART_REVIEW, PromptSpec
+from .sections import SUMMARY_SECTIONS, SummarySection
 from .verification import SUPPORTED, claim_verify
 
 logger = logging.getLogger(__name__)
@@ -105,16 +106,18 @@ def summary_fail(*, summary_id: int, reason: str) -> None:
     logger.warning("summary %s failed: %s", summary_id, reason)
 
 
-def summary_sources(*, patient_id: int, scope: AccessScope) -> tuple[dict[str, Hit], dict[str, list[str]]]:
+def summary_sources(
+    *, patient_id: int, scope: AccessScope, sections: tuple[SummarySection, ...] = SUMMARY_SECTIONS,
+) -> tuple[dict[str, Hit], dict[str, list[str]]]:
     """Retrieve each section's chunks of this patient; number them S1, S2, ... once, so the
     same id means the same chunk in the prompt, the answer and the stored citations."""
     embedder = embedder_get()
-    queries = embedder.encode([s.query for s in SUMMARY_SECTIONS])
+    queries = embedder.encode([s.query for s in sections])
     sources: dict[str, Hit] = {}
     by_chunk: dict[int, str] = {}
     section_sources: dict[str, list[str]] = {}
     with connection.cursor() as cursor:
-        for section, vector in zip(SUMMARY_SECTIONS, queries):
+        for section, vector in zip(sections, queries):
             ids = []
             for hit in patient_vector_search(cursor, patient_id=patient_id, query_vector=vector,
                                              k=CHUNKS_PER_SECTION, scope=scope):
@@ -126,13 +129,31 @@ def summary_sources(*, patient_id: int, scope: AccessScope) -> tuple[dict[str, H
     return sources, section_sources
 
 
-def _generate(summary: Summary, sources: dict[str, Hit], section_sources: dict[str, list[str]]) -> Generation:
-    if summary.backend == "extractive":
-        return extractive_generate(sections=SUMMARY_SECTIONS, section_sources=section_sources,
+def grounded_generate(
+    *, backend: str, sections: tuple[SummarySection, ...], sources: dict[str, Hit],
+    section_sources: dict[str, list[str]], prompt: PromptSpec = CHART_REVIEW,
+) -> Generation:
+    """Sections of cited claims from numbered sources, by the named backend. Shared by
+    summaries and nursing drafts; the caller verifies every claim (claim_verify)."""
+    if backend == "extractive":
+        return extractive_generate(sections=sections, section_sources=section_sources,
                                    sources=sources, embedder=embedder_get())
     from .backends.vllm import vllm_generate
 
-    return vllm_generate(sections=SUMMARY_SECTIONS, section_sources=section_sources, sources=sources)
+    return vllm_generate(sections=sections, section_sources=section_sources, sources=sources, prompt=prompt)
+
+
+def patient_index_pending(*, patient_id: int) -> None:
+    """Index what the embed queue has not reached yet, so no note is missed."""
+    pending = list(Note.objects.filter(patient_id=patient_id)
+                   .exclude(embedding_status=EmbeddingStatus.DONE).values_list("pk", flat=True))
+    if pending:
+        notes_index(note_ids=pending)
+
+
+def _generate(summary: Summary, sources: dict[str, Hit], section_sources: dict[str, list[str]]) -> Generation:
+    return grounded_generate(backend=summary.backend, sections=SUMMARY_SECTIONS, sources=sources,
+                             section_sources=section_sources)
 
 
 def summary_run(*, summary_id: int) -> None:
@@ -141,10 +162,7 @@ def summary_run(*, summary_id: int) -> None:
     if summary is None:
         return
     started = time.monotonic()
-    pending = list(Note.objects.filter(patient_id=summary.patient_id)
-                   .exclude(embedding_status=EmbeddingStatus.DONE).values_list("pk", flat=True))
-    if pending:  # index what the embed queue has not reached yet, so no note is missed
-        notes_index(note_ids=pending)
+    patient_index_pending(patient_id=summary.patient_id)
     # The system retrieves for a summary a user was allowed to request; the patient filter
     # still applies inside the SQL.
     sources, section_sources = summary_sources(patient_id=summary.patient_id,
@@ -184,8 +202,10 @@ def summary_store(*, summary: Summary, generation: Generation, sources: dict[str
                 for c in check.citations if c.hit is not None
             ])
         n_claims = len(claims)
+        source_note_ids = list(dict.fromkeys(hit.note_id for hit in sources.values()))
         Summary.objects.filter(pk=summary.pk).update(
             status=SummaryStatus.DONE, finished_at=timezone.now(), n_claims=n_claims,
+            source_note_ids=source_note_ids,
             supported_fraction=(supported / n_claims) if n_claims else None,
             model=generation.model[:200], prompt_version=generation.prompt_version,
             tokens_in=generation.tokens_in, tokens_out=generation.tokens_out, latency_ms=latency_ms,

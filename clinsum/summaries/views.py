@@ -7,7 +7,13 @@ from clinsum.audit.services import audit_record
 from clinsum.charts.selectors import patient_get_for_user
 from clinsum.charts.views import note_context
 
-from .selectors import citation_get_for_user, summary_get_for_user, summary_is_stale, summary_sections
+from .selectors import (
+    citation_get_for_user,
+    summary_get_for_user,
+    summary_is_stale,
+    summary_sections,
+    summary_source_notes,
+)
 from .services import summary_request, summary_retry
 
 
@@ -15,6 +21,7 @@ def _panel(request, summary, *, status: int = 200):
     context = {"summary": summary, "patient": summary.patient, "stale": summary_is_stale(summary=summary)}
     if summary.status == "done":
         context["sections"] = summary_sections(summary=summary)
+        context["source_notes"] = summary_source_notes(summary=summary)
         audit_record(action="summary_view", request=request, patient_id=summary.patient_id,
                      object_type="summary", object_id=summary.pk)
     template = "summaries/summary.html#summary-panel" if request.htmx else "summaries/summary.html"

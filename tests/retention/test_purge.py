@@ -175,15 +175,36 @@ def test_the_session_policy_clears_expired_sessions(db):
     assert not DeletedObject.objects.exists()  # session keys are never listed
 
 
-def test_a_draft_policy_without_the_drafting_app_is_skipped(db, settings):
-    from django.apps import apps
+def test_unsigned_drafts_expire_and_signed_ones_stay_with_their_note(ward, nurse, admin_user):
+    from clinsum.drafting.models import Draft
 
     RetentionPolicy.objects.create(target="draft", keep_days=30)
-    if apps.is_installed("clinsum.drafting"):
-        pytest.skip("the drafting app is installed here")
+    signed_note = add_note("T-001", "Signed handoff note text.", days_ago=40, note_type="nursing")
+
+    def draft(patient, *, days_ago: int, status: str, note=None) -> Draft:
+        made = Draft.objects.create(patient=patient, author=nurse, kind="sbar_handoff", backend="extractive",
+                                    status=status, signed_note=note,
+                                    signed_at=NOW - timedelta(days=days_ago) if note else None)
+        Draft.objects.filter(pk=made.pk).update(created_at=NOW - timedelta(days=days_ago))
+        return made
+
+    expired = [draft(ward["p1"], days_ago=31, status="ready"), draft(ward["p1"], days_ago=90, status="failed")]
+    kept = [
+        draft(ward["p1"], days_ago=29, status="ready"),  # young
+        draft(ward["p1"], days_ago=60, status="signed", note=signed_note),  # the note's provenance
+        draft(ward["p1"], days_ago=60, status="running"),  # a worker's, until it finishes
+        draft(ward["p2"], days_ago=60, status="ready"),  # under a legal hold
+    ]
+    LegalHold.objects.create(patient=ward["p2"], reason="Matter 7", placed_by=admin_user)
+    plan = retention_plan(now=NOW)
+    assert [(row.policy.target, row.count, row.held) for row in plan] == [("draft", 2, 1)]
     receipt = retention_purge_run(now=NOW)
-    assert receipt.status == "done" and not any(receipt.counts.values())
-    assert "not installed" in retention_plan(now=NOW)[0].note
+    assert set(Draft.objects.values_list("pk", flat=True)) == {d.pk for d in kept}
+    assert receipt.counts["drafts"] == 2
+    assert set(DeletedObject.objects.filter(receipt=receipt, kind="draft").values_list("object_id", flat=True)) == {
+        d.pk for d in expired}
+    Note.objects.filter(pk=signed_note.pk).delete()  # the note's own policy removes it: its draft goes too
+    assert not Draft.objects.filter(pk=kept[1].pk).exists()
 
 
 def test_an_inactive_policy_purges_nothing(chart, progress_policy):

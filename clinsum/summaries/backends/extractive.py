@@ -23,7 +23,7 @@ _HEADER_ONLY = re.compile(r"^[#\s]*[A-Z][A-Z /&-]{2,}:?\s*$")
 # Note furniture, not clinical content: dates of service, signatures, titles.
 _BOILERPLATE = re.compile(
     r"^\W*(date of service|unit:|attending:|author:|signed|electronically signed|dictated|transcribed|"
-    r"cc:|seen and examined|discussed with nursing|page \d)|hospital day \d+\s*$",
+    r"cc:|seen and examined|discussed with nursing|page \d|(?:nursing|nsg) (?:progress )?note\b)|hospital day \d+\s*$",
     re.I,
 )
 # A leading list marker and section label ("- ", "2. ", "A: ", "SUBJECTIVE: ") shown once

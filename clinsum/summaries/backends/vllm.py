@@ -21,8 +21,9 @@ from rapidfuzz import fuzz, utils
 from retrieval.types import Hit
 
 from ..prompts import (
+    CHART_REVIEW,
     PROMPT_VERSION,
-    SYSTEM_RULES,
+    PromptSpec,
     batches_split,
     estimate_tokens,
     render_user_message,
@@ -171,16 +172,18 @@ def claims_merge(
 
 def _ask(*, client: openai.OpenAI, model: str, sections: Sequence[SummarySection],
          section_sources: Mapping[str, Sequence[str]], sources: Mapping[str, Hit],
-         source_ids: Sequence[str], answer_tokens: int) -> _Answer:
+         source_ids: Sequence[str], answer_tokens: int, prompt: PromptSpec) -> _Answer:
     messages = [
-        {"role": "system", "content": SYSTEM_RULES},
+        {"role": "system", "content": prompt.system_rules},
         {"role": "user", "content": render_user_message(sections=sections, section_sources=section_sources,
-                                                        sources=sources, source_ids=source_ids)},
+                                                        sources=sources, source_ids=source_ids,
+                                                        task_line=prompt.task_line)},
     ]
     try:
         response = client.chat.completions.create(
             model=model, messages=messages, temperature=0, max_tokens=answer_tokens,
-            response_format=response_format(sections=sections, source_ids=source_ids),
+            response_format=response_format(sections=sections, source_ids=source_ids,
+                                            schema_name=prompt.schema_name),
         )
     except openai.OpenAIError as exc:
         error = _error_map(exc)
@@ -209,8 +212,9 @@ def _batch_sections(*, sections: Sequence[SummarySection], section_sources: Mapp
 
 def vllm_generate(
     *, sections: Sequence[SummarySection], section_sources: Mapping[str, Sequence[str]],
-    sources: Mapping[str, Hit], client: openai.OpenAI | None = None,
+    sources: Mapping[str, Hit], client: openai.OpenAI | None = None, prompt: PromptSpec = CHART_REVIEW,
 ) -> Generation:
+    """`prompt` frames the task (chart review by default; nursing drafts pass their own)."""
     model = settings.LLM_MODEL
     if not model:
         raise GenerationError("LLM_MODEL is not configured", retryable=False)
@@ -220,8 +224,9 @@ def vllm_generate(
     context = int(getattr(settings, "LLM_CONTEXT_TOKENS", DEFAULT_CONTEXT_TOKENS))
     answer_tokens = min(ANSWER_TOKENS, context // 4)
     source_ids = list(sources)  # S1, S2, ... in the order services numbered them
-    overhead = estimate_tokens(SYSTEM_RULES) + estimate_tokens(
-        render_user_message(sections=sections, section_sources=section_sources, sources=sources, source_ids=[]))
+    overhead = estimate_tokens(prompt.system_rules) + estimate_tokens(
+        render_user_message(sections=sections, section_sources=section_sources, sources=sources, source_ids=[],
+                            task_line=prompt.task_line))
     budget = int((context - answer_tokens) * ESTIMATE_MARGIN) - overhead
     if budget <= 0:
         raise GenerationError("LLM_CONTEXT_TOKENS is too small for the summary prompt", retryable=False)
@@ -234,11 +239,11 @@ def vllm_generate(
         if batch_sections:
             answers.append(_ask(client=client, model=model, sections=batch_sections,
                                 section_sources=section_sources, sources=sources, source_ids=batch,
-                                answer_tokens=answer_tokens))
+                                answer_tokens=answer_tokens, prompt=prompt))
     claims = answers[0].claims if len(answers) == 1 else claims_merge(
         parts=[a.claims for a in answers], sections=sections)
     notes = [f"map-reduce over {len(answers)} batches of sources"] if len(answers) > 1 else []
     return Generation(
-        claims=claims, model=answers[-1].model if answers else model, prompt_version=PROMPT_VERSION,
+        claims=claims, model=answers[-1].model if answers else model, prompt_version=prompt.version,
         tokens_in=sum(a.tokens_in for a in answers), tokens_out=sum(a.tokens_out for a in answers), notes=notes,
     )

@@ -1,0 +1,98 @@
+"""Reads of drafts. A draft is its author's working copy: only the author opens it, and only
+while the patient is in the author's scope (the chart rule applies through the patient)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from clinsum.accounts.models import Role
+from clinsum.charts.selectors import patient_get_for_user, patients_for_user
+
+from .kinds import DraftKind, draft_kind
+from .models import Draft, DraftCitation, DraftSentence, DraftStatus
+from .plain_language import jargon_unexplained, reading_grade
+
+UNSUPPORTED = "unsupported"
+
+
+def drafting_check(*, user) -> None:
+    """Nurses draft. Clinicians write their own notes in the EHR and read ClinSum's cited
+    summaries; the kinds here are nursing documents, signed under nursing scope."""
+    if not (user.is_authenticated and user.is_active and user.role == Role.NURSE):
+        raise PermissionDenied("Drafting documentation is for nurses.")
+
+
+def draft_get_for_author(*, user, draft_id: int) -> Draft:
+    drafting_check(user=user)
+    draft = Draft.objects.filter(pk=draft_id).only("id", "patient_id", "author_id").first()
+    if draft is None:
+        raise Http404("No such draft.")
+    patient_get_for_user(user=user, patient_id=draft.patient_id)  # 403 outside the nurse's scope
+    if draft.author_id != user.pk:
+        raise PermissionDenied("This draft belongs to another nurse; only its author opens, edits or signs it.")
+    return Draft.objects.select_related("patient", "author", "signed_note").get(pk=draft_id)
+
+
+def draft_citation_get_for_author(*, user, draft_citation_id: int) -> DraftCitation:
+    citation = DraftCitation.objects.filter(pk=draft_citation_id).select_related("sentence").first()
+    if citation is None:
+        raise Http404("No such citation.")
+    draft = draft_get_for_author(user=user, draft_id=citation.sentence.draft_id)
+    if citation.note.patient_id != draft.patient_id:
+        raise Http404("No such citation.")  # never another patient's note through a citation
+    return citation
+
+
+def drafts_for_author(*, user, patient=None) -> QuerySet[Draft]:
+    """The nurse's drafts, newest first, for patients still in scope."""
+    drafting_check(user=user)
+    drafts = Draft.objects.filter(author=user, patient__in=patients_for_user(user=user))
+    if patient is not None:
+        patient_get_for_user(user=user, patient_id=patient.pk)
+        drafts = drafts.filter(patient=patient)
+    return drafts.select_related("patient").order_by("-created_at", "-id")
+
+
+def draft_sentences(*, draft: Draft) -> list[DraftSentence]:
+    return list(
+        draft.sentences.order_by("section", "ordinal").prefetch_related(
+            Prefetch("citations", queryset=DraftCitation.objects.select_related("note").only(
+                "id", "sentence_id", "source_id", "char_start", "char_end", "found",
+                "note__id", "note__note_type", "note__authored_at", "note__title")))
+    )
+
+
+def draft_sections(*, draft: Draft, kind: DraftKind | None = None) -> list[dict]:
+    """Sentences grouped by the kind's sections, in template order, with the text a nurse
+    edits (one statement per line) and the plain-language findings for patient-facing kinds."""
+    kind = kind or draft_kind(draft.kind)
+    by_section: dict[str, list[DraftSentence]] = {}
+    for sentence in draft_sentences(draft=draft):
+        by_section.setdefault(sentence.section, []).append(sentence)
+    sections = []
+    for section in kind.sections:
+        sentences = by_section.get(section.key, [])
+        text = "\n".join(s.text for s in sentences)
+        sections.append({
+            "key": section.key,
+            "title": section.title,
+            "sentences": sentences,
+            "text": text,
+            "jargon": jargon_unexplained(text) if kind.patient_facing else [],
+        })
+    return sections
+
+
+def draft_unresolved(*, draft: Draft) -> int:
+    """Generated sentences the verifier could not support and the nurse has not changed."""
+    return draft.sentences.filter(origin="generated", verdict=UNSUPPORTED).count()
+
+
+def draft_reading_grade(*, draft: Draft) -> float | None:
+    return reading_grade("\n".join(draft.sentences.order_by("section", "ordinal").values_list("text", flat=True)))
+
+
+def draft_is_pending(draft: Draft) -> bool:
+    return draft.status in (DraftStatus.QUEUED, DraftStatus.RUNNING)
