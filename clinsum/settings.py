@@ -58,6 +58,8 @@ if not _secret:
         _key_file.chmod(0o600)
     _secret = _key_file.read_text().strip()
 SECRET_KEY = _secret
+# Rotation: the previous key(s), comma-separated, still accepted for sessions and signatures.
+SECRET_KEY_FALLBACKS = env.list("CLINSUM_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -76,11 +79,14 @@ INSTALLED_APPS = [
     "clinsum.audit",
     "clinsum.charts",
     "clinsum.summaries",
+    "clinsum.drafting",
     "clinsum.retention",
 ]
 
 MIDDLEWARE = [
+    "clinsum.metrics.RequestMetricsMiddleware",  # first: times everything below it
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,6 +161,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "clinsum.charts.tasks.*": {"queue": "embed"},
     "clinsum.summaries.tasks.*": {"queue": "llm"},
+    "clinsum.drafting.tasks.*": {"queue": "llm"},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -209,6 +216,24 @@ SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): same-origin scripts, styles and fetches only; no inline
+# script, style or event handler, no eval (templates/base.html turns off htmx's injected
+# indicator <style> and its eval). data: images for the server-drawn MFA QR code.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = False
 # Hospital intranet names cannot be on the public HSTS preload list; HSTS itself is on.
@@ -218,6 +243,12 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CLINSUM_TRUSTED_PROXIES = env.int("CLINSUM_TRUSTED_PROXIES", default=0)
 if CLINSUM_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# GET /metrics (clinsum.metrics) needs `Authorization: Bearer <token>`; unset, it answers 404.
+METRICS_TOKEN = env.str("CLINSUM_METRICS_TOKEN", default="").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("CLINSUM_METRICS_TOKEN must be at least 32 characters (openssl rand -hex 32)")
+# Prometheus scrapes web:8000 over the internal network, where no TLS proxy stands in between.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 
 # --- Locale ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
