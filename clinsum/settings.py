@@ -61,6 +61,9 @@ SECRET_KEY = _secret
 # Rotation: the previous key(s), comma-separated, still accepted for sessions and signatures.
 SECRET_KEY_FALLBACKS = env.list("CLINSUM_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# Names the stack's own services use on the internal network (container healthchecks, the
+# Prometheus scrape of web:8000); compose.yaml sets them, users never reach them.
+ALLOWED_HOSTS += [h for h in env.list("CLINSUM_INTERNAL_HOSTS", default=[]) if h not in ALLOWED_HOSTS]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -179,6 +182,8 @@ LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
 LLM_MODEL = env.str("LLM_MODEL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_S = _positive_int("LLM_TIMEOUT_S", 120)
+# The served model's context (vLLM --max-model-len); prompts larger than it are map-reduced.
+LLM_CONTEXT_TOKENS = _positive_int("LLM_CONTEXT_TOKENS", 32768)
 if SUMMARY_BACKEND == "vllm" and not (LLM_BASE_URL and LLM_MODEL):
     raise ImproperlyConfigured("SUMMARY_BACKEND=vllm needs LLM_BASE_URL and LLM_MODEL")
 
@@ -247,8 +252,9 @@ if CLINSUM_TRUSTED_PROXIES:
 METRICS_TOKEN = env.str("CLINSUM_METRICS_TOKEN", default="").strip()
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("CLINSUM_METRICS_TOKEN must be at least 32 characters (openssl rand -hex 32)")
-# Prometheus scrapes web:8000 over the internal network, where no TLS proxy stands in between.
-SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# Prometheus and the container healthchecks reach web:8000 over the internal network, where no
+# TLS proxy stands in between; nginx does not pass these paths from outside.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^healthz$", r"^readyz$"]
 
 # --- Locale ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

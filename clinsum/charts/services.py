@@ -252,6 +252,18 @@ def service_token_create(*, name: str) -> tuple[ServiceToken, str]:
     return row, token
 
 
+def service_token_revoke(*, name: str) -> ServiceToken:
+    """Deactivate the named token at once (rotation: create the new one, switch the client,
+    then revoke the old). The row stays, so the audit trail's token ids keep their meaning."""
+    row = ServiceToken.objects.filter(name=name).first()
+    if row is None:
+        raise ServiceToken.DoesNotExist(f"no service token named {name!r}")
+    ServiceToken.objects.filter(pk=row.pk).update(active=False)
+    row.refresh_from_db()
+    logger.info("service token %s revoked", row.pk)
+    return row
+
+
 def service_token_authenticate(*, token: str) -> ServiceToken | None:
     """The active service token with this value, or None (the lookup is by hash)."""
     if not token or len(token) > 200:

@@ -237,6 +237,9 @@ def draft_sign(*, draft: Draft, user, password: str, request) -> Note:
         raise DraftError("Enter your password to sign.")
     confirmed = authenticate(request, username=user.get_username(), password=password)
     if confirmed is None or confirmed.pk != user.pk:
+        if getattr(request, "axes_locked_out", False):
+            raise DraftError("Too many wrong passwords: signing and logging in are locked for now. "
+                             "Ask an administrator to unlock your account; the draft is kept.")
         raise DraftError("That password is not correct; the draft was not signed.")
     kind = draft_kind(draft.kind)
     with transaction.atomic():

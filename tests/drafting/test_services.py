@@ -252,3 +252,15 @@ def test_discarding_an_unsigned_draft_removes_it(nursing_chart, nurse):
     draft = made(nursing_chart, nurse)
     draft_discard(draft=draft, user=nurse)
     assert not Draft.objects.filter(pk=draft.pk).exists() and not DraftSentence.objects.filter(draft_id=draft.pk).exists()
+
+
+def test_wrong_signing_passwords_count_toward_the_lockout(nursing_chart, nurse, settings):
+    draft = made(nursing_chart, nurse)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        with pytest.raises(DraftError, match="not correct"):
+            sign(draft, nurse, "guessing")
+    with pytest.raises(DraftError, match="Too many wrong passwords"):
+        sign(draft, nurse, "guessing")
+    with pytest.raises(DraftError, match="locked"):  # locked out now: even the right password signs nothing
+        sign(draft, nurse, PASSWORD)
+    assert Draft.objects.get(pk=draft.pk).status == DraftStatus.READY

@@ -45,3 +45,25 @@ def test_gpu_services_reserve_a_gpu_and_models_mount_read_only():
 def test_services_share_one_internal_network():
     for name, svc in compose()["services"].items():
         assert svc.get("networks") == ["internal"], name
+
+
+APP_SERVICES = ("web", "worker-embed", "worker-llm", "beat")
+
+
+def test_app_services_keep_the_shared_environment():
+    """A service that sets its own `environment:` replaces the anchor's mapping (YAML merge is
+    shallow): each must still reach the database, the broker and stay in production mode."""
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["CLINSUM_PRODUCTION"] == "true" and env["DATABASE_URL"].startswith("postgres://"), name
+        assert env["REDIS_URL"].startswith("redis://") and env["HF_HUB_OFFLINE"] == "1", name
+        assert "web" in env["CLINSUM_INTERNAL_HOSTS"].split(","), name
+
+
+def test_web_merges_metrics_across_gunicorn_workers():
+    web = compose()["services"]["web"]
+    directory = web["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    assert any(mount.startswith(directory + ":") for mount in web["tmpfs"])
+    assert "deploy/gunicorn.conf.py" in web["command"] and (ROOT / "deploy" / "gunicorn.conf.py").is_file()
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])

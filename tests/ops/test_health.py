@@ -34,3 +34,24 @@ def test_check_deploy_passes_with_the_production_environment(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_container_healthchecks_reach_healthz_over_the_internal_network(tmp_path):
+    """In production every page redirects to HTTPS and only the hospital's name is an allowed
+    host; the compose healthcheck (http://127.0.0.1:8000/healthz) must still get 200."""
+    env = {
+        "PATH": "/usr/bin:/bin", "CLINSUM_PRODUCTION": "true", "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret",
+        "DJANGO_ALLOWED_HOSTS": "clinsum.hospital.example", "CLINSUM_INTERNAL_HOSTS": "web,127.0.0.1",
+        "CLINSUM_VAR_DIR": str(tmp_path), "CLINSUM_TRUSTED_PROXIES": "1", "HF_HUB_OFFLINE": "1",
+    }
+    script = (
+        "from django.test import Client\n"
+        "c = Client()\n"
+        "print(c.get('/healthz', HTTP_HOST='127.0.0.1:8000').status_code)\n"
+        "print(c.get('/patients/', HTTP_HOST='clinsum.hospital.example').status_code)\n"
+        "print(c.get('/healthz', HTTP_HOST='evil.example').status_code)\n"
+    )
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    codes = [line.strip() for line in result.stdout.splitlines() if line.strip().isdigit()]
+    assert codes == ["200", "301", "400"], result.stdout + result.stderr
