@@ -380,3 +380,24 @@ def test_invalid_arguments():
     with pytest.raises(ValueError):
         demo_ward_generate(now=datetime(2026, 1, 1))
     assert demo_ward_generate(n_patients=0).patients == []
+
+
+def test_seed_demo_loads_a_small_ward_logins_and_a_draft_policy(db, settings, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from clinsum.accounts.models import User
+    from clinsum.charts.models import Note, Patient
+    from clinsum.retention.models import RetentionPolicy
+
+    settings.VAR_DIR = tmp_path
+    out = StringIO()
+    call_command("seed_demo", patients=2, stdout=out)
+    assert Patient.objects.count() == 2 and Note.objects.exists()
+    assert set(User.objects.values_list("username", flat=True)) >= {"clinician", "nurse", "admin", "privacy"}
+    assert RetentionPolicy.objects.get(target="draft").keep_days == 30
+    logins = (tmp_path / "demo_logins.txt").read_text()
+    assert "nurse" in logins and oct((tmp_path / "demo_logins.txt").stat().st_mode & 0o777) == "0o600"
+    call_command("seed_demo", patients=2, if_empty=True, stdout=StringIO())  # a second start changes nothing
+    assert Patient.objects.count() == 2 and RetentionPolicy.objects.count() == 1

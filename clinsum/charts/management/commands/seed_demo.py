@@ -12,6 +12,7 @@ from clinsum.accounts.models import Role, User
 from clinsum.charts.demo import demo_ward_generate
 from clinsum.charts.models import Patient
 from clinsum.charts.services import notes_ingest
+from clinsum.retention.models import RetentionPolicy
 
 DEMO_USERS = (
     ("clinician", Role.CLINICIAN, "4W", "Dana", "Reyes"),
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         ward = demo_ward_generate(seed=seed, n_patients=patients)
         with transaction.atomic():
             result = notes_ingest(notes=ward.notes, patients=ward.patients)
+            # Unsigned nursing drafts are working copies: the demo keeps them 30 days.
+            RetentionPolicy.objects.get_or_create(target="draft", defaults={"keep_days": 30})
             lines = []
             for username, role, unit, first, last in DEMO_USERS:
                 password = secrets.token_urlsafe(9)
