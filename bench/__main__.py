@@ -1,9 +1,9 @@
-"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus (or grounding)."""
+"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, web (or grounding)."""
 
 import importlib
 import sys
 
-BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding")
+BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web")
 
 
 def main() -> int:

@@ -3,7 +3,7 @@ read or change of a draft is audited before the response."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -44,6 +44,16 @@ def _context(draft, **extra) -> dict:
     return context
 
 
+def _to_draft(request, draft):
+    """After a change: the draft's page (htmx follows HX-Redirect; no PHI in this response)."""
+    url = reverse("draft_detail", args=[draft.pk])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
 def _panel(request, draft, *, status: int = 200, **extra):
     if draft.status in (DraftStatus.READY, DraftStatus.SIGNED):
         _audit(request, "draft_view", draft)
@@ -70,12 +80,7 @@ def draft_create_view(request, patient_id: int):
         return HttpResponseBadRequest("Choose what to draft: " + ", ".join(k.title for k in DRAFT_KINDS.values()))
     draft = draft_create(patient=patient, user=request.user, kind_key=kind)
     _audit(request, "draft_create", draft, reason=kind)
-    url = reverse("draft_detail", args=[draft.pk])
-    if request.htmx:
-        response = render(request, "drafting/draft.html#draft-panel", _context(draft))
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return _to_draft(request, draft)
 
 
 @login_required
@@ -132,12 +137,7 @@ def draft_sign_view(request, draft_id: int):
         draft.refresh_from_db()
         return _panel(request, draft, status=400, sign_error=str(exc))
     _audit(request, "draft_sign", draft, reason=f"note {note.pk}")
-    url = reverse("draft_detail", args=[draft.pk])
-    if request.htmx:
-        response = render(request, "drafting/draft.html#draft-panel", _context(draft))
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return _to_draft(request, draft)
 
 
 @login_required

@@ -3,31 +3,20 @@
 import os
 
 import pytest
-from django.core.management import call_command
 
-from clinsum.charts.models import EmbeddingStatus, Note, Patient
-from tests.conftest import PASSWORD, shared_data, wait_for
+from tests.browser.helpers import discharge_chart, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # playwright's loop vs. the ORM in fixtures
 
 
 @pytest.fixture
-def chart(tmp_path):
-    patient = Patient.objects.create(mrn="PW-1", family_name="Okafor", given_name="Ada", unit="4W", sex="female")
-    source = shared_data("mtsamples", "abscess-with-cellulitis-discharge-summary.txt")
-    (tmp_path / source.name).write_bytes(source.read_bytes())
-    call_command("ingest_notes", str(tmp_path), mrn=patient.mrn, note_type="discharge_summary", verbosity=0)
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="indexing")
-    return patient
+def chart(tmp_path, celery_worker_process):
+    return discharge_chart(tmp_path, mrn="PW-1", family_name="Okafor", given_name="Ada")
 
 
 def test_a_clinician_reads_a_cited_summary(celery_worker_process, live_server, clinician, chart, page):
-    page.goto(live_server.url + "/")
-    page.get_by_label("Username").fill(clinician.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, clinician.username)
 
     page.get_by_role("link", name="Okafor, Ada").click()
     banner = page.get_by_role("region", name="Patient")

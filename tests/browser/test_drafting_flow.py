@@ -8,18 +8,12 @@ import pytest
 
 from clinsum.charts.models import EmbeddingStatus, Note
 from clinsum.drafting.models import Draft, DraftStatus
+from tests.browser.helpers import csp_problems, csp_watch, log_in
 from tests.conftest import PASSWORD, wait_for
 from tests.drafting.conftest import corpus_patient_ingest
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 @pytest.fixture
@@ -31,6 +25,7 @@ def corpus_chart(celery_worker_process):
 
 
 def test_a_nurse_drafts_edits_and_signs_a_handoff(live_server, nurse, make_user, corpus_chart, browser, page):
+    violations, console = csp_watch(page)  # autosave, out-of-band swaps and printing run under the CSP
     log_in(page, live_server.url, nurse.username)
     page.get_by_role("link", name="Corpus patient 8, Eight").click()
     page.get_by_label("Draft a").select_option("sbar_handoff")
@@ -78,3 +73,10 @@ def test_a_nurse_drafts_edits_and_signs_a_handoff(live_server, nurse, make_user,
     page.locator("#summary-panel[data-status=done]").wait_for(timeout=120_000)
     page.get_by_text("Sources read:").click()
     assert page.locator(f'.sources-read a[href="/notes/{note.pk}/"]').count() == 1
+
+    # The printable view of the signed draft: no citations, no navigation once printed.
+    page.goto(f"{live_server.url}/drafts/{draft.pk}/print/")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible() and not page.get_by_role("button", name="Print").is_visible()
+    assert "Admitted with shortness of breath" in page.locator(".printable").inner_text()
+    assert csp_problems(violations, console) == []
