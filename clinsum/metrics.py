@@ -199,6 +199,26 @@ def _ingest_families():
     ]
 
 
+def _draft_families():
+    from clinsum.drafting.kinds import DRAFT_KINDS
+    from clinsum.drafting.models import Draft, DraftSentence, DraftStatus
+
+    counts = {(k, st): n for k, st, n in Draft.objects.order_by().values_list("kind", "status").annotate(n=Count("id"))}
+    drafts = GaugeMetricFamily("clinsum_drafts", "Nurse drafts, by kind and status (signed ones are notes now).",
+                               labels=["kind", "status"])
+    for kind in DRAFT_KINDS:
+        for status in DraftStatus.values:
+            drafts.add_metric([kind, status], counts.get((kind, status), 0))
+    origins = dict(DraftSentence.objects.filter(draft__status=DraftStatus.SIGNED).order_by()
+                   .values_list("origin").annotate(n=Count("id")))
+    signed = CounterMetricFamily("clinsum_signed_draft_sentences",
+                                 "Sentences of signed drafts, by origin (drafted, edited or added by the nurse).",
+                                 labels=["origin"])
+    for origin in ("generated", "edited", "added"):
+        signed.add_metric([origin], origins.get(origin, 0))
+    return [drafts, signed]
+
+
 class DatabaseCollector(Collector):
     """A handful of aggregate queries per scrape (one pass over summaries, claims, notes and
     chunks each). A database that fails them gives clinsum_database_up 0, never an error."""
@@ -206,7 +226,7 @@ class DatabaseCollector(Collector):
     def collect(self):
         up = GaugeMetricFamily("clinsum_database_up", "1 if the database answered this scrape's queries.")
         try:
-            families = [*_summary_families(), *_claim_families(), *_ingest_families()]
+            families = [*_summary_families(), *_claim_families(), *_ingest_families(), *_draft_families()]
         except DatabaseError:
             up.add_metric([], 0)
             yield up

@@ -224,6 +224,28 @@ def test_ingest_metrics_count_notes_chunks_and_the_embedding_backlog(db, client,
     assert delta("clinsum_chunks_embedding_backlog") == 1
 
 
+def test_draft_metrics_count_drafts_and_who_wrote_the_signed_sentences(db, client, metrics_on, ward, nurse):
+    from clinsum.drafting.models import Draft, DraftSentence
+
+    before = scrape(client)
+    Draft.objects.create(patient=ward["p1"], author=nurse, kind="sbar_handoff", backend="extractive", status="ready")
+    signed = Draft.objects.create(patient=ward["p1"], author=nurse, kind="discharge_instructions",
+                                  backend="extractive", status="signed")
+    for ordinal, origin in enumerate(("generated", "generated", "edited", "added")):
+        DraftSentence.objects.create(draft=signed, section="why", ordinal=ordinal, text="S.", origin=origin)
+    after = scrape(client)
+
+    def delta(name, **labels):
+        return value(after, name, **labels) - (value(before, name, **labels) or 0)
+
+    assert delta("clinsum_drafts", kind="sbar_handoff", status="ready") == 1
+    assert delta("clinsum_drafts", kind="discharge_instructions", status="signed") == 1
+    assert delta("clinsum_drafts", kind="nursing_progress", status="ready") == 0
+    assert delta("clinsum_signed_draft_sentences_total", origin="generated") == 2
+    assert delta("clinsum_signed_draft_sentences_total", origin="edited") == 1
+    assert delta("clinsum_signed_draft_sentences_total", origin="added") == 1
+
+
 # --- No PHI -----------------------------------------------------------------------------------
 
 
