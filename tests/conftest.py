@@ -134,6 +134,25 @@ def celery_worker_process(django_db_setup, django_db_blocker, llm_server):
     yield proc
     stop_process(proc, timeout=30)
     log.close()
+    _other_sessions_end(settings.DATABASES["default"]["NAME"], django_db_blocker)
+
+
+def _other_sessions_end(database: str, django_db_blocker, timeout: float = 15) -> None:
+    """The worker's database sessions outlive its process by a moment; the test database can
+    only be dropped once they are gone. Wait for them, then end any that linger."""
+    from django.db import connection
+
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        deadline = time.monotonic() + timeout
+        while True:
+            cursor.execute(query, [database])
+            pids = [row[0] for row in cursor.fetchall()]
+            if not pids or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        for pid in pids:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 def wait_for(predicate, *, timeout: float = 120, interval: float = 0.3, what: str = "condition"):
