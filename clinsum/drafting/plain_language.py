@@ -28,7 +28,10 @@ GLOSSARY: dict[str, str] = {
     "INR": "blood clotting test", "CBC": "blood count test", "BMP": "blood chemistry test",
     "ECG": "heart tracing", "EKG": "heart tracing", "CXR": "chest X-ray", "CT": "detailed X-ray scan",
     "MRI": "magnet scan", "ER": "emergency department", "ED": "emergency department",
-    "PCP": "your regular doctor", "F/U": "follow-up visit", "OOB": "out of bed", "WBAT": "put as much weight on it as is comfortable",
+    "PCP": "your regular doctor", "F/U": "follow-up visit", "C/O": "complains of", "R/O": "checking for",
+    "S/P": "after", "W/": "with", "NKDA": "no known drug allergies", "HPI": "the story of this illness",
+    "IVP": "given quickly into a vein", "PT": "patient", "DC'D": "stopped", "BS": "bowel sounds",
+    "I&O": "fluids in and out", "PRBC": "blood transfusion", "FFP": "plasma transfusion", "OOB": "out of bed", "WBAT": "put as much weight on it as is comfortable",
     "hypertension": "high blood pressure", "hypotension": "low blood pressure",
     "edema": "swelling", "oedema": "swelling", "dyspnea": "shortness of breath",
     "tachycardia": "fast heartbeat", "bradycardia": "slow heartbeat", "febrile": "having a fever",
@@ -44,10 +47,11 @@ GLOSSARY: dict[str, str] = {
 }
 _TERMS = sorted(GLOSSARY, key=len, reverse=True)
 _PATTERN = re.compile(
-    r"(?<![\w/])(" + "|".join(re.escape(t) for t in _TERMS) + r")(?![\w/])", re.IGNORECASE
+    r"(?<![\w/&'])(" + "|".join(re.escape(t) for t in _TERMS) + r")(?![\w/&]|'\w)", re.IGNORECASE
 )
-_ABBREVIATION = re.compile(r"^[A-Z0-9/]+$")
-_LOWER_AMBIGUOUS = frozenset({"po", "im", "sc", "sl", "hs", "er", "ed", "cp", "pe", "mi", "ct", "dm", "iv"})
+_ABBREVIATION = re.compile(r"^[A-Z0-9/&']+$")
+# Abbreviations that are also English words (or name them): counted only in capitals.
+_LOWER_AMBIGUOUS = frozenset({"im", "sc", "sl", "hs", "er", "ed", "cp", "pe", "mi", "ct", "dm", "iv", "bs"})
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)|\n+")
 _VOWEL_GROUP = re.compile(r"[aeiouy]+")
