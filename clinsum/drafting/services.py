@@ -250,8 +250,9 @@ def draft_sign(*, draft: Draft, user, password: str, request) -> Note:
             raise DraftError(f"A draft that is {locked.get_status_display().lower()} cannot be signed.")
         unresolved = draft_unresolved(draft=locked)
         if unresolved:
-            raise DraftError(f"{unresolved} drafted sentence{'s' if unresolved != 1 else ''} could not be "
-                             "verified against the chart: edit or delete them before signing.")
+            many = unresolved != 1
+            raise DraftError(f"{unresolved} drafted sentence{'s' if many else ''} could not be verified against "
+                             f"the chart: edit or delete {'them' if many else 'it'} before signing.")
         if not locked.sentences.exists():
             raise DraftError("The draft is empty: write at least one statement before signing.")
         signed_at = timezone.now()

@@ -175,7 +175,11 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     if not found:
         return ClaimCheck(UNSUPPORTED, checks[0].problem, checks)
 
-    cited_text = " ".join(c.hit.text[c.note_start - c.hit.char_start : c.note_end - c.hit.char_start] for c in found)
+    # Whitespace carries no meaning here, and the claim may have collapsed the note's runs of
+    # spaces and line breaks ("12:37    Unit: 4W" quoted as "12:37 Unit: 4W").
+    cited_text = " ".join(
+        " ".join(c.hit.text[c.note_start - c.hit.char_start : c.note_end - c.hit.char_start] for c in found).split())
+    claim = GeneratedClaim(claim.section, " ".join(claim.text.split()), claim.citations)
     missing_numbers = _numbers(claim.text) - _numbers(cited_text)
     if missing_numbers:
         shown = ", ".join(sorted(missing_numbers)[:3])

@@ -30,6 +30,15 @@ def test_a_quote_with_different_spacing_and_case_is_found():
     assert verify("Furosemide 40 mg IV", "furosemide   40 mg\nIV").verdict == SUPPORTED
 
 
+def test_a_claim_that_collapsed_the_notes_whitespace_is_still_supported():
+    """Found on the demo ward: "12:37    Unit: 4W" quoted with one space read as "37 Unit", a
+    quantity the note (four spaces) did not have."""
+    header = "Date of service: 11/16/2026 12:37    Unit: 4W\nPlan:   insulin 10\n units nightly."
+    claim = " ".join(header.split())
+    assert verify(claim, header, sources={"S1": hit(header)}).verdict == SUPPORTED
+    assert verify(claim.replace("10 units", "100 units"), header, sources={"S1": hit(header)}).verdict == UNSUPPORTED
+
+
 @pytest.mark.parametrize(
     ("claim", "quote", "reason"),
     [

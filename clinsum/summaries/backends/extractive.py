@@ -22,7 +22,7 @@ NEAR_DUPLICATE = 85  # rapidfuzz token_set_ratio above which two sentences say t
 _HEADER_ONLY = re.compile(r"^[#\s]*[A-Z][A-Z /&-]{2,}:?\s*$")
 # Note furniture, not clinical content: dates of service, signatures, titles.
 _BOILERPLATE = re.compile(
-    r"^\W*(date of service|unit:|attending:|author:|signed|electronically signed|dictated|transcribed|"
+    r"date of service:|^\W*(date of service|unit:|attending:|author:|signed|electronically signed|dictated|transcribed|"
     r"cc:|seen and examined|discussed with nursing|page \d|(?:nursing|nsg) (?:progress )?note\b)|hospital day \d+\s*$",
     re.I,
 )
