@@ -153,6 +153,16 @@ else:
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CLINSUM_DB_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 DATABASES["default"]["TEST"] = {"NAME": "test_" + DATABASES["default"]["NAME"]}
+# TLS to a database on another host: CLINSUM_DB_SSLMODE=verify-full with the hospital CA in
+# CLINSUM_DB_SSLROOTCERT (libpq's own options; a DATABASE_URL's ?sslmode=... works as well).
+_DB_TLS = {"sslmode": "CLINSUM_DB_SSLMODE", "sslrootcert": "CLINSUM_DB_SSLROOTCERT",
+           "sslcert": "CLINSUM_DB_SSLCERT", "sslkey": "CLINSUM_DB_SSLKEY"}
+for _option, _variable in _DB_TLS.items():
+    if env.str(_variable, default=""):
+        DATABASES["default"].setdefault("OPTIONS", {})[_option] = env.str(_variable)
+if DATABASES["default"].get("OPTIONS", {}).get("sslmode") not in (None, "disable", "allow", "prefer", "require",
+                                                                   "verify-ca", "verify-full"):
+    raise ImproperlyConfigured("CLINSUM_DB_SSLMODE must be a libpq sslmode (verify-full in production)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis / Celery --------------------------------------------------------------------------

@@ -55,3 +55,21 @@ def test_container_healthchecks_reach_healthz_over_the_internal_network(tmp_path
                             capture_output=True, text=True, timeout=120)
     codes = [line.strip() for line in result.stdout.splitlines() if line.strip().isdigit()]
     assert codes == ["200", "301", "400"], result.stdout + result.stderr
+
+
+def _settings_in(env_extra: dict, tmp_path, expression: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "CLINSUM_VAR_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1", **env_extra}
+    env["DJANGO_SETTINGS_MODULE"] = "clinsum.settings"
+    script = f"import django; django.setup(); from django.conf import settings; print(repr({expression}))"
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_database_tls_options_come_from_the_environment(tmp_path):
+    result = _settings_in({"DATABASE_URL": "postgres://clinsum:pw@db.hospital.example:5432/clinsum",
+                           "CLINSUM_DB_SSLMODE": "verify-full", "CLINSUM_DB_SSLROOTCERT": "/etc/clinsum/ca.pem"},
+                          tmp_path, "settings.DATABASES['default']['OPTIONS']")
+    assert result.returncode == 0, result.stderr
+    assert "{'sslmode': 'verify-full', 'sslrootcert': '/etc/clinsum/ca.pem'}" in result.stdout
+    bad = _settings_in({"CLINSUM_DB_SSLMODE": "yes-please"}, tmp_path, "1")
+    assert bad.returncode != 0 and "CLINSUM_DB_SSLMODE must be a libpq sslmode" in bad.stderr
