@@ -76,7 +76,7 @@ def load(cursor, *, patients: int, chunks: int, dim: int, seed: int, batch: int,
     with cursor.copy("COPY charts_note (patient_id, note_type, author, author_role, authored_at, title, text,"
                      " content_hash, source, source_id, embedding_status, created_at) FROM STDIN") as copy:
         for i in range(notes):
-            copy.write_row((int(note_patient[i]), "progress", "", "", f"2023-01-01Z", "", "synthetic",
+            copy.write_row((int(note_patient[i]), "progress", "", "", "2023-01-01Z", "", "synthetic",
                             f"{i:064x}", "bench", "", "done", "2026-01-01Z"))
     cursor.execute("UPDATE charts_note SET authored_at = authored_at + make_interval(days => d.day)"
                    " FROM unnest(%s::int[]) WITH ORDINALITY AS d(day, id) WHERE charts_note.id = d.id",

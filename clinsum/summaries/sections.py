@@ -12,6 +12,9 @@ class SummarySection:
     query: str  # what the section is about, embedded for retrieval
     note_sections: tuple[str, ...]  # chunk sections (from the chunker) that usually hold it
     max_claims: int = 4
+    # Facts that change over a stay (doses, the latest assessment of a system): per subject,
+    # only the most recent note's statement is a candidate (extractive backend).
+    latest_wins: bool = False
 
 
 SUMMARY_SECTIONS: tuple[SummarySection, ...] = (

@@ -115,9 +115,13 @@ def extractive_generate(
     # Specific sections choose first, so a medication line lands under Medications rather
     # than being taken by the broader Active problems (claims are shared across sections once).
     homes = {name: {s.key for s in sections if name in s.note_sections} for s in sections for name in s.note_sections}
-    for section in sorted(sections, key=lambda s: PICK_ORDER.index(s.key) if s.key in PICK_ORDER else 99):
+    # Sections without a place in PICK_ORDER (nursing drafts): "latest wins" ones are the
+    # specific, current-state ones (an SBAR's assessment), so they choose before the broad ones.
+    for section in sorted(sections, key=lambda s: PICK_ORDER.index(s.key) if s.key in PICK_ORDER
+                          else (50 if s.latest_wins else 99)):
         candidates = _candidates(section_sources.get(section.key, []), sources, section=section, homes=homes)
-        if section.key in LATEST_WINS:
+        latest = section.latest_wins or section.key in LATEST_WINS
+        if latest:
             candidates = _latest_per_subject(candidates)
         if not candidates:
             continue
@@ -125,7 +129,7 @@ def extractive_generate(
         similarity = vectors[1:] @ vectors[0]
         bonus = np.array(
             [(0.15 if c.hit.section in section.note_sections else 0.0)
-             + (0.3 if section.key in LATEST_WINS else 0.1) * recency[c.hit.note_id]
+             + (0.3 if latest else 0.1) * recency[c.hit.note_id]
              for c in candidates]
         )
         order = np.argsort(-(similarity + bonus), kind="stable")
