@@ -1,9 +1,9 @@
-"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, web (or grounding)."""
+"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, web, drafting (or grounding)."""
 
 import importlib
 import sys
 
-BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web")
+BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web", "drafting")
 
 
 def main() -> int:
