@@ -27,7 +27,7 @@ from clinsum.audit.services import audit_record
 from clinsum.summaries.models import Summary
 
 from .models import DeletedObject, DeletionReceipt, ReceiptStatus, RetentionPolicy
-from .selectors import policy_expired
+from .selectors import draft_model, policy_expired
 
 RETENTION_LOCK = 0x52455445  # "RETE": serialises purge batches and legal-hold changes
 COUNT_KINDS = ("notes", "chunks", "summaries", "claims", "citations", "drafts", "sessions")
@@ -97,6 +97,16 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         if summary_ids:
             _merge_counts(counts, Summary.objects.filter(pk__in=summary_ids).only("pk").delete()[1])
             items += [DeletedObject(receipt=receipt, kind="summary", object_id=i) for i in summary_ids]
+        # Unsigned drafts quoting a purged note go whole for the same reason (a sentence would
+        # lose its citation and still read as drafted from the chart). Signed drafts stay: their
+        # own note is the record, and only their citation rows of the purged note go.
+        drafts = draft_model()
+        if drafts is not None:
+            draft_ids = list(drafts.objects.filter(sentences__citations__note_id__in=ids, signed_at__isnull=True)
+                             .values_list("pk", flat=True).distinct())
+            if draft_ids:
+                _merge_counts(counts, drafts.objects.filter(pk__in=draft_ids).only("pk").delete()[1])
+                items += [DeletedObject(receipt=receipt, kind="draft", object_id=i) for i in draft_ids]
         # only("pk"): the collector need not load note text to delete it.
         _merge_counts(counts, expired.rows.model.objects.filter(pk__in=ids).only("pk").delete()[1])
         items += [DeletedObject(receipt=receipt, kind="note", object_id=i) for i in ids]

@@ -70,6 +70,29 @@ def test_it_purges_expired_notes_with_their_chunks_and_the_summaries_citing_them
         "notes": 2, "chunks": 4, "summaries": 1, "claims": 2, "citations": 2}
 
 
+def test_unsigned_drafts_quoting_a_purged_note_go_whole_and_signed_ones_stay(chart, ward, nurse):
+    from clinsum.drafting.models import Draft, DraftCitation, DraftSentence
+
+    def draft_citing(note, *, signed_note=None) -> Draft:
+        draft = Draft.objects.create(patient=ward["p1"], author=nurse, kind="sbar_handoff", backend="extractive",
+                                     status="signed" if signed_note else "ready", signed_note=signed_note,
+                                     signed_at=NOW if signed_note else None)
+        sentence = DraftSentence.objects.create(draft=draft, section="situation", ordinal=0, text="Quoted.",
+                                                origin="generated", verdict="supported")
+        DraftCitation.objects.create(sentence=sentence, note=note, source_id="S1", char_start=0, char_end=5, found=True)
+        return draft
+
+    quoting_old = draft_citing(chart["old1"])
+    quoting_recent = draft_citing(chart["recent"])
+    signed = draft_citing(chart["old2"], signed_note=chart["recent"])
+    receipt = retention_purge_run(now=NOW)
+    assert set(Draft.objects.values_list("pk", flat=True)) == {quoting_recent.pk, signed.pk}
+    assert not DraftCitation.objects.filter(sentence__draft=signed).exists()  # the purged note's citation only
+    assert DraftSentence.objects.filter(draft=signed).count() == 1
+    assert ("draft", quoting_old.pk) in set(DeletedObject.objects.filter(receipt=receipt).values_list("kind", "object_id"))
+    assert receipt.counts["drafts"] == 1
+
+
 def test_its_receipt_hash_is_the_sha256_of_the_sorted_deleted_ids(chart):
     receipt = retention_purge_run(now=NOW)
     expected = digest_of(("note", chart["old1"].pk), ("note", chart["old2"].pk), ("summary", chart["mixed"].pk))
