@@ -264,3 +264,23 @@ def test_wrong_signing_passwords_count_toward_the_lockout(nursing_chart, nurse, 
     with pytest.raises(DraftError, match="locked"):  # locked out now: even the right password signs nothing
         sign(draft, nurse, PASSWORD)
     assert Draft.objects.get(pk=draft.pk).status == DraftStatus.READY
+
+
+def test_a_draft_whose_worker_keeps_dying_is_given_up(nursing_chart, nurse, settings):
+    draft = draft_create(patient=nursing_chart, user=nurse, kind_key="sbar_handoff")
+    # as if every earlier delivery had been claimed and then lost with its worker
+    Draft.objects.filter(pk=draft.pk).update(status=DraftStatus.RUNNING, attempts=settings.CLINSUM_MAX_TASK_DELIVERIES)
+    draft_run(draft_id=draft.pk)
+    draft.refresh_from_db()
+    assert draft.status == DraftStatus.FAILED and "gave up after" in draft.error and not draft.sentences.exists()
+
+
+def test_the_task_retries_a_busy_llm_then_fails_with_the_reason(nursing_chart, nurse, vllm_backend):
+    from clinsum.drafting.tasks import draft_generate
+
+    vllm_backend.script(*[error(503)] * 5)
+    draft = draft_create(patient=nursing_chart, user=nurse, kind_key="sbar_handoff")
+    draft_generate.apply(args=[draft.pk])  # eager: each retry runs at once
+    draft.refresh_from_db()
+    assert len(vllm_backend.requests) == 5
+    assert draft.status == DraftStatus.FAILED and "HTTP 503" in draft.error and "gave up after 5 tries" in draft.error
