@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
@@ -17,7 +18,29 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class IdsOnlyExceptions:
+    """An exception is logged as its type and the frames it passed through, never its message:
+    messages can carry data (a database error's failing row, a parser's offending line of a
+    note). Applies to every logger, ours and the libraries'."""
+
+    def formatException(self, exc_info) -> str:
+        kind, _value, tb = exc_info
+        frames = "".join(traceback.format_tb(tb))
+        return f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__} (message withheld)"
+
+
+class PlainFormatter(IdsOnlyExceptions, logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        # logging caches the first handler's rendering of the exception on the record; another
+        # handler's (with the message) must not be reused here, nor ours left behind for it.
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+
+class JsonFormatter(IdsOnlyExceptions, logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),

@@ -296,7 +296,8 @@ LOGGING = {
     "filters": {"request_id": {"()": "clinsum.logs.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "clinsum.logs.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"()": "clinsum.logs.PlainFormatter",
+                  "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
