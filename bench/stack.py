@@ -16,9 +16,10 @@ DATA = ROOT.parent / "shared" / "data"
 BENCH_VAR = ROOT / "var" / "bench"
 
 
-def bench_setup(db_name: str, *, shared_buffers: str | None = None):
-    """Start PostgreSQL+pgvector and Redis under var/bench, point Django at `db_name`,
-    migrate it. Returns the running stack (stopped at exit).
+def bench_setup(db_name: str, *, shared_buffers: str | None = None, var_dir: Path = BENCH_VAR):
+    """Start PostgreSQL+pgvector and Redis under `var_dir` (var/bench), point Django at
+    `db_name`, migrate it. Returns the running stack (stopped at exit). The embedded defaults
+    apply: a configured database, broker or summary backend is ignored.
 
     `shared_buffers` (e.g. "1GB") is set with ALTER SYSTEM on the bench cluster, restarting it
     when it differs (the embedded default is PostgreSQL's 128MB; a hospital server has more)."""
@@ -26,20 +27,20 @@ def bench_setup(db_name: str, *, shared_buffers: str | None = None):
         raise SystemExit(f"benchmark databases are named clinsum_bench*, not {db_name!r}")
     sys.path.insert(0, str(ROOT))
     # Never a configured production or developer database: only the embedded bench stack.
-    for name in ("DATABASE_URL", "REDIS_URL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "SUMMARY_BACKEND"):
         os.environ.pop(name, None)
-    os.environ["CLINSUM_VAR_DIR"] = str(BENCH_VAR)
+    os.environ["CLINSUM_VAR_DIR"] = str(var_dir)
     os.environ["CLINSUM_DB_NAME"] = db_name
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinsum.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     from clinsum.devstack import EmbeddedStack
 
-    BENCH_VAR.mkdir(parents=True, exist_ok=True)
-    stack = EmbeddedStack(BENCH_VAR, persist_redis=False).start(db_names=(db_name,))
+    var_dir.mkdir(parents=True, exist_ok=True)
+    stack = EmbeddedStack(var_dir, persist_redis=False).start(db_names=(db_name,))
     if shared_buffers and shared_buffers.lower() not in stack.pg.psql("SHOW shared_buffers;").lower():
         stack.pg.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers}';")
         stack.stop()
-        stack = EmbeddedStack(BENCH_VAR, persist_redis=False).start(db_names=(db_name,))
+        stack = EmbeddedStack(var_dir, persist_redis=False).start(db_names=(db_name,))
     atexit.register(stack.stop)
     import django
 

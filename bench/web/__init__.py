@@ -40,7 +40,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.stack import ROOT
+from bench.stack import ROOT, bench_setup
 
 WEB_VAR = ROOT / "var" / "bench-web"
 DB_NAME = "clinsum_bench_web"
@@ -51,29 +51,9 @@ TARGET_P95_MS = 100.0
 # --- Stack and data ---------------------------------------------------------------------------
 
 def web_setup():
-    """bench.stack.bench_setup, but under var/bench-web: PostgreSQL+pgvector and Redis started,
-    Django pointed at clinsum_bench_web and migrated. Returns the stack (stopped at exit)."""
-    import atexit
-
-    sys.path.insert(0, str(ROOT))
-    for name in ("DATABASE_URL", "REDIS_URL", "SUMMARY_BACKEND"):
-        os.environ.pop(name, None)
-    os.environ["CLINSUM_VAR_DIR"] = str(WEB_VAR)
-    os.environ["CLINSUM_DB_NAME"] = DB_NAME
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinsum.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    from clinsum.devstack import EmbeddedStack
-
-    WEB_VAR.mkdir(parents=True, exist_ok=True)
-    stack = EmbeddedStack(WEB_VAR, persist_redis=False).start(db_names=(DB_NAME,))
-    atexit.register(stack.stop)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return stack
+    """The benchmarks' embedded stack, under var/bench-web: PostgreSQL+pgvector and Redis
+    started, Django pointed at clinsum_bench_web and migrated (stopped at exit)."""
+    return bench_setup(DB_NAME, var_dir=WEB_VAR)
 
 
 def bench_password() -> str:

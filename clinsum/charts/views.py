@@ -50,6 +50,17 @@ def note_context(note, *, start: int | None = None, end: int | None = None) -> d
     return {"note": note, "patient": note.patient, "before": text[:start], "cited": text[start:end], "after": text[end:]}
 
 
+def cited_note_page(request, citation, *, reason: str):
+    """The note a citation (a summary's or a draft's) points to, its span highlighted; a read of
+    the note, audited as one. The caller has checked access to the citation."""
+    note = citation.note
+    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note",
+                 object_id=note.pk, reason=reason)
+    context = note_context(note, start=citation.char_start, end=citation.char_end)
+    context["citation"] = citation
+    return render(request, "charts/note.html", context)
+
+
 @login_required
 @require_GET
 def note_detail(request, note_id: int):

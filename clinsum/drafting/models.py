@@ -5,7 +5,8 @@ note's provenance (which sentence came from which source), and goes when that no
 from django.conf import settings
 from django.db import models
 
-from clinsum.charts.models import Chunk, Note, Patient
+from clinsum.charts.models import Note, Patient
+from clinsum.summaries.models import CitedSpan
 
 from .kinds import DRAFT_KINDS
 
@@ -79,17 +80,8 @@ class DraftSentence(models.Model):
         return self.origin != Origin.GENERATED
 
 
-class DraftCitation(models.Model):
-    """note.text[char_start:char_end] supports the sentence (found=True)."""
-
+class DraftCitation(CitedSpan):
     sentence = models.ForeignKey(DraftSentence, on_delete=models.CASCADE, related_name="citations")
-    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="+")
-    chunk = models.ForeignKey(Chunk, on_delete=models.SET_NULL, null=True, related_name="+")
-    source_id = models.CharField(max_length=32)
-    quote = models.TextField(blank=True)
-    char_start = models.PositiveIntegerField(null=True)
-    char_end = models.PositiveIntegerField(null=True)
-    found = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["sentence_id", "id"]

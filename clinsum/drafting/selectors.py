@@ -3,6 +3,8 @@ while the patient is in the author's scope (the chart rule applies through the p
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -12,7 +14,7 @@ from clinsum.charts.selectors import patient_get_for_user, patients_for_user
 
 from .kinds import DraftKind, draft_kind
 from .models import Draft, DraftCitation, DraftSentence, DraftStatus
-from .plain_language import jargon_unexplained, reading_grade
+from .plain_language import jargon_unexplained
 
 UNSUPPORTED = "unsupported"
 
@@ -48,31 +50,36 @@ def draft_citation_get_for_author(*, user, draft_citation_id: int) -> DraftCitat
 def drafts_for_author(*, user, patient=None) -> QuerySet[Draft]:
     """The nurse's drafts, newest first, for patients still in scope."""
     drafting_check(user=user)
-    drafts = Draft.objects.filter(author=user, patient__in=patients_for_user(user=user))
     if patient is not None:
         patient_get_for_user(user=user, patient_id=patient.pk)
-        drafts = drafts.filter(patient=patient)
+        drafts = Draft.objects.filter(author=user, patient=patient)
+    else:
+        drafts = Draft.objects.filter(author=user, patient__in=patients_for_user(user=user))
     return drafts.select_related("patient").order_by("-created_at", "-id")
 
 
-def draft_sentences(*, draft: Draft) -> list[DraftSentence]:
+def draft_sentences(*, draft: Draft, sections: Collection[str] | None = None) -> list[DraftSentence]:
+    rows = draft.sentences.all() if sections is None else draft.sentences.filter(section__in=sections)
     return list(
-        draft.sentences.order_by("section", "ordinal").prefetch_related(
+        rows.order_by("section", "ordinal").prefetch_related(
             Prefetch("citations", queryset=DraftCitation.objects.select_related("note").only(
                 "id", "sentence_id", "source_id", "char_start", "char_end", "found",
                 "note__id", "note__note_type", "note__authored_at", "note__title")))
     )
 
 
-def draft_sections(*, draft: Draft, kind: DraftKind | None = None) -> list[dict]:
+def draft_sections(*, draft: Draft, kind: DraftKind | None = None, only: str | None = None) -> list[dict]:
     """Sentences grouped by the kind's sections, in template order, with the text a nurse
-    edits (one statement per line) and the plain-language findings for patient-facing kinds."""
+    edits (one statement per line) and the plain-language findings for patient-facing kinds.
+    `only`: just that section (an autosave answers with the one section it saved)."""
     kind = kind or draft_kind(draft.kind)
     by_section: dict[str, list[DraftSentence]] = {}
-    for sentence in draft_sentences(draft=draft):
+    for sentence in draft_sentences(draft=draft, sections=None if only is None else [only]):
         by_section.setdefault(sentence.section, []).append(sentence)
     sections = []
     for section in kind.sections:
+        if only is not None and section.key != only:
+            continue
         sentences = by_section.get(section.key, [])
         text = "\n".join(s.text for s in sentences)
         sections.append({
@@ -88,10 +95,6 @@ def draft_sections(*, draft: Draft, kind: DraftKind | None = None) -> list[dict]
 def draft_unresolved(*, draft: Draft) -> int:
     """Generated sentences the verifier could not support and the nurse has not changed."""
     return draft.sentences.filter(origin="generated", verdict=UNSUPPORTED).count()
-
-
-def draft_reading_grade(*, draft: Draft) -> float | None:
-    return reading_grade("\n".join(draft.sentences.order_by("section", "ordinal").values_list("text", flat=True)))
 
 
 def draft_is_pending(draft: Draft) -> bool:

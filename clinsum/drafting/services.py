@@ -33,7 +33,7 @@ from retrieval.types import AccessScope, Hit
 
 from .kinds import DraftKind, draft_kind
 from .models import Draft, DraftCitation, DraftSentence, DraftStatus, Origin
-from .selectors import drafting_check, draft_unresolved
+from .selectors import draft_unresolved, drafting_check
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +136,9 @@ def draft_store(*, draft: Draft, generation: Generation, sources: dict[str, Hit]
             sentence = DraftSentence.objects.create(
                 draft=draft, section=generated.section, ordinal=ordinal, text=" ".join(generated.text.split()),
                 origin=Origin.GENERATED, verdict=check.verdict, verdict_reason=check.reason[:300])
-            DraftCitation.objects.bulk_create([
-                DraftCitation(sentence=sentence, note_id=c.hit.note_id, chunk_id=c.hit.chunk_id,
-                              source_id=c.source_id[:32], quote=c.quote[:2000], char_start=c.note_start,
-                              char_end=c.note_end, found=c.found)
-                for c in check.citations if c.hit is not None
-            ])
+            DraftCitation.objects.bulk_create(
+                [DraftCitation(sentence=sentence, **DraftCitation.fields_of(c)) for c in check.citations
+                 if c.hit is not None])
         Draft.objects.filter(pk=draft.pk).update(
             status=DraftStatus.READY, finished_at=timezone.now(), latency_ms=latency_ms,
             model=generation.model[:200], prompt_version=generation.prompt_version,

@@ -10,21 +10,28 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinsum.audit.services import audit_record
 from clinsum.charts.selectors import patient_get_for_user
-from clinsum.charts.views import note_context
+from clinsum.charts.views import cited_note_page
 
 from .kinds import DRAFT_KINDS, draft_kind
 from .models import DraftStatus
-from .plain_language import jargon_unexplained
+from .plain_language import jargon_unexplained, reading_grade
 from .selectors import (
     draft_citation_get_for_author,
     draft_get_for_author,
-    draft_reading_grade,
     draft_sections,
     draft_unresolved,
     drafting_check,
     drafts_for_author,
 )
-from .services import DraftConflict, DraftError, draft_create, draft_discard, draft_retry, draft_section_save, draft_sign
+from .services import (
+    DraftConflict,
+    DraftError,
+    draft_create,
+    draft_discard,
+    draft_retry,
+    draft_section_save,
+    draft_sign,
+)
 
 
 def _audit(request, action: str, draft, **extra):
@@ -39,8 +46,8 @@ def _context(draft, **extra) -> dict:
         sections = draft_sections(draft=draft, kind=kind)
         context.update(sections=sections, unresolved=draft_unresolved(draft=draft))
         if kind.patient_facing:
-            context["reading_grade"] = draft_reading_grade(draft=draft)
-            context["jargon"] = jargon_unexplained("\n".join(s["text"] for s in sections))
+            text = "\n".join(s["text"] for s in sections)
+            context.update(reading_grade=reading_grade(text), jargon=jargon_unexplained(text))
     return context
 
 
@@ -116,9 +123,12 @@ def _section_response(request, draft, section_key: str, *, saved: bool = False, 
         if error:
             return _panel(request, draft, status=status, error=error)
         return redirect(reverse("draft_detail", args=[draft.pk]) + f"#section-{section_key}")
-    context = _context(draft)
-    section = next((s for s in context.get("sections", []) if s["key"] == section_key), None)
-    context.update(section=section, section_key=section_key, saved=saved, error=error)
+    kind = draft_kind(draft.kind)
+    shown = draft_sections(draft=draft, kind=kind, only=section_key) if draft.status in (
+        DraftStatus.READY, DraftStatus.SIGNED) else []
+    # The saved section's preview, and every section's revision input (out of band).
+    context = {"draft": draft, "section": shown[0] if shown else None, "sections": kind.sections,
+               "section_key": section_key, "saved": saved, "error": error}
     # htmx swaps 4xx responses only when told to; the template's error box must reach the nurse.
     response = render(request, "drafting/_section_saved.html", context, status=200)
     if status != 200:
@@ -180,8 +190,4 @@ def draft_print(request, draft_id: int):
 def draft_citation_detail(request, draft_citation_id: int):
     """The cited note with the supporting span highlighted, as for summary citations."""
     citation = draft_citation_get_for_author(user=request.user, draft_citation_id=draft_citation_id)
-    note = citation.note
-    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note",
-                 object_id=note.pk, reason=f"draft citation {citation.pk}")
-    context = note_context(note, start=citation.char_start, end=citation.char_end)
-    return render(request, "charts/note.html", context)
+    return cited_note_page(request, citation, reason=f"draft citation {citation.pk}")

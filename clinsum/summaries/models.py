@@ -66,10 +66,10 @@ class Claim(models.Model):
         return f"Claim {self.pk}"
 
 
-class Citation(models.Model):
-    """Where a claim's support lies: note.text[char_start:char_end] is the quoted span."""
+class CitedSpan(models.Model):
+    """Where a generated sentence's support lies: note.text[char_start:char_end] is the quoted
+    span. Shared by summary claims and nursing-draft sentences."""
 
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="+")
     chunk = models.ForeignKey(Chunk, on_delete=models.SET_NULL, null=True, related_name="+")
     source_id = models.CharField(max_length=32, help_text="The stable id the generator cited, e.g. S3")
@@ -77,6 +77,20 @@ class Citation(models.Model):
     char_start = models.PositiveIntegerField(null=True)
     char_end = models.PositiveIntegerField(null=True)
     found = models.BooleanField(default=False, help_text="The quote was located in the cited chunk")
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def fields_of(check) -> dict:
+        """The stored fields of one verified citation (verification.CitationCheck with a hit)."""
+        return {"note_id": check.hit.note_id, "chunk_id": check.hit.chunk_id, "source_id": check.source_id[:32],
+                "quote": check.quote[:2000], "char_start": check.note_start, "char_end": check.note_end,
+                "found": check.found}
+
+
+class Citation(CitedSpan):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
 
     class Meta:
         ordering = ["claim_id", "id"]

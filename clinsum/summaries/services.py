@@ -195,12 +195,8 @@ def summary_store(*, summary: Summary, generation: Generation, sources: dict[str
             supported += check.verdict == SUPPORTED
             claim = Claim.objects.create(summary=summary, section=generated.section, ordinal=ordinal,
                                          text=generated.text, verdict=check.verdict, verdict_reason=check.reason[:300])
-            Citation.objects.bulk_create([
-                Citation(claim=claim, note_id=c.hit.note_id if c.hit else None, chunk_id=c.hit.chunk_id if c.hit else None,
-                         source_id=c.source_id[:32], quote=c.quote[:2000], char_start=c.note_start,
-                         char_end=c.note_end, found=c.found)
-                for c in check.citations if c.hit is not None
-            ])
+            Citation.objects.bulk_create(
+                [Citation(claim=claim, **Citation.fields_of(c)) for c in check.citations if c.hit is not None])
         n_claims = len(claims)
         source_note_ids = list(dict.fromkeys(hit.note_id for hit in sources.values()))
         Summary.objects.filter(pk=summary.pk).update(

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinsum.audit.services import audit_record
 from clinsum.charts.selectors import patient_get_for_user
-from clinsum.charts.views import note_context
+from clinsum.charts.views import cited_note_page
 
 from .selectors import (
     citation_get_for_user,
@@ -63,9 +63,4 @@ def summary_detail(request, summary_id: int):
 @require_GET
 def citation_detail(request, citation_id: int):
     citation = citation_get_for_user(user=request.user, citation_id=citation_id)
-    note = citation.note
-    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note",
-                 object_id=note.pk, reason=f"citation {citation.pk}")
-    context = note_context(note, start=citation.char_start, end=citation.char_end)
-    context["citation"] = citation
-    return render(request, "charts/note.html", context)
+    return cited_note_page(request, citation, reason=f"citation {citation.pk}")
