@@ -16,7 +16,7 @@ from .kinds import DraftKind, draft_kind
 from .models import Draft, DraftCitation, DraftSentence, DraftStatus
 from .plain_language import jargon_unexplained
 
-UNSUPPORTED = "unsupported"
+UNSUPPORTED = ("unsupported", "out_of_date")  # generated sentences that must be edited before signing
 
 
 def drafting_check(*, user) -> None:
@@ -94,7 +94,7 @@ def draft_sections(*, draft: Draft, kind: DraftKind | None = None, only: str | N
 
 def draft_unresolved(*, draft: Draft) -> int:
     """Generated sentences the verifier could not support and the nurse has not changed."""
-    return draft.sentences.filter(origin="generated", verdict=UNSUPPORTED).count()
+    return draft.sentences.filter(origin="generated", verdict__in=UNSUPPORTED).count()
 
 
 def draft_is_pending(draft: Draft) -> bool:

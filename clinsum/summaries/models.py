@@ -49,6 +49,10 @@ class Verdict(models.TextChoices):
     SUPPORTED = "supported", "Supported"
     PARTLY = "partly_supported", "Partly supported"
     UNSUPPORTED = "unsupported", "Unsupported"
+    OUT_OF_DATE = "out_of_date", "Out of date"  # supported by its note, contradicted by a newer one
+
+
+HIDDEN_VERDICTS = (Verdict.UNSUPPORTED, Verdict.OUT_OF_DATE)  # never shown as fact
 
 
 class Claim(models.Model):
@@ -58,6 +62,8 @@ class Claim(models.Model):
     text = models.TextField()
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     verdict_reason = models.CharField(max_length=300, blank=True)
+    possibly_missing = models.BooleanField(
+        default=False, help_text="Added by ClinSum, not the generator: a source states it and no shown claim did")
 
     class Meta:
         ordering = ["summary_id", "ordinal"]
@@ -77,6 +83,7 @@ class CitedSpan(models.Model):
     char_start = models.PositiveIntegerField(null=True)
     char_end = models.PositiveIntegerField(null=True)
     found = models.BooleanField(default=False, help_text="The quote was located in the cited chunk")
+    newer = models.BooleanField(default=False, help_text="Cited by the verifier: a newer note that contradicts the claim")
 
     class Meta:
         abstract = True
@@ -86,7 +93,7 @@ class CitedSpan(models.Model):
         """The stored fields of one verified citation (verification.CitationCheck with a hit)."""
         return {"note_id": check.hit.note_id, "chunk_id": check.hit.chunk_id, "source_id": check.source_id[:32],
                 "quote": check.quote[:2000], "char_start": check.note_start, "char_end": check.note_end,
-                "found": check.found}
+                "found": check.found, "newer": check.newer}
 
 
 class Citation(CitedSpan):

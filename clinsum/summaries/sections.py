@@ -15,34 +15,43 @@ class SummarySection:
     # Facts that change over a stay (doses, the latest assessment of a system): per subject,
     # only the most recent note's statement is a candidate (extractive backend).
     latest_wins: bool = False
+    # The chart reader (retrieval.clinical.chart) that fills this section in the extractive
+    # backend from the whole chart; "" = sentences ranked against the query (nursing drafts).
+    reader: str = ""
 
 
 SUMMARY_SECTIONS: tuple[SummarySection, ...] = (
     SummarySection(
+        "header", "At a glance",
+        "age, sex, when and why admitted (the principal diagnosis), hospital day or discharge date",
+        ("assessment_and_plan", "principal_diagnosis", "discharge_diagnosis"), max_claims=2, reader="header",
+    ),
+    SummarySection(
         "problems", "Active problems",
         "active problems, diagnoses, assessment and impression of the patient's conditions",
         ("assessment_and_plan", "assessment", "impression", "diagnosis", "history_of_present_illness",
-         "past_medical_history", "discharge_diagnosis", "discharge_diagnoses"),
+         "past_medical_history", "discharge_diagnosis", "discharge_diagnoses"), reader="problems",
     ),
     SummarySection(
         "medications", "Medications",
         "current medications with dose, route and frequency; medication changes",
         ("medications", "discharge_medications", "current_medications", "plan", "assessment_and_plan"),
+        reader="medications",
     ),
     SummarySection(
         "allergies", "Allergies",
         "drug allergies and adverse reactions; no known drug allergies",
-        ("allergies",), max_claims=2,
+        ("allergies",), max_claims=2, reader="allergies",
     ),
     SummarySection(
         "recent_events", "Recent events",
         "recent events, procedures performed, lab results and clinical changes during the hospital course",
-        ("hospital_course", "labs", "procedures", "assessment", "objective", "progress"),
+        ("hospital_course", "labs", "procedures", "assessment", "objective", "progress"), reader="recent_events",
     ),
     SummarySection(
         "follow_ups", "Pending follow-ups",
         "pending follow-up appointments, tests to repeat, results pending, plans after discharge",
         ("follow_up", "plan", "disposition", "discharge_instructions", "assessment_and_plan"),
-        max_claims=3,
+        max_claims=3, reader="follow_ups",
     ),
 )

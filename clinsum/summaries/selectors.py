@@ -7,7 +7,7 @@ from django.http import Http404
 
 from clinsum.charts.selectors import patient_get_for_user
 
-from .models import Citation, Claim, Summary, Verdict
+from .models import HIDDEN_VERDICTS, Citation, Claim, Summary
 from .sections import SUMMARY_SECTIONS
 from .services import summary_fingerprint
 
@@ -34,19 +34,23 @@ def summary_sections(*, summary: Summary) -> list[dict]:
     """Claims grouped by section, in section order, citations (with note) prefetched."""
     claims = summary.claims.prefetch_related(
         Prefetch("citations", queryset=Citation.objects.select_related("note").only(
-            "id", "claim_id", "source_id", "char_start", "char_end", "found",
+            "id", "claim_id", "source_id", "char_start", "char_end", "found", "newer",
             "note__id", "note__note_type", "note__authored_at", "note__title"))
     )
     by_section: dict[str, list[Claim]] = {}
     for claim in claims:
         by_section.setdefault(claim.section, []).append(claim)
-    # Unsupported claims are never shown as fact: they sit apart, behind a visible control.
+    # Unsupported and out-of-date claims are never shown as fact: they sit apart, behind a
+    # visible control, each with its reason (and, when out of date, the newer note cited).
     return [
         {
             "key": s.key,
             "title": s.title,
-            "claims": [c for c in by_section.get(s.key, []) if c.verdict != Verdict.UNSUPPORTED],
-            "unverified": [c for c in by_section.get(s.key, []) if c.verdict == Verdict.UNSUPPORTED],
+            "claims": [c for c in by_section.get(s.key, []) if c.verdict not in HIDDEN_VERDICTS
+                       and not c.possibly_missing],
+            "possibly_missing": [c for c in by_section.get(s.key, []) if c.verdict not in HIDDEN_VERDICTS
+                                 and c.possibly_missing],
+            "unverified": [c for c in by_section.get(s.key, []) if c.verdict in HIDDEN_VERDICTS],
         }
         for s in SUMMARY_SECTIONS
     ]

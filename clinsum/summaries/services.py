@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinsum.charts.indexing import embedder_get, notes_index
 from clinsum.charts.models import EmbeddingStatus, Note, Patient
-from retrieval.search import patient_vector_search
+from retrieval.search import patient_chunks, patient_vector_search
 from retrieval.types import AccessScope, Hit
 
 from .backends import Generation, GenerationError
@@ -23,11 +23,13 @@ from .backends.extractive import extractive_generate
 from .models import Citation, Claim, Summary, SummaryStatus
 from .prompts import CHART_REVIEW, PromptSpec
 from .sections import SUMMARY_SECTIONS, SummarySection
-from .verification import SUPPORTED, claim_verify
+from .omissions import omissions_find
+from .verification import PARTLY, SUPPORTED, claim_verify
 
 logger = logging.getLogger(__name__)
 
 CHUNKS_PER_SECTION = 12
+CHART_CHUNKS = 5000  # the whole chart for the extractive backend (the largest Synthea chart has about 2,000)
 _NOT_DOCUMENTED = re.compile(r"^\W*not documented\W*$", re.IGNORECASE)
 
 
@@ -108,9 +110,18 @@ def summary_fail(*, summary_id: int, reason: str) -> None:
 
 def summary_sources(
     *, patient_id: int, scope: AccessScope, sections: tuple[SummarySection, ...] = SUMMARY_SECTIONS,
+    whole_chart: bool = False,
 ) -> tuple[dict[str, Hit], dict[str, list[str]]]:
     """Retrieve each section's chunks of this patient; number them S1, S2, ... once, so the
-    same id means the same chunk in the prompt, the answer and the stored citations."""
+    same id means the same chunk in the prompt, the answer and the stored citations.
+
+    whole_chart: every chunk of the chart (newest notes first, up to CHART_CHUNKS), numbered
+    oldest first, offered to every section: the extractive backend reads the chart as a whole."""
+    if whole_chart:
+        with connection.cursor() as cursor:
+            hits = patient_chunks(cursor, patient_id=patient_id, scope=scope, limit=CHART_CHUNKS)
+        sources = {f"S{i}": hit for i, hit in enumerate(reversed(hits), start=1)}
+        return sources, {s.key: list(sources) for s in sections}
     embedder = embedder_get()
     queries = embedder.encode([s.query for s in sections])
     sources: dict[str, Hit] = {}
@@ -166,7 +177,8 @@ def summary_run(*, summary_id: int) -> None:
     # The system retrieves for a summary a user was allowed to request; the patient filter
     # still applies inside the SQL.
     sources, section_sources = summary_sources(patient_id=summary.patient_id,
-                                               scope=AccessScope(patient_ids=(summary.patient_id,)))
+                                               scope=AccessScope(patient_ids=(summary.patient_id,)),
+                                               whole_chart=summary.backend == "extractive")
     if not sources:
         summary_fail(summary_id=summary.pk, reason="this chart has no indexed notes to summarise")
         return
@@ -190,11 +202,17 @@ def summary_store(*, summary: Summary, generation: Generation, sources: dict[str
         # "Not documented." is the model declining to guess, not a claim: the section then
         # reads "Not documented in the retrieved notes."
         claims = [c for c in generation.claims if not (not c.citations and _NOT_DOCUMENTED.match(c.text))]
-        for ordinal, generated in enumerate(claims):
-            check = claim_verify(claim=generated, sources=sources, patient_id=summary.patient_id)
-            supported += check.verdict == SUPPORTED
+        checks = [claim_verify(claim=generated, sources=sources, patient_id=summary.patient_id) for generated in claims]
+        shown = [g for g, check in zip(claims, checks) if check.verdict in (SUPPORTED, PARTLY)]
+        # What the sources state (an allergy, a high-risk drug) that no shown claim carries.
+        missing = omissions_find(shown=shown, sources=sources)
+        missing_checks = [claim_verify(claim=g, sources=sources, patient_id=summary.patient_id) for g in missing]
+        for ordinal, (generated, check, possibly_missing) in enumerate(
+                [(g, c, False) for g, c in zip(claims, checks)] + [(g, c, True) for g, c in zip(missing, missing_checks)]):
+            supported += check.verdict == SUPPORTED and not possibly_missing
             claim = Claim.objects.create(summary=summary, section=generated.section, ordinal=ordinal,
-                                         text=generated.text, verdict=check.verdict, verdict_reason=check.reason[:300])
+                                         text=generated.text, verdict=check.verdict, verdict_reason=check.reason[:300],
+                                         possibly_missing=possibly_missing)
             Citation.objects.bulk_create(
                 [Citation(claim=claim, **Citation.fields_of(c)) for c in check.citations if c.hit is not None])
         n_claims = len(claims)

@@ -1,8 +1,21 @@
 """Check every claim against the spans it cites. Pure functions: no database, no model.
 
-A citation counts only if its source id is one of the chunks retrieved for this summary of
-this patient and its quote is found in that chunk. The claim's numbers, laterality and
-negation must then agree with the quoted text.
+1. A citation counts only if its source id is one of the chunks retrieved for this summary of
+   this patient and its quote is found in that chunk (exact, whitespace-insensitive, fuzzy).
+2. The evidence is the whole sentence (or list item) that holds the quote, read in context:
+   "joint adhesions" quoted from "no joint adhesions" is evidence of their absence.
+3. Text that addresses a model (instructions, role labels, source tags, JSON) is never evidence.
+4. The claim's facts are compared slot by slot with the evidence's (retrieval.clinical.facts):
+   drugs by generic name, numbers, quantities, frequency, as-needed, route, status and its tense,
+   direction, lab name/value pairs, dates, durations, sides. Every fact of the claim must be there.
+5. Each content word keeps the assertion status its evidence gives it (ConText): negated,
+   possible, planned/hypothetical, about family.
+6. Content words the evidence lacks make a claim partly supported (or unsupported when most
+   are missing), naming them.
+7. Currency: a medication claim cited from one note but contradicted by a newer note of the
+   same patient among the sources (the drug stopped, its dose changed), or "no known allergies"
+   when a newer note lists one, is out of date, and the newer note is cited.
+Verdict reasons are short and name the fact: "frequency differs: twice daily vs daily".
 """
 
 from __future__ import annotations
@@ -13,49 +26,57 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from retrieval.clinical.statements import statement_spans
+from retrieval.clinical.chart import statement_clean
+from retrieval.clinical.context import Mention, mentions
+from retrieval.clinical.drugs import drug_mentions
+from retrieval.clinical.facts import Facts, date_of, date_supported, facts_of, status_supported, words_to_digits
+from retrieval.clinical.injection import model_addressed
 from retrieval.types import Hit
 
 from .backends import GeneratedClaim
 
 FUZZY_MIN = 90  # partial_ratio for a near-exact quote (whitespace, punctuation, case drift)
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?")
-_NEGATION = re.compile(r"\b(no|not|denies|denied|without|negative|absent|never|none|neither|nor)\b|n't\b", re.I)
-_LATERALITY = re.compile(r"\b(left|right|bilateral)\b", re.I)
-# Units that change a claim's meaning when swapped (mg vs mcg, mL vs L ...).
-_UNIT = re.compile(
-    r"(?<=[\d\s])(mcg|mg|g|kg|ng|ml|l|meq|mmol|units?|iu|%|mm ?hg|mg/dl|g/dl|mmol/l|meq/l|ng/ml|bpm|cm|mm)(?![a-z])",
-    re.I,
-)
-_QUANTITY = re.compile(
-    r"(?<![\w.])(\d+(?:\.\d+)?)\s?(mcg|mg|g|kg|ng|ml|l|meq|mmol|units?|iu|%|mg/dl|g/dl|mmol/l|meq/l|ng/ml|mm|cm)(?![a-z])",
-    re.I,
-)
-_WORD = re.compile(r"[a-z][a-z-]{3,}", re.I)
-# Common drugs whose names carry none of the suffixes below.
-_DRUG_NAMES = frozenset(
-    """insulin digoxin ceftriaxone cefazolin cefepime acetaminophen morphine ondansetron nitroglycerin
-    amiodarone norepinephrine epinephrine dopamine dobutamine vasopressin propofol fentanyl haloperidol
-    levothyroxine allopurinol albuterol ipratropium tiotropium aspirin warfarin heparin clopidogrel
-    ticagrelor metformin glipizide potassium magnesium calcium naloxone oxycodone hydromorphone
-    gabapentin tramadol labetalol hydralazine spironolactone torsemide bumetanide""".split()
-)
-# Words a faithful paraphrase may add without the source saying them.
-_FILLER = frozenset(
-    """with this that from have been were will also patient patients noted note notes documented
-    currently current continue continued continues given giving receiving receives taking takes
-    started start stopped stop daily twice once per while which their there these those being into
-    onto over under after before during since until about reports reported states stated shows
-    showed found remains remained status history presents presented treated treatment plan""".split()
-)
-# Suffixes of drug names: a drug in a claim must be in the cited text (catches drug swaps).
-_DRUG = re.compile(
-    r"\b[a-z]+(?:olol|pril|sartan|statin|parin|xaban|azole|cillin|mycin|floxacin|cycline|semide|thiazide|"
-    r"dipine|prazole|tidine|glutide|gliptin|formin|lukast|terol|tropium|sone|olone|pam|lam|done|codone|morphone|"
-    r"barb|tadine|oxetine|aline|apine|idone|azepam|vir|mab|nib|platin|rubicin|taxel|ase|arin|afil|osin|actone)\b",
-    re.I,
-)
+SUPPORTED, PARTLY, UNSUPPORTED, OUT_OF_DATE = "supported", "partly_supported", "unsupported", "out_of_date"
 
-SUPPORTED, PARTLY, UNSUPPORTED = "supported", "partly_supported", "unsupported"
+_WORD = re.compile(r"[a-z][a-z'-]{2,}", re.I)
+# Words that carry no checkable fact of their own, or whose fact is compared by a slot or by
+# ConText (negation, hedges, plans, family): they are not counted as content.
+_FUNCTION_WORDS = frozenset(
+    """the and for with this that from have has had been were was are will also into onto over under after
+    before during since until about than then there these those their them they which while who whom whose
+    what when where some any all per via its it's his her hers him she he our your you patient patients
+    pt noted note notes documented currently current today now still again being both each other such
+    very well only just yet here also being does did done not nor no""".split()
+)
+_SLOT_WORDS = frozenset(
+    """daily twice once three four times day days week weeks month months year years hour hours minute
+    minutes every night nightly bedtime morning needed required mouth orally oral intravenous intravenously
+    subcutaneous subcutaneously intramuscular inhaled topical sublingual rectal patch left right bilateral
+    both started start starting stopped stop stopping held hold holding restarted restart resumed resume
+    continued continue continues continuing increased increase decreased decrease reduced improved improving
+    worsened worsening better worse stable unchanged given received completed obtained performed placed
+    possible possibly likely probable probably suspected concern rule family history mother father will plan
+    planned recommend recommended consider should denies deny denied negative without absent never none
+    mg mcg units unit tablet tablets tab tabs dose doses bid tid qid qhs qam prn po sub subq iv sc im inh neb
+    nebs mdi qday qod drip gtt infusion continuous weekly monthly hours times""".split()
+)
+# Spellings that say the same thing, normalised before content words are compared.
+_PHRASES = (
+    (r"\bwithout (?:any )?(?:difficulty|problems?|issues?)\b", "well"),
+    (r"\bh/o\b", "history of"), (r"\bs/p\b", "status post"), (r"\bsob\b", "shortness of breath"),
+    (r"\bc/o\b", "complains of"), (r"\bpt\b", "patient"), (r"\bhx\b", "history"), (r"\bdx\b", "diagnosis"),
+    (r"\btx\b", "treatment"), (r"\bf/u\b", "follow up"), (r"\bw/\s?", "with "), (r"\bw/o\b", "without"),
+    (r"\bcp\b", "chest pain"), (r"\bn/v\b", "nausea vomiting"), (r"\babd\b", "abdominal"),
+    (r"\bhtn\b", "hypertension"), (r"\bdm\b", "diabetes"), (r"\bchf\b", "heart failure"),
+    (r"\bafib\b|\ba-fib\b|\ba\. fib\b", "atrial fibrillation"), (r"\buti\b", "urinary tract infection"),
+)
+_PHRASE_PATTERNS = tuple((re.compile(p, re.I), r) for p, r in _PHRASES)
+_SIDE_WORDS = re.compile(r"\b(left|right|bilateral)\b", re.I)
+_NEGATED_ALLERGY = re.compile(
+    r"\b(?:nkda|nka|no known (?:drug )?allerg\w*|no (?:drug )?allergies|allergies:?\s*(?:none|nkda|nka|no known)"
+    r"|denies (?:any )?(?:drug )?allergies)\b", re.I)
+_ALLERGY_SECTIONS = ("allergies",)
 
 
 @dataclass
@@ -67,6 +88,7 @@ class CitationCheck:
     note_end: int | None = None
     found: bool = False
     problem: str = ""
+    newer: bool = False  # cited by the verifier: a newer note that contradicts the claim
 
 
 @dataclass
@@ -94,59 +116,227 @@ def _locate(quote: str, text: str) -> tuple[int, int] | None:
     return None
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _negated(text: str) -> bool:
-    return bool(_NEGATION.search(text))
+def _evidence_span(hit: Hit, start: int, end: int) -> tuple[int, int]:
+    """The sentences of the chunk that hold [start, end) (offsets in hit.text)."""
+    spans = [s for s in statement_spans(hit.text) if s[1] > start and s[0] < end]
+    if not spans:
+        return start, end
+    return min(start, spans[0][0]), max(end, spans[-1][1])
 
 
-def _sides(text: str) -> set[str]:
-    return {s.lower() for s in _LATERALITY.findall(text)}
-
-
-def _units(text: str) -> set[str]:
-    return {u.lower().replace(" ", "") for u in _UNIT.findall(text)}
-
-
-def _quantities(text: str) -> Counter:
-    """Number+unit pairs ("133 mmol/L"): a unit swapped onto another number is caught too."""
-    return Counter(f"{n}{u.lower()}" for n, u in _QUANTITY.findall(text))
-
-
-def _negation_lost(claim: str, cited: str) -> str:
-    """A word the cited text negates that the claim states without a negation nearby."""
-    claim_words = [w.lower() for w in re.findall(r"[A-Za-z']+", claim)]
-    negated_in_claim = set()
-    for i, word in enumerate(claim_words):
-        if _NEGATION.fullmatch(word) or word.endswith("n't"):
-            negated_in_claim.update(claim_words[i + 1 : i + 7])
-    cited_words = [w.lower() for w in re.findall(r"[A-Za-z']+", cited)]
-    for i, word in enumerate(cited_words):
-        if _NEGATION.fullmatch(word) or word.endswith("n't"):
-            following = [w for w in cited_words[i + 1 : i + 4] if len(w) > 3 and w not in _FILLER]
-            if following and following[0] in claim_words and following[0] not in negated_in_claim:
-                return following[0]
-    return ""
-
-
-def _is_drug(word: str) -> bool:
-    return word.lower() in _DRUG_NAMES or bool(_DRUG.fullmatch(word))
+def _normalise(text: str) -> str:
+    text = words_to_digits(text)
+    for pattern, replacement in _PHRASE_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _stem(word: str) -> str:
-    word = word.lower()
-    for suffix in ("ing", "ed", "es", "s"):
+    word = word.lower().strip("'-")
+    for suffix in ("ing", "ed", "es", "s", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
 
 
-def _unsupported_words(claim: str, cited: str) -> list[str]:
-    """Content words of the claim that the cited text does not contain (by crude stem)."""
-    cited_stems = {_stem(w) for w in _WORD.findall(cited)}
-    return [w for w in _WORD.findall(claim) if w.lower() not in _FILLER and _stem(w) not in cited_stems]
+def _content(text: str) -> list[str]:
+    return [w for w in _WORD.findall(_normalise(text))
+            if w.lower() not in _FUNCTION_WORDS and w.lower() not in _SLOT_WORDS]
+
+
+def _shown(values) -> str:
+    return ", ".join(sorted(values)) or "none stated"
+
+
+def _facts_differ(claim: Facts, evidence: Facts, quoted: Facts) -> str:
+    """The first fact of the claim that its evidence does not state, as a short reason."""
+    missing_drugs = claim.drugs - evidence.drugs
+    if missing_drugs:
+        return f"drug {_shown(missing_drugs)} is not in the cited text"
+    for number, unit in sorted(claim.quantities - evidence.quantities):
+        same_number = {u for n, u in evidence.quantities if n == number}
+        if same_number:
+            return f"unit differs: {number} {unit} vs {number} {_shown(same_number)}"
+        return f"quantity {number} {unit} is not in the cited text"
+    for number, unit in sorted(claim.durations - evidence.durations):
+        same_number = {u for n, u in evidence.durations if n == number}
+        if same_number:
+            return f"duration differs: {number} {unit}s vs {number} {_shown(same_number)}s"
+    for name, value in sorted(claim.pairs):
+        others = {v for n, v in evidence.pairs if n == name}
+        if others and value not in others:
+            return f"value differs: {name} {value} vs {_shown(others)} in the cited text"
+    missing_numbers = claim.numbers - evidence.numbers
+    if missing_numbers:
+        return f"number {_shown(list(missing_numbers)[:3])} is not in the cited text"
+    for value in claim.dates:
+        if not date_supported(value, evidence.dates):
+            return f"date {value[1]}/{value[2]} is not in the cited text"
+    if claim.months - evidence.months:
+        return "month differs from the cited text"
+    if claim.frequencies - evidence.frequencies:
+        return f"frequency differs: {_shown(claim.frequencies)} vs {_shown(evidence.frequencies)}"
+    if claim.as_needed and not evidence.as_needed:
+        return "frequency differs: as needed is not in the cited text"
+    if quoted.as_needed and not claim.as_needed and (claim.frequencies or claim.drugs):
+        return "frequency differs: the cited text says as needed"
+    if claim.routes - evidence.routes:
+        return f"route differs: {_shown(claim.routes)} vs {_shown(evidence.routes)}"
+    for status in sorted(claim.statuses):
+        if status_supported(status, evidence.statuses):
+            continue
+        word, tense = status
+        if word in ("continue", "give") and not evidence.statuses:
+            continue  # a list entry says the drug is being given
+        same = {t for s, t in evidence.statuses if s == word}
+        if same == {"plan"}:
+            return f"status differs: the cited text plans to {word}, it does not say it was done"
+        return f"status differs: {word} vs {_shown({s for s, _ in evidence.statuses})} in the cited text"
+    if claim.directions - evidence.directions:
+        return f"direction differs: {_shown(claim.directions)} vs {_shown(evidence.directions)}"
+    claim_sides, evidence_sides = Counter(claim.sides), Counter(evidence.sides)
+    if claim_sides - evidence_sides:
+        return f"side differs: {_shown(claim_sides)} vs {_shown(evidence_sides)}"
+    return ""
+
+
+# Words that are themselves ConText modifiers (their own status is meaningless).
+_MODIFIER_WORDS = frozenset(
+    """no not denies deny denied without negative absent never none possible possibly likely probable probably
+    suspected suspect concern concerning rule out questionable family history mother father sister brother
+    will plan planned plans recommend recommended consider should may might if pending awaiting resolved
+    free unlikely evaluate cannot exclude versus vs differential presumed""".split()
+)
+
+
+def _status_differs(claim_text: str, evidence_text: str, *, family_section: bool) -> str:
+    """A content word whose assertion status (ConText) differs between claim and evidence."""
+    evidence_by_word: dict[str, list[Mention]] = {}
+    for m in mentions(evidence_text):
+        evidence_by_word.setdefault(_stem(m.word), []).append(m)
+    claim_mentions = mentions(claim_text)
+    claim_family = any(m.family for m in claim_mentions) or bool(re.search(r"\bfamily\b", claim_text, re.I))
+    if family_section and not claim_family:
+        return "the cited text is family history, not the patient's"
+    for m in claim_mentions:
+        if m.word in _MODIFIER_WORDS:
+            continue
+        found = evidence_by_word.get(_stem(m.word))
+        if not found:
+            continue
+        if not m.negated and all(e.negated for e in found):
+            return f"negation differs: the cited text negates {m.word!r}"
+        if m.negated and not any(e.negated for e in found):
+            return f"negation differs: the cited text does not negate {m.word!r}"
+        if not m.possible and not m.negated and all(e.possible for e in found):
+            return f"hedge dropped: the cited text says {m.word!r} is possible, not certain"
+        if not m.family and all(e.family for e in found) and not claim_family:
+            return f"the cited text is about family, not the patient ({m.word!r})"
+        if not m.hypothetical and all(e.hypothetical for e in found):
+            return f"the cited text states a plan or condition, not a fact ({m.word!r})"
+    return ""
+
+
+def _sentences_with(hit: Hit, predicate) -> list[str]:
+    return [hit.text[s:e] for s, e in statement_spans(hit.text) if predicate(hit.text[s:e])]
+
+
+def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: list[Hit],
+                         sources: dict[str, Hit], patient_id: int) -> tuple[str, str, Hit, str] | None:
+    """(reason, source id, newer hit, sentence) when a newer note of this patient contradicts the claim."""
+    cited_at = max((h.authored_at for h in evidence_hits if h.authored_at), default=None)
+    if cited_at is None:
+        return None
+    cited_notes = {h.note_id for h in evidence_hits}
+    newer = sorted(((sid, h) for sid, h in sources.items()
+                    if h.patient_id == patient_id and h.authored_at and h.authored_at > cited_at
+                    and h.note_id not in cited_notes),
+                   key=lambda item: item[1].authored_at, reverse=True)
+    if not newer:
+        return None
+    is_medication = claim_facts.drugs and (claim_facts.quantities or claim_facts.frequencies or claim_facts.routes
+                                           or claim_facts.statuses)
+    if is_medication:
+        for drug in sorted(claim_facts.drugs):
+            for source_id, hit in newer:
+                lines = _sentences_with(hit, lambda s: any(d.generic == drug for d in drug_mentions(s)))
+                if not lines:
+                    continue
+                when = f"{hit.authored_at:%m/%d/%Y}"
+                for line in lines:
+                    facts = facts_of(line)
+                    stopped = any(s in ("stop", "hold") and t in ("done", "now") for s, t in facts.statuses)
+                    negated = any(m.negated and m.word in drug.split() for m in mentions(line))
+                    if (stopped or negated) and not any(s == "restart" for s, _ in facts.statuses):
+                        return f"out of date: {drug} is stopped in a newer note ({when})", source_id, hit, line
+                claimed = {q for q in claim_facts.quantities}
+                newer_quantities = {q for line in lines for q in facts_of(line).quantities}
+                units = {u for _, u in claimed}
+                changed = {q for q in newer_quantities if q[1] in units}
+                if claimed and changed and not (claimed & newer_quantities):
+                    dose = ", ".join(f"{n} {u}" for n, u in sorted(changed))
+                    return f"out of date: {drug} dose is {dose} in a newer note ({when})", source_id, hit, lines[0]
+                break  # the newest note that mentions the drug agrees
+    if _NEGATED_ALLERGY.search(claim_text):
+        for source_id, hit in newer:
+            if hit.section not in _ALLERGY_SECTIONS:
+                continue
+            lines = _sentences_with(hit, lambda s: bool(drug_mentions(s)) and not _NEGATED_ALLERGY.search(s)
+                                    and not all(m.negated for m in mentions(s) if m.word in {d.generic for d in drug_mentions(s)}))
+            if lines:
+                return (f"out of date: a newer note lists an allergy ({hit.authored_at:%m/%d/%Y})", source_id, hit,
+                        lines[0])
+    return None
+
+
+def _span_text(check: CitationCheck) -> str:
+    return check.hit.text[check.note_start - check.hit.char_start:check.note_end - check.hit.char_start]
+
+
+def _composed_verify(claim: GeneratedClaim, checks: list[CitationCheck]) -> ClaimCheck:
+    """Claims the chart reader composed from cited statements: each fact is checked against
+    the statement it comes from."""
+    if not all(c.found for c in checks) or len(checks) < 2:
+        missing = next((c.problem for c in checks if not c.found), "needs two cited statements")
+        return ClaimCheck(UNSUPPORTED, missing, checks)
+    text = _collapse(claim.text)
+    if claim.kind == "not_listed":
+        # "<older list item>: stopped, not on the <list> of <date>": the item is on the older
+        # list, and no chunk of the newer list names its drug.
+        older, newer = checks[0], checks[1:]
+        item = text.split(": stopped, not on the ", 1)[0]
+        item_facts, older_facts = facts_of(item), facts_of(_collapse(_span_text(older)))
+        if not item_facts.drugs or item_facts.drugs - older_facts.drugs or item_facts.quantities - older_facts.quantities:
+            return ClaimCheck(UNSUPPORTED, "the drug is not as on the cited older list", checks)
+        for c in newer:
+            if item_facts.drugs & facts_of(_collapse(_span_text(c))).drugs:
+                return ClaimCheck(UNSUPPORTED, f"{_shown(item_facts.drugs)} is on the newer list", checks)
+        if not (older.hit.authored_at and all(c.hit.authored_at and c.hit.authored_at > older.hit.authored_at
+                                                for c in newer)):
+            return ClaimCheck(UNSUPPORTED, "the list said to be newer is not newer", checks)
+        listed = newer[0].hit.authored_at.date()
+        if not any(abs((date_of(d) - listed).days) <= 1 for d in facts_of(text).dates if date_of(d)):
+            return ClaimCheck(UNSUPPORTED, "the date is not the newer list's date", checks)
+        return ClaimCheck(SUPPORTED, "", checks)
+    if claim.kind == "conflict":
+        notes = {c.hit.note_id for c in checks}
+        parts = [statement_clean(_span_text(c)) for c in checks]
+        negative = [p for p in parts if _NEGATED_ALLERGY.search(p) or re.search(r"\bnone\b", p, re.I)]
+        if len(notes) < 2 or not negative or len(negative) == len(parts):
+            return ClaimCheck(UNSUPPORTED, "a conflict needs a negative and a positive statement from two notes",
+                              checks)
+        if any(_stem_words(p) - _stem_words(text) for p in parts):
+            return ClaimCheck(UNSUPPORTED, "the claim does not state what each cited note says", checks)
+        return ClaimCheck(SUPPORTED, "", checks)
+    return ClaimCheck(UNSUPPORTED, f"unknown claim kind {claim.kind[:20]!r}", checks)
+
+
+def _stem_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text) if w.lower() not in _FUNCTION_WORDS}
 
 
 def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: int) -> ClaimCheck:
@@ -175,36 +365,52 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     if not found:
         return ClaimCheck(UNSUPPORTED, checks[0].problem, checks)
 
+    if claim.kind:
+        return _composed_verify(claim, checks)
+
+    quoted_parts, evidence_parts = [], []
+    for c in found:
+        start, end = c.note_start - c.hit.char_start, c.note_end - c.hit.char_start
+        quoted_parts.append(c.hit.text[start:end])
+        sentence_start, sentence_end = _evidence_span(c.hit, start, end)
+        evidence_parts.append(c.hit.text[sentence_start:sentence_end])
     # Whitespace carries no meaning here, and the claim may have collapsed the note's runs of
     # spaces and line breaks ("12:37    Unit: 4W" quoted as "12:37 Unit: 4W").
-    cited_text = " ".join(
-        " ".join(c.hit.text[c.note_start - c.hit.char_start : c.note_end - c.hit.char_start] for c in found).split())
-    claim = GeneratedClaim(claim.section, " ".join(claim.text.split()), claim.citations)
-    missing_numbers = _numbers(claim.text) - _numbers(cited_text)
-    if missing_numbers:
-        shown = ", ".join(sorted(missing_numbers)[:3])
-        return ClaimCheck(UNSUPPORTED, f"number(s) {shown} not in the cited text", checks)
-    if _negated(claim.text) != _negated(cited_text) or _negation_lost(claim.text, cited_text):
-        return ClaimCheck(UNSUPPORTED, "negation differs from the cited text", checks)
-    claim_sides, cited_sides = _sides(claim.text), _sides(cited_text)
-    if claim_sides - cited_sides or Counter(claim_sides) - Counter(cited_sides) or (
-        Counter(s.lower() for s in _LATERALITY.findall(claim.text))
-        - Counter(s.lower() for s in _LATERALITY.findall(cited_text))
-    ):
-        return ClaimCheck(UNSUPPORTED, "laterality differs from the cited text", checks)
-    missing_units = _units(claim.text) - _units(cited_text)
-    if missing_units or _quantities(claim.text) - _quantities(cited_text):
-        shown = ", ".join(sorted(missing_units)) or "quantity"
-        return ClaimCheck(UNSUPPORTED, f"unit(s) {shown} not as in the cited text", checks)
-    missing = _unsupported_words(claim.text, cited_text)
-    drugs = [w for w in missing if _is_drug(w)]
-    if drugs:
-        return ClaimCheck(UNSUPPORTED, f"{drugs[0]} is not in the cited text", checks)
-    content = [w for w in _WORD.findall(claim.text) if w.lower() not in _FILLER]
+    quoted, evidence = _collapse(" ".join(quoted_parts)), _collapse(" ".join(evidence_parts))
+    claim_text = _collapse(claim.text)
+
+    for text in (quoted, evidence, claim_text):
+        fragment = model_addressed(text)
+        if fragment:
+            return ClaimCheck(UNSUPPORTED, f"cites text addressed to the model ({fragment!r}), not clinical evidence",
+                              checks)
+
+    claim_facts = facts_of(claim_text)
+    problem = _facts_differ(claim_facts, facts_of(evidence), facts_of(quoted))
+    if problem:
+        return ClaimCheck(UNSUPPORTED, problem, checks)
+    family_section = all(c.hit.section == "family_history" for c in found)
+    problem = _status_differs(claim_text, evidence, family_section=family_section)
+    if problem:
+        return ClaimCheck(UNSUPPORTED, problem, checks)
+
+    evidence_stems = {_stem(w) for w in _WORD.findall(_normalise(evidence))}
+    content = _content(claim_text)
+    missing = [w for w in content if _stem(w) not in evidence_stems]
     if content and len(missing) / len(content) > 0.5:
-        return ClaimCheck(UNSUPPORTED, "most of the claim's words are not in the cited text", checks)
-    if content and len(missing) / len(content) > 0.25:
-        return ClaimCheck(PARTLY, "some of the claim's words are not in the cited text", checks)
+        return ClaimCheck(UNSUPPORTED, f"most of the claim is not in the cited text ({', '.join(missing[:3])})",
+                          checks)
+
+    newer = _newer_contradiction(claim_text, claim_facts, [c.hit for c in found], sources, patient_id)
+    if newer is not None:
+        reason, source_id, hit, line = newer
+        start = hit.text.find(line)
+        checks.append(CitationCheck(source_id=source_id, quote=line, hit=hit, found=True, newer=True,
+                                    note_start=hit.char_start + start, note_end=hit.char_start + start + len(line)))
+        return ClaimCheck(OUT_OF_DATE, reason, checks)
+
+    if missing and (len(missing) >= 2 or len(missing) / len(content) > 0.25):
+        return ClaimCheck(PARTLY, f"not in the cited text: {', '.join(missing[:4])}", checks)
     if len(found) < len(checks):
         return ClaimCheck(PARTLY, f"{len(checks) - len(found)} of {len(checks)} citations could not be checked", checks)
     return ClaimCheck(SUPPORTED, "", checks)

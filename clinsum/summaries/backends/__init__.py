@@ -16,6 +16,10 @@ class GeneratedClaim:
     section: str
     text: str
     citations: tuple[GeneratedCitation, ...]
+    # "" a claim quoting its sources; composed by the chart reader from cited statements:
+    # "not_listed" (a drug on an older list, absent from the newest list cited after it) or
+    # "conflict" (two notes that disagree, both cited). The verifier checks each kind.
+    kind: str = ""
 
 
 @dataclass

@@ -10,13 +10,15 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from retrieval.chunking import sentence_spans
+from retrieval.clinical.chart import chart_read
+from retrieval.clinical.injection import model_addressed
 from retrieval.embedding import Embedder
 from retrieval.types import Hit
 
 from ..sections import SummarySection
 from . import GeneratedCitation, GeneratedClaim, Generation
 
-PROMPT_VERSION = "extractive-2"
+PROMPT_VERSION = "extractive-3"
 MIN_WORDS = 4
 NEAR_DUPLICATE = 85  # rapidfuzz token_set_ratio above which two sentences say the same thing
 _HEADER_ONLY = re.compile(r"^[#\s]*[A-Z][A-Z /&-]{2,}:?\s*$")
@@ -63,6 +65,8 @@ def _candidates(source_ids: list[str], sources: dict[str, Hit], *, section: Summ
             sentence = hit.text[start:end]
             if len(sentence.split()) < (2 if own else MIN_WORDS) or _HEADER_ONLY.match(sentence) or _BOILERPLATE.search(sentence):
                 continue
+            if model_addressed(sentence):
+                continue  # text written at a model (instructions, source tags, JSON) is never quoted
             letters = [c for c in sentence if c.isalpha()]
             if letters and sum(c.isupper() for c in letters) / len(letters) > 0.7 and ":" not in sentence:
                 continue  # a shouted title line
@@ -105,12 +109,26 @@ def _recency(hits: list[Hit]) -> dict[int, float]:
     return {h.note_id: rank.get(h.authored_at, 0.0) for h in hits}
 
 
+def _chart_claims(sections: tuple[SummarySection, ...], sources: dict[str, Hit]) -> list[GeneratedClaim]:
+    """Claims of the sections that read the whole chart (header, problems, medications, ...),
+    in section order, from retrieval.clinical.chart."""
+    readers = {s.reader: s.key for s in sections if s.reader}
+    if not readers:
+        return []
+    findings = [f for f in chart_read(sources) if f.section in readers]
+    order = {key: i for i, key in enumerate(readers)}
+    return [GeneratedClaim(readers[f.section], f.text, tuple(GeneratedCitation(sid, quote) for sid, quote in f.cites),
+                           kind=f.kind)
+            for f in sorted(findings, key=lambda f: order[f.section])]
+
+
 def extractive_generate(
     *, sections: tuple[SummarySection, ...], section_sources: dict[str, list[str]],
     sources: dict[str, Hit], embedder: Embedder,
 ) -> Generation:
-    chosen_texts: list[str] = []
-    claims: list[GeneratedClaim] = []
+    claims = _chart_claims(sections, sources)
+    sections = tuple(s for s in sections if not s.reader)
+    chosen_texts: list[str] = [c.text for c in claims]
     recency = _recency(list(sources.values()))
     # Specific sections choose first, so a medication line lands under Medications rather
     # than being taken by the broader Active problems (claims are shared across sections once).

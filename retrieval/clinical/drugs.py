@@ -1,0 +1,68 @@
+"""Drug mentions, normalised to one generic name.
+
+The dictionary is the drug-named-entity-recognition package (MeSH, DrugBank and NHS names with
+brand synonyms, offline): "Protonix" -> pantoprazole, "Lasix" -> furosemide, "Lovenox" ->
+enoxaparin. It matches clean word tokens, so the text is tokenised here first. A short table
+adds the ward abbreviations it does not know (ASA, KCl, NTG ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# Abbreviations and combination names used on wards that the dictionary lacks.
+_ABBREVIATIONS = {
+    "asa": "aspirin", "kcl": "potassium chloride", "ntg": "nitroglycerin", "mso4": "morphine",
+    "apap": "acetaminophen", "hctz": "hydrochlorothiazide", "tpa": "alteplase", "ppi": "",
+    "ufh": "heparin", "lmwh": "enoxaparin", "norco": "hydrocodone and acetaminophen",
+    "percocet": "oxycodone and acetaminophen", "vanc": "vancomycin", "vanco": "vancomycin",
+    "zosyn": "piperacillin and tazobactam", "levo": "", "coreg": "carvedilol",
+}
+# Words the dictionary matches that notes use in another sense.
+_NOT_DRUGS = frozenset("""oxygen water air sodium potassium calcium magnesium iron glucose lead
+    blood plasma saline contrast dextrose ethanol alcohol caffeine nicotine tobacco vitamin protein
+    zinc copper phosphorus chloride bicarbonate lactate albumin urea nitrogen creatinine cholesterol
+    ice heat honey milk sugar salt transaminases guaiac aldosterone cortisol thyroglobulin coban mastisol
+    neosporin""".split()) | {"thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    generic: str  # lower-case generic name, e.g. "pantoprazole"
+    start: int  # character offsets in the text
+    end: int
+
+
+def _find():
+    from drug_named_entity_recognition import find_drugs
+
+    return find_drugs
+
+
+@lru_cache(maxsize=8192)
+def drug_mentions(text: str) -> tuple[DrugMention, ...]:
+    tokens = list(_TOKEN.finditer(text))
+    if not tokens:
+        return ()
+    found: list[DrugMention] = []
+    taken: set[int] = set()
+    for record, first, end in _find()([t.group(0) for t in tokens], is_ignore_case=True):
+        last = max(first, end - 1)  # the dictionary gives [first, end) token indexes
+        name = record["name"].lower()
+        surface = " ".join(t.group(0).lower() for t in tokens[first:last + 1])
+        if surface in _NOT_DRUGS or name in _NOT_DRUGS:
+            continue
+        found.append(DrugMention(name, tokens[first].start(), tokens[last].end()))
+        taken.update(range(first, last + 1))
+    for index, token in enumerate(tokens):
+        generic = _ABBREVIATIONS.get(token.group(0).lower())
+        if generic and index not in taken:
+            found.append(DrugMention(generic, token.start(), token.end()))
+    return tuple(sorted(found, key=lambda d: d.start))
+
+
+def drugs_in(text: str) -> frozenset[str]:
+    return frozenset(d.generic for d in drug_mentions(text))
