@@ -88,6 +88,23 @@ def patient_vector_search(
     return hits
 
 
+def patient_chunks(cursor, *, patient_id: int, scope: AccessScope, limit: int) -> list[Hit]:
+    """This patient's chunks, newest notes first (at most `limit`), if the scope admits the
+    patient: the whole chart, for reading it as a clinician does (retrieval.clinical.chart)."""
+    access, access_params = scope_sql(scope, patient_column="c.patient_id", patient_id=patient_id)
+    cursor.execute(
+        f"""
+        SELECT {_HIT_COLUMNS}, 1.0::float8 AS score, {_NOTE_COLUMNS}
+        FROM {CHUNK_TABLE} c JOIN {NOTE_TABLE} n ON n.id = c.note_id
+        WHERE c.patient_id = %s AND {access}
+        ORDER BY n.authored_at DESC, c.note_id DESC, c.ordinal
+        LIMIT %s
+        """,
+        [patient_id, *access_params, limit],
+    )
+    return [Hit(**row) for row in rows_as_dicts(cursor)]
+
+
 def patient_text_search(cursor, *, patient_id: int, query_text: str, k: int, scope: AccessScope) -> list[Hit]:
     """The k chunks of this patient that best match the words of the query (PostgreSQL full
     text, English stemming, any word may match), if the scope admits the patient. The score
