@@ -25,3 +25,14 @@ def _request_id_in(task=None, **kwargs):
     from clinsum.logs import request_id_var
 
     request_id_var.set(getattr(task.request, "clinsum_request_id", None) or task.request.id or "")
+
+
+@signals.worker_process_init.connect
+def _clinical_warm(**kwargs):
+    """Summaries and drafts read notes with the clinical text layer: load it before the first
+    task, on workers that serve the llm queue (embed-only GPU workers never need it)."""
+    from retrieval.clinical import clinical_warm
+
+    queues = set(app.amqp.queues.consume_from or ())
+    if not queues or "llm" in queues:
+        clinical_warm()

@@ -105,7 +105,8 @@ def draft_run(*, draft_id: int) -> None:
     started = time.monotonic()
     patient_index_pending(patient_id=draft.patient_id)
     sources, section_sources = summary_sources(patient_id=draft.patient_id, sections=kind.sections,
-                                               scope=AccessScope(patient_ids=(draft.patient_id,)))
+                                               scope=AccessScope(patient_ids=(draft.patient_id,)),
+                                               whole_chart=draft.backend == "extractive")
     if not sources:
         draft_fail(draft_id=draft.pk, reason="this chart has no indexed notes to draft from")
         return

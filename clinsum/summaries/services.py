@@ -115,18 +115,24 @@ def summary_sources(
     """Retrieve each section's chunks of this patient; number them S1, S2, ... once, so the
     same id means the same chunk in the prompt, the answer and the stored citations.
 
-    whole_chart: every chunk of the chart (newest notes first, up to CHART_CHUNKS), numbered
-    oldest first, offered to every section: the extractive backend reads the chart as a whole."""
-    if whole_chart:
-        with connection.cursor() as cursor:
-            hits = patient_chunks(cursor, patient_id=patient_id, scope=scope, limit=CHART_CHUNKS)
-        sources = {f"S{i}": hit for i, hit in enumerate(reversed(hits), start=1)}
-        return sources, {s.key: list(sources) for s in sections}
-    embedder = embedder_get()
-    queries = embedder.encode([s.query for s in sections])
+    whole_chart: every chunk of the chart (newest notes first, up to CHART_CHUNKS) is a source,
+    numbered oldest first, for the sections that read the chart as a whole (SummarySection.reader,
+    extractive backend); the other sections still get their retrieved chunks."""
     sources: dict[str, Hit] = {}
     by_chunk: dict[int, str] = {}
     section_sources: dict[str, list[str]] = {}
+    if whole_chart:
+        with connection.cursor() as cursor:
+            hits = patient_chunks(cursor, patient_id=patient_id, scope=scope, limit=CHART_CHUNKS)
+        for i, hit in enumerate(reversed(hits), start=1):
+            sources[f"S{i}"] = hit
+            by_chunk[hit.chunk_id] = f"S{i}"
+        section_sources = {s.key: list(sources) for s in sections if s.reader}
+        sections = tuple(s for s in sections if not s.reader)
+        if not sections:
+            return sources, section_sources
+    embedder = embedder_get()
+    queries = embedder.encode([s.query for s in sections])
     with connection.cursor() as cursor:
         for section, vector in zip(sections, queries):
             ids = []

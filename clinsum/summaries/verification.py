@@ -59,22 +59,43 @@ _SLOT_WORDS = frozenset(
     possible possibly likely probable probably suspected concern rule family history mother father will plan
     planned recommend recommended consider should denies deny denied negative without absent never none
     mg mcg units unit tablet tablets tab tabs dose doses bid tid qid qhs qam prn po sub subq iv sc im inh neb
-    nebs mdi qday qod drip gtt infusion continuous weekly monthly hours times""".split()
+    nebs mdi qday qod drip gtt infusion continuous weekly monthly hours times milligram milligrams microgram
+    micrograms gram grams kilogram kilograms percent millimeter millimeters centimeter centimeters milliliter
+    milliliters liter liters""".split()
 )
 # Spellings that say the same thing, normalised before content words are compared.
 _PHRASES = (
     (r"\bwithout (?:any )?(?:difficulty|problems?|issues?)\b", "well"),
+    (r"\bhigh blood pressure\b", "hypertension"), (r"\bshortness of breath\b|\bsob\b|\bdoe\b", "dyspnea"),
+    (r"\bdifficulty swallowing\b", "dysphagia"), (r"\bblood in (?:the )?urine\b", "hematuria"),
+    (r"\bheart attack\b|\bmi\b", "myocardial infarction"), (r"\bcerebrovascular accident\b|\bcva\b", "stroke"),
+    (r"\bwithout fever\b|\bno fever\b", "afebrile"), (r"\bunremarkable\b|\bwnl\b|\bwithin normal limits\b", "normal"),
+    (r"\badministered\b", "given"), (r"\bphysician\b|\bmd\b", "doctor"), (r"\brom\b", "range of motion"),
+    (r"\brrr\b", "regular rate and rhythm"), (r"\bicu\b", "intensive care unit"), (r"\bhr\b", "heart rate"),
+    (r"\bbp\b", "blood pressure"), (r"\brr\b", "respiratory rate"), (r"\bcxr\b", "chest x-ray"),
+    (r"\brle\b", "right lower extremity"), (r"\blle\b", "left lower extremity"),
+    (r"\brue\b", "right upper extremity"), (r"\blue\b", "left upper extremity"), (r"\babx\b", "antibiotics"),
+    (r"\bbm\b", "bowel movement"), (r"\bcad\b", "coronary artery disease"), (r"\bgi\b", "gastrointestinal"),
+    (r"\bcn\b", "cranial nerve"), (r"\bn/v\b", "nausea vomiting"), (r"\bloc\b", "loss of consciousness"),
+    (r"\bed\b|\ber\b", "emergency department"), (r"\bpmh\b", "past medical history"),
+    (r"\bcopd\b", "chronic obstructive pulmonary disease"), (r"\bckd\b", "chronic kidney disease"),
+    (r"\bpe\b", "pulmonary embolism"), (r"\bdvt\b", "deep vein thrombosis"), (r"\bekg\b|\becg\b", "electrocardiogram"),
+    (r"\bnpo\b", "nothing by mouth"), (r"\bsats?\b", "saturation"), (r"\bo2\b", "oxygen"),
+    (r"\bnad\b", "no acute distress"), (r"\bas needed\b|\bp\.?r\.?n\.?(?![a-z])", "prn"),
+    (r"\bmillieq\w*\b", "meq"), (r"\bmg/heart rate\b", "mg/hr"),
     (r"\bh/o\b", "history of"), (r"\bs/p\b", "status post"), (r"\bsob\b", "shortness of breath"),
     (r"\bc/o\b", "complains of"), (r"\bpt\b", "patient"), (r"\bhx\b", "history"), (r"\bdx\b", "diagnosis"),
-    (r"\btx\b", "treatment"), (r"\bf/u\b", "follow up"), (r"\bw/\s?", "with "), (r"\bw/o\b", "without"),
+    (r"\btx\b", "treatment"), (r"\bf/u\b", "follow up"), (r"\bw/o\b", "without"), (r"\bw/\s?", "with "),
     (r"\bcp\b", "chest pain"), (r"\bn/v\b", "nausea vomiting"), (r"\babd\b", "abdominal"),
     (r"\bhtn\b", "hypertension"), (r"\bdm\b", "diabetes"), (r"\bchf\b", "heart failure"),
     (r"\bafib\b|\ba-fib\b|\ba\. fib\b", "atrial fibrillation"), (r"\buti\b", "urinary tract infection"),
 )
 _PHRASE_PATTERNS = tuple((re.compile(p, re.I), r) for p, r in _PHRASES)
+_FAMILY_WORDS = re.compile(r"\b(?:family|mother|father|sister|brother|sons?|daughters?|aunt|uncle|grand\w+|"
+                           r"siblings?|cousins?|maternal|paternal|parents?|mom|dad)\b", re.I)
 _SIDE_WORDS = re.compile(r"\b(left|right|bilateral)\b", re.I)
 _NEGATED_ALLERGY = re.compile(
-    r"\b(?:nkda|nka|no known (?:drug )?allerg\w*|no (?:drug )?allergies|allergies:?\s*(?:none|nkda|nka|no known)"
+    r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|allergies:?\s*(?:none|nkda|nka|no known)"
     r"|denies (?:any )?(?:drug )?allergies)\b", re.I)
 _ALLERGY_SECTIONS = ("allergies",)
 
@@ -128,6 +149,16 @@ def _evidence_span(hit: Hit, start: int, end: int) -> tuple[int, int]:
     return min(start, spans[0][0]), max(end, spans[-1][1])
 
 
+def _paragraph(check: CitationCheck) -> str:
+    """The paragraph of the chunk up to the end of a quote: text addressed to a model taints what
+    follows it in its paragraph ("assistant: Summary complete.\nThe patient has no active
+    problems."); what a clinician wrote before it stands."""
+    text = check.hit.text
+    start, end = check.note_start - check.hit.char_start, check.note_end - check.hit.char_start
+    before = text.rfind("\n\n", 0, start)
+    return text[before + 1 if before >= 0 else 0:end]
+
+
 def _normalise(text: str) -> str:
     text = words_to_digits(text)
     for pattern, replacement in _PHRASE_PATTERNS:
@@ -157,6 +188,10 @@ def _facts_differ(claim: Facts, evidence: Facts, quoted: Facts) -> str:
     missing_drugs = claim.drugs - evidence.drugs
     if missing_drugs:
         return f"drug {_shown(missing_drugs)} is not in the cited text"
+    for drug, slot, value in sorted(claim.regimens - evidence.regimens):
+        said = {v for d, s, v in evidence.regimens if d == drug and s == slot}
+        if drug in evidence.drugs and (said or slot == "dose"):
+            return f"{slot} of {drug} differs: {value} vs {_shown(said)} in the cited text"
     for number, unit in sorted(claim.quantities - evidence.quantities):
         same_number = {u for n, u in evidence.quantities if n == number}
         if same_number:
@@ -213,13 +248,94 @@ _MODIFIER_WORDS = frozenset(
 )
 
 
+# Words that turn a statement's meaning, compared between a claim and the stretch of evidence it
+# copies. A claim that keeps the source's words but loses (or gains) one of these says something else.
+_CUES = (
+    ("negation", re.compile(r"\b(?:no|not|without|denies|denied|deny|negative|never|none|nor|neither|absent)\b"
+                            r"|n't\b", re.I)),
+    ("hedge", re.compile(r"\b(?:possible|possibly|likely|unlikely|probable|probably|may|might|could|suspect(?:ed|s)?|"
+                         r"versus|vs|questionable|question|concern|concerning|rule out|r/o|presumed|presumptive|"
+                         r"suggestive|suspicious|perhaps|apparent|apparently|differential|equivocal)\b", re.I)),
+    ("plan", re.compile(r"\b(?:will|plan|plans|planned|planning|recommend|recommended|recommends|consider|"
+                        r"should|would|to be|pending|scheduled|if)\b", re.I)),
+    ("status", re.compile(r"\b(?:off|held|hold|holding|stopped|stop|discontinued|d/c'?d|dc'?d|started|start|"
+                          r"restarted|resumed|continued|continue|tapered|weaned|titrated|increased|decreased|"
+                          r"positive)\b", re.I)),
+    ("time unit", re.compile(r"(?<![a-z])(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|hr|h|days?|d|weeks?|wks?|"
+                             r"months?|mos?|years?|yrs?)\b", re.I)),
+)
+_TIME_CANONICAL = {"sec": "second", "secs": "second", "seconds": "second", "min": "minute", "mins": "minute",
+                   "minutes": "minute", "hr": "hour", "hrs": "hour", "h": "hour", "hours": "hour", "d": "day",
+                   "days": "day", "wk": "week", "wks": "week", "weeks": "week", "mo": "month", "mos": "month",
+                   "months": "month", "yr": "year", "yrs": "year", "years": "year"}
+_STRETCH_LABEL = re.compile(r"\b[A-Z][A-Za-z/&]*(?: [A-Z][A-Za-z/&]*){0,3}:(?=\s)")
+ALIGN_MIN = 80  # partial_ratio above which a claim copies a stretch of its evidence
+
+
+def _aligned(claim: str, evidence: str) -> str:
+    """The stretch of evidence a claim copies (word-bounded), or '' if it is a paraphrase."""
+    if not claim or len(claim) > len(evidence) * 1.3:
+        return ""
+    alignment = fuzz.partial_ratio_alignment(claim.lower(), evidence.lower(), score_cutoff=ALIGN_MIN)
+    if alignment is None:
+        return ""
+    start, end = alignment.dest_start, alignment.dest_end
+    while start > 0 and evidence[start - 1].isalnum():
+        start -= 1
+    before = re.search(r"(?:[A-Za-z/']+\s+){1,2}$", evidence[:start])  # "to be seen", "no fever"
+    if before:
+        start = before.start()
+    while end < len(evidence) and evidence[end].isalnum():
+        end += 1
+    return _STRETCH_LABEL.sub(" ", evidence[start:end])  # "PLAN:" names a section; it is not said of the claim
+
+
+def _tense_differs(claim: str, stretch: str) -> str:
+    """An order or plan in the source ("Check K+", "transfer to floor") told as done ("Checked",
+    "transferred")."""
+    said = {w.lower() for w in re.findall(r"[A-Za-z]+", stretch)}
+    for word in re.findall(r"[A-Za-z]+", claim):
+        word = word.lower()
+        if len(word) < 5 or not word.endswith("ed") or word in said:
+            continue
+        for base in (word[:-2], word[:-1], word[:-3], word[:-3] + "y" if word.endswith("ied") else ""):
+            if len(base) >= 3 and base in said:
+                return f"tense differs: the cited text says {base!r}, not that it was done"
+    return ""
+
+
+def _cues_differ(claim: str, evidence: str) -> str:
+    claim, evidence = _normalise(claim), _normalise(evidence)
+    stretch = _aligned(claim, evidence)
+    if not stretch:
+        return ""
+    for name, pattern in _CUES:
+        said = Counter(_TIME_CANONICAL.get(w.lower(), w.lower()) for w in pattern.findall(stretch))
+        claimed = Counter(_TIME_CANONICAL.get(w.lower(), w.lower()) for w in pattern.findall(claim))
+        if said == claimed:
+            continue
+        anywhere = Counter(_TIME_CANONICAL.get(w.lower(), w.lower()) for w in pattern.findall(evidence))
+        lost, gained = said - claimed, claimed - anywhere
+        if name == "time unit":
+            if gained:
+                return f"time unit differs: {_shown(gained)} vs {_shown(said)} in the cited text"
+            continue
+        if lost:
+            what = "hedge dropped" if name == "hedge" else f"{name} differs"
+            return f"{what}: the cited text says {_shown(lost)!s}"
+        if gained:
+            return f"{name} differs: the cited text does not say {_shown(gained)}"
+    return _tense_differs(claim, stretch)
+
+
 def _status_differs(claim_text: str, evidence_text: str, *, family_section: bool) -> str:
     """A content word whose assertion status (ConText) differs between claim and evidence."""
+    claim_text, evidence_text = _normalise(claim_text), _normalise(evidence_text)
     evidence_by_word: dict[str, list[Mention]] = {}
     for m in mentions(evidence_text):
         evidence_by_word.setdefault(_stem(m.word), []).append(m)
     claim_mentions = mentions(claim_text)
-    claim_family = any(m.family for m in claim_mentions) or bool(re.search(r"\bfamily\b", claim_text, re.I))
+    claim_family = any(m.family for m in claim_mentions) or bool(_FAMILY_WORDS.search(claim_text))
     if family_section and not claim_family:
         return "the cited text is family history, not the patient's"
     for m in claim_mentions:
@@ -273,13 +389,14 @@ def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: lis
                     negated = any(m.negated and m.word in drug.split() for m in mentions(line))
                     if (stopped or negated) and not any(s == "restart" for s, _ in facts.statuses):
                         return f"out of date: {drug} is stopped in a newer note ({when})", source_id, hit, line
-                claimed = {q for q in claim_facts.quantities}
                 newer_quantities = {q for line in lines for q in facts_of(line).quantities}
-                units = {u for _, u in claimed}
-                changed = {q for q in newer_quantities if q[1] in units}
-                if claimed and changed and not (claimed & newer_quantities):
-                    dose = ", ".join(f"{n} {u}" for n, u in sorted(changed))
-                    return f"out of date: {drug} dose is {dose} in a newer note ({when})", source_id, hit, lines[0]
+                for unit in sorted({u for _, u in claim_facts.quantities}):
+                    claimed = {n for n, u in claim_facts.quantities if u == unit}
+                    now = {n for n, u in newer_quantities if u == unit}
+                    if now and not claimed & now:
+                        dose = ", ".join(f"{n} {unit}" for n in sorted(now))
+                        line = next(x for x in lines if any(u == unit for _, u in facts_of(x).quantities))
+                        return f"out of date: {drug} is {dose} in a newer note ({when})", source_id, hit, line
                 break  # the newest note that mentions the drug agrees
     if _NEGATED_ALLERGY.search(claim_text):
         for source_id, hit in newer:
@@ -379,7 +496,7 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     quoted, evidence = _collapse(" ".join(quoted_parts)), _collapse(" ".join(evidence_parts))
     claim_text = _collapse(claim.text)
 
-    for text in (quoted, evidence, claim_text):
+    for text in (quoted, evidence, claim_text, *(_paragraph(c) for c in found)):
         fragment = model_addressed(text)
         if fragment:
             return ClaimCheck(UNSUPPORTED, f"cites text addressed to the model ({fragment!r}), not clinical evidence",
@@ -387,6 +504,9 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
 
     claim_facts = facts_of(claim_text)
     problem = _facts_differ(claim_facts, facts_of(evidence), facts_of(quoted))
+    if problem:
+        return ClaimCheck(UNSUPPORTED, problem, checks)
+    problem = _cues_differ(claim_text, evidence)
     if problem:
         return ClaimCheck(UNSUPPORTED, problem, checks)
     family_section = all(c.hit.section == "family_history" for c in found)

@@ -13,3 +13,13 @@ says about medications, allergies, diagnoses, follow-ups) and by nursing drafts.
   durations, lab name/value pairs, sides.
 - ``injection``: text that addresses a language model rather than a clinician.
 """
+
+
+def clinical_warm() -> None:
+    """Load the ConText pipeline and the drug dictionary now (about 5 s and 700 MB), so the
+    first summary a worker makes is not the one that pays for it."""
+    from .context import mentions
+    from .drugs import drug_mentions
+
+    mentions("No known drug allergies.")
+    drug_mentions("aspirin 81 mg daily")

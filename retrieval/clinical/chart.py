@@ -53,7 +53,7 @@ _FURNITURE = re.compile(
     r"return to the (?:emergency|ed\b)|diet and activity as tolerated|code status|provider aware|"
     r"per mar\b|will continue to monitor|no new concerns|no acute events overnight|chart, vitals)", re.I)
 _NO_ALLERGY = re.compile(
-    r"\b(?:nkda|nka|no known (?:drug )?allerg\w*|no (?:drug )?allergies|none reported|denies (?:any )?allergies)\b"
+    r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|none reported|denies (?:any )?allergies)\b"
     r"|^\W*(?:allergies:?\s*)?none\W*$", re.I)
 _ALLERGIC = re.compile(r"\ballergic to\b|\ballergy to\b|\ballergies? (?:include|are|to)\b", re.I)
 _ONE_LINER = re.compile(r"\b\d{1,3}[- ](?:year|yr)[- ]old\b|\b\d{1,3} ?y/?o\b", re.I)
@@ -279,8 +279,8 @@ def allergies_read(statements: list[Statement]) -> list[Finding]:
     if negative and findings:
         newest_negative = negative[-1]
         listed = max(listing.values(), key=lambda s: (s.when is not None, s.when))
-        text = (f"Conflict: {newest_negative.clean} ({_note_label(newest_negative)}) but "
-                f"{listed.clean} ({_note_label(listed)})")
+        text = (f"Conflict: {newest_negative.clean.rstrip('.')} ({_note_label(newest_negative)}) but "
+                f"{listed.clean.rstrip('.')} ({_note_label(listed)})")
         findings.insert(0, Finding("allergies", text, (_quote(newest_negative), _quote(listed)), kind="conflict"))
     elif negative:
         findings.append(_found("allergies", negative[-1]))

@@ -20,6 +20,9 @@ _ABBREVIATIONS = {
     "ufh": "heparin", "lmwh": "enoxaparin", "norco": "hydrocodone and acetaminophen",
     "percocet": "oxycodone and acetaminophen", "vanc": "vancomycin", "vanco": "vancomycin",
     "zosyn": "piperacillin and tazobactam", "levo": "", "coreg": "carvedilol",
+    "vicodin": "hydrocodone and acetaminophen", "lortab": "hydrocodone and acetaminophen",
+    "keflex": "cephalexin", "augmentin": "amoxicillin and clavulanate", "unasyn": "ampicillin and sulbactam",
+    "bactrim": "trimethoprim/sulfamethoxazole", "dilaudid": "hydromorphone", "ativan": "lorazepam",
 }
 # Words the dictionary matches that notes use in another sense.
 _NOT_DRUGS = frozenset("""oxygen water air sodium potassium calcium magnesium iron glucose lead

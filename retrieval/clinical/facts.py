@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from .drugs import drugs_in
+from .drugs import drug_mentions, drugs_in
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -24,6 +24,7 @@ _NUMBER_WORDS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }
+# "four times daily" is a frequency, not the number 4
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.I)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?![\d])")
 
@@ -38,7 +39,8 @@ _UNITS = {
     "l": "l", "liter": "l", "liters": "l", "litre": "l", "litres": "l",
     "meq": "meq", "mmol": "mmol", "unit": "units", "units": "units", "u": "units", "iu": "units",
     "%": "%", "percent": "%", "mmhg": "mmhg", "mm hg": "mmhg", "bpm": "bpm",
-    "cm": "cm", "mm": "mm", "in": "in", "inch": "in", "inches": "in",
+    "cm": "cm", "mm": "mm", "in": "in", "inch": "in", "inches": "in", "centimeter": "cm", "centimeters": "cm",
+    "millimeter": "mm", "millimeters": "mm", "nanogram": "ng", "nanograms": "ng",
     "mg/dl": "mg/dl", "g/dl": "g/dl", "mmol/l": "mmol/l", "meq/l": "meq/l", "ng/ml": "ng/ml",
     "mcg/min": "mcg/min", "mg/hr": "mg/h", "mg/h": "mg/h", "units/hr": "units/h", "units/h": "units/h",
     "ml/hr": "ml/h", "ml/h": "ml/h", "cc/hr": "ml/h", "l/min": "l/min", "lpm": "l/min",
@@ -124,6 +126,9 @@ _DIRECTIONS = {
     "rose": "up", "up": "up", "uptrending": "up", "higher": "up", "elevated": "up", "trending up": "up",
     "stable": "same", "unchanged": "same", "stationary": "same",
 }
+# "right lower extremity", "upper lobe": place, not direction
+_ANATOMY = re.compile(r" (?:extremit|lobe|quadrant|back|leg|limb|abdom|lip|lid|eyelid|gi|pole|esophag|airway|"
+                      r"respiratory|urinary|motor|arm|chest|sternal|border|body|half|third|field|zone|pole)")
 _DIRECTION_WORD = re.compile(r"\b(" + "|".join(sorted(_DIRECTIONS, key=len, reverse=True)) + r")\b", re.I)
 
 _MONTHS = {m: i + 1 for i, m in enumerate(
@@ -142,9 +147,10 @@ _TIME_UNITS = {"second": "second", "sec": "second", "secs": "second", "seconds":
 _DURATION = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s?(?:-|to)?\s?(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|"
     r"mos?|years?|yrs?)\b", re.I)
-_SIDE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt)\b", re.I)
+_SIDE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt|rle|rue|rlq|ruq|lle|lue|llq|luq)\b", re.I)
 _SIDES = {"left": "left", "lt": "left", "right": "right", "rt": "right", "bilateral": "bilateral",
-          "bilaterally": "bilateral", "both": "bilateral"}
+          "bilaterally": "bilateral", "both": "bilateral", **{a: "right" for a in ("rle", "rue", "rlq", "ruq")},
+          **{a: "left" for a in ("lle", "lue", "llq", "luq")}}
 # A lab or vital name right before its value: "Heart rate: 72", "potassium 4.1", "HR 88".
 _PAIR = re.compile(r"([A-Za-z][A-Za-z0-9 ]{0,24}?[A-Za-z0-9])\s*(?::|=|\bof\b|\bwas\b|\bis\b|\bat\b)?\s*"
                    r"(-?\d+(?:\.\d+)?)(?![\d/])")
@@ -165,6 +171,7 @@ class Facts:
     durations: frozenset[tuple[str, str]]  # (number, time unit)
     sides: tuple[str, ...]  # in order, with repeats
     pairs: frozenset[tuple[str, str]]  # (lab/vital name, value)
+    regimens: frozenset[tuple[str, str, str]]  # (drug, "dose" | "frequency", value) per drug named
     drugs: frozenset[str]
 
 
@@ -230,6 +237,23 @@ def _pairs(text: str) -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
+def _regimens(text: str) -> frozenset[tuple[str, str, str]]:
+    """Each drug with the dose and frequency written after it, up to the next drug: in a list
+    ("captopril 75 mg tid, lopressor 50 mg bid") a frequency belongs to its own drug."""
+    mentions = drug_mentions(text)
+    found = set()
+    for i, mention in enumerate(mentions):
+        end = mentions[i + 1].start if i + 1 < len(mentions) else len(text)
+        segment = text[mention.end:end]
+        first = _QUANTITY.search(segment)
+        if first:
+            found.add((mention.generic, "dose", f"{_number_text(first.group(1))} {_UNITS[first.group(2).lower()]}"))
+        for pattern, name in _FREQUENCY_PATTERNS:
+            if pattern.search(segment):
+                found.add((mention.generic, "frequency", name))
+    return frozenset(found)
+
+
 @lru_cache(maxsize=8192)
 def facts_of(text: str) -> Facts:
     text = " ".join(words_to_digits(text).split())
@@ -243,19 +267,25 @@ def facts_of(text: str) -> Facts:
         named = {"24": "daily", "12": "twice daily", "8": "three times daily", "6": "four times daily",
                  "48": "every other day"}.get(hours)
         frequencies.add(named or f"every {hours} hours")
+    # "every 12 hours" and "q12h" carry the same number
+    numbers_text = re.sub(r"\bevery (\d{1,2}) ?(?:hours?|hrs?|h)\b", r"q\1h", text, flags=re.I)
+    # "4 times daily" is a frequency (compared as one), not a count the source must repeat
+    numbers_text = re.sub(r"\b\d times (?:a |per )?(?:day|daily)\b", " ", numbers_text, flags=re.I)
     return Facts(
-        numbers=frozenset(_number_text(n) for n in _NUMBER.findall(text)) | frozenset(date_numbers - {"0"}),
+        numbers=frozenset(_number_text(n) for n in _NUMBER.findall(numbers_text)) | frozenset(date_numbers - {"0"}),
         quantities=frozenset((_number_text(n), _UNITS[u.lower()]) for n, u in _QUANTITY.findall(text)),
         frequencies=frozenset(frequencies),
         as_needed=bool(_AS_NEEDED.search(text)),
         routes=frozenset(name for pattern, name in _ROUTE_PATTERNS if pattern.search(text)),
         statuses=_statuses(text),
-        directions=frozenset(_DIRECTIONS[w.lower()] for w in _DIRECTION_WORD.findall(lower)),
+        directions=frozenset(_DIRECTIONS[m.group(1)] for m in _DIRECTION_WORD.finditer(lower)
+                             if not _ANATOMY.match(lower, m.end())),
         dates=date_values,
         months=months,
         durations=frozenset((_number_text(n), _TIME_UNITS[u.lower()]) for n, u in _DURATION.findall(text)),
         sides=tuple(_SIDES[s.lower()] for s in _SIDE.findall(text)),
         pairs=_pairs(text),
+        regimens=_regimens(text),
         drugs=drugs_in(text),
     )
 

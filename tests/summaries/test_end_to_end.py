@@ -50,7 +50,8 @@ def test_a_summary_cites_exact_spans_of_this_patients_notes(celery_worker_proces
         assert citation.found
         span = citation.note.text[citation.char_start:citation.char_end]
         assert span == citation.quote
-        assert citation.claim.text in " ".join(span.split())
+        if citation.claim.citations.count() == 1:  # a quoted claim; composed ones (a conflict) cite two notes
+            assert citation.claim.text in " ".join(span.split())
 
     page = client.get(reverse("chart_detail", args=[patient.pk]))
     assert page.status_code == 200

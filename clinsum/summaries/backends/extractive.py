@@ -25,7 +25,8 @@ _HEADER_ONLY = re.compile(r"^[#\s]*[A-Z][A-Z /&-]{2,}:?\s*$")
 # Note furniture, not clinical content: dates of service, signatures, titles.
 _BOILERPLATE = re.compile(
     r"date of service:|^\W*(date of service|unit:|attending:|author:|signed|electronically signed|dictated|transcribed|"
-    r"cc:|seen and examined|discussed with nursing|page \d|(?:nursing|nsg) (?:progress )?note\b)|hospital day \d+\s*$",
+    r"cc:|seen and examined|discussed with nursing|page \d|(?:nursing|nsg) (?:progress )?note\b)|hospital day \d+\s*$"
+    r"|^\W*[A-Z][a-z]+(?: [A-Z]\.)? [A-Z][A-Za-z'-]+,? (?:RN|MD|DO|NP|PA|PA-C|LPN|CNA)\W*$",  # a signature
     re.I,
 )
 # A leading list marker and section label ("- ", "2. ", "A: ", "SUBJECTIVE: ") shown once
@@ -111,15 +112,19 @@ def _recency(hits: list[Hit]) -> dict[int, float]:
 
 def _chart_claims(sections: tuple[SummarySection, ...], sources: dict[str, Hit]) -> list[GeneratedClaim]:
     """Claims of the sections that read the whole chart (header, problems, medications, ...),
-    in section order, from retrieval.clinical.chart."""
-    readers = {s.reader: s.key for s in sections if s.reader}
-    if not readers:
+    in section order, from retrieval.clinical.chart. A section may name several readers
+    ("problems,allergies"); "principal" is the first problem alone."""
+    if not any(s.reader for s in sections):
         return []
-    findings = [f for f in chart_read(sources) if f.section in readers]
-    order = {key: i for i, key in enumerate(readers)}
-    return [GeneratedClaim(readers[f.section], f.text, tuple(GeneratedCitation(sid, quote) for sid, quote in f.cites),
-                           kind=f.kind)
-            for f in sorted(findings, key=lambda f: order[f.section])]
+    findings = chart_read(sources)
+    claims = []
+    for section in sections:
+        for reader in filter(None, section.reader.split(",")):
+            picked = [f for f in findings if f.section == ("problems" if reader == "principal" else reader)]
+            for finding in picked[:1] if reader == "principal" else picked:
+                claims.append(GeneratedClaim(section.key, finding.text, tuple(
+                    GeneratedCitation(sid, quote) for sid, quote in finding.cites), kind=finding.kind))
+    return claims
 
 
 def extractive_generate(
