@@ -1,9 +1,9 @@
-"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, web, drafting (or grounding)."""
+"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences, summary_facts."""
 
 import importlib
 import sys
 
-BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web", "drafting")
+BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web", "drafting", "sentences", "summary_facts")
 
 
 def main() -> int:
