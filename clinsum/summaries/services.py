@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinsum.charts.indexing import embedder_get, notes_index
 from clinsum.charts.models import EmbeddingStatus, Note, Patient
+from retrieval.clinical.chart import chart_read
 from retrieval.search import patient_chunks, patient_vector_search
 from retrieval.types import AccessScope, Hit
 
@@ -110,14 +111,19 @@ def summary_fail(*, summary_id: int, reason: str) -> None:
 
 def summary_sources(
     *, patient_id: int, scope: AccessScope, sections: tuple[SummarySection, ...] = SUMMARY_SECTIONS,
-    whole_chart: bool = False,
+    whole_chart: bool = False, chart_facts: bool = False,
 ) -> tuple[dict[str, Hit], dict[str, list[str]]]:
     """Retrieve each section's chunks of this patient; number them S1, S2, ... once, so the
     same id means the same chunk in the prompt, the answer and the stored citations.
 
     whole_chart: every chunk of the chart (newest notes first, up to CHART_CHUNKS) is a source,
     numbered oldest first, for the sections that read the chart as a whole (SummarySection.reader,
-    extractive backend); the other sections still get their retrieved chunks."""
+    extractive backend); the other sections still get their retrieved chunks.
+
+    chart_facts (vLLM): the chunks holding what the chart reader found for a section (the newest
+    complete medication list, every allergy statement, the diagnoses...) are that section's
+    first sources, before its retrieved chunks, so a model summarises from the reconciled facts
+    rather than from whatever chunks were nearest to a query."""
     sources: dict[str, Hit] = {}
     by_chunk: dict[int, str] = {}
     section_sources: dict[str, list[str]] = {}
@@ -131,6 +137,24 @@ def summary_sources(
         sections = tuple(s for s in sections if not s.reader)
         if not sections:
             return sources, section_sources
+    elif chart_facts:
+        with connection.cursor() as cursor:
+            chart = {str(hit.chunk_id): hit for hit in reversed(
+                patient_chunks(cursor, patient_id=patient_id, scope=scope, limit=CHART_CHUNKS))}
+        findings = chart_read(chart)
+        for section in sections:
+            readers = {"problems" if r == "principal" else r for r in section.reader.split(",") if r}
+            ids = section_sources.setdefault(section.key, [])
+            for finding in findings:
+                if finding.section not in readers:
+                    continue
+                for chunk_key, _ in finding.cites:
+                    hit = chart[chunk_key]
+                    if hit.chunk_id not in by_chunk:
+                        by_chunk[hit.chunk_id] = f"S{len(by_chunk) + 1}"
+                        sources[by_chunk[hit.chunk_id]] = hit
+                    if by_chunk[hit.chunk_id] not in ids:
+                        ids.append(by_chunk[hit.chunk_id])
     embedder = embedder_get()
     queries = embedder.encode([s.query for s in sections])
     with connection.cursor() as cursor:
@@ -142,7 +166,8 @@ def summary_sources(
                     by_chunk[hit.chunk_id] = f"S{len(by_chunk) + 1}"
                     sources[by_chunk[hit.chunk_id]] = hit
                 ids.append(by_chunk[hit.chunk_id])
-            section_sources[section.key] = ids
+            section_sources[section.key] = [*section_sources.get(section.key, []),
+                                            *(i for i in ids if i not in section_sources.get(section.key, []))]
     return sources, section_sources
 
 
@@ -184,7 +209,8 @@ def summary_run(*, summary_id: int) -> None:
     # still applies inside the SQL.
     sources, section_sources = summary_sources(patient_id=summary.patient_id,
                                                scope=AccessScope(patient_ids=(summary.patient_id,)),
-                                               whole_chart=summary.backend == "extractive")
+                                               whole_chart=summary.backend == "extractive",
+                                               chart_facts=summary.backend == "vllm")
     if not sources:
         summary_fail(summary_id=summary.pk, reason="this chart has no indexed notes to summarise")
         return

@@ -39,6 +39,7 @@ FOLLOW_UP_SECTIONS = ("follow_up", "followup", "follow_up_appointments", "discha
 PLAN_SECTIONS = ("plan", "assessment_and_plan")
 PHYSICIAN_TYPES = ("discharge_summary", "history_physical", "progress", "consult", "other")
 MAX_PROBLEMS, MAX_EVENTS, MAX_FOLLOW_UPS, MAX_MEDICATIONS = 8, 6, 6, 30
+STAY_DAYS = 30  # lists older than this before the newest are another stay, not changes of this one
 
 _MARKER = re.compile(r"^\s*(?:[-*\u2022]\s*|\d{1,2}[.)]\s+)")
 _LABEL = re.compile(r"^\s*(?:[-*\u2022]\s*|\d{1,2}[.)]\s+)?[#\s]*([A-Z][A-Za-z /&()-]{1,40}):\s*")
@@ -234,15 +235,16 @@ def medications_read(statements: list[Statement]) -> list[Finding]:
         listed |= drugs
         findings.append(_found("medications", item))
     stopped: list[Finding] = []
-    if len(lists) > 1:
-        previous = lists[-2]
-        # The whole newest list is cited (every chunk it spans), so its silence can be checked.
-        base_chunks = tuple(dict.fromkeys((s.source_id, s.hit.text) for s in base))
-        shown: set[str] = set()
-        for item in previous:
+    # The whole newest list is cited (every chunk it spans), so its silence can be checked.
+    base_chunks = tuple(dict.fromkeys((s.source_id, s.hit.text) for s in base))
+    shown: set[str] = set()
+    for earlier in reversed(lists[:-1]):  # every complete list of this stay, newest first
+        if base_at and earlier[0].when and (base_at - earlier[0].when).days > STAY_DAYS:
+            break
+        for item in earlier:
             drugs = drugs_in(item.text)
             if drugs and not drugs & listed and not drugs & shown:
-                shown |= drugs
+                shown |= drugs  # the drug's last list before it was stopped is the one cited
                 text = f"{item.clean}: stopped, not on the {_list_name(base)} of {_date(base_at)}"
                 stopped.append(Finding("medications", text, (_quote(item), *base_chunks), kind="not_listed"))
     later = [s for s in statements if base_at and s.when and s.when > base_at and drugs_in(s.text) & listed]
