@@ -65,7 +65,9 @@ def _pipeline_get():
 
             nlp = medspacy.load(enable=["medspacy_context"])
             context = nlp.get_pipe("medspacy_context")
-            context.add([ConTextRule(literal, category, direction=direction, max_scope=8)
+            # No max_scope: medspaCy's tuple_overlaps misses a scope that lies inside a terminator's
+            # (sentence-long) scope, so a shortened scope would run past "and"; the sentence ends it.
+            context.add([ConTextRule(literal, category, direction=direction)
                          for category, literal, direction in _EXTRA_RULES])
             context.add([ConTextRule(literal, "TERMINATE", direction="TERMINATE") for literal in _TERMINATORS])
             _pipeline = nlp
