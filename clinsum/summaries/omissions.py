@@ -9,6 +9,7 @@ added to its section as "Possibly missing", quoting and citing the source. Pure 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from retrieval.clinical.context import mentions
 from retrieval.clinical.drugs import drug_mentions, drugs_in
@@ -29,6 +30,7 @@ HIGH_RISK = {
         phenobarbital oxcarbazepine topiramate zonisamide clobazam primidone""".split()) | {"valproic acid"},
 }
 MAX_PER_SECTION = 5
+RECENT = timedelta(hours=48)  # a high-risk drug is "possibly missing" only if the last two days mention it
 _ALLERGY_WORDS = re.compile(r"\ballerg|\banaphylax|\bintoleran", re.I)
 _NO_ALLERGY = re.compile(r"\b(?:nkda|nka|no known|none)\b", re.I)
 _HEADER_ONLY = re.compile(r"^[#\s]*[A-Za-z][A-Za-z /&-]{0,40}:?\s*$")
@@ -45,6 +47,10 @@ def _stopped(statement: str) -> bool:
 def omissions_find(*, shown: list[GeneratedClaim], sources: dict[str, Hit]) -> list[GeneratedClaim]:
     """Claims (sections "allergies" and "medications") quoting what the shown claims left out."""
     carried_drugs = frozenset().union(*(drugs_in(c.text) for c in shown)) if shown else frozenset()
+    # "insulin glargine" on the list carries "insulin regular" in a nursing line: one family
+    carried_drugs |= {d.split()[0] for d in carried_drugs}
+    dated = [h.authored_at for h in sources.values() if h.authored_at]
+    recent_from = max(dated) - RECENT if dated else None
     allergy_text = " ".join(c.text.lower() for c in shown if c.section == "allergies")
     found: list[GeneratedClaim] = []
     seen_drugs: set[str] = set()
@@ -52,6 +58,7 @@ def omissions_find(*, shown: list[GeneratedClaim], sources: dict[str, Hit]) -> l
     newest_first = sorted(sources.items(), key=lambda item: (item[1].authored_at is not None, item[1].authored_at),
                           reverse=True)
     for source_id, hit in newest_first:
+        recent = recent_from is None or (hit.authored_at is not None and hit.authored_at >= recent_from)
         for start, end in statement_spans(hit.text):
             statement = hit.text[start:end]
             text = " ".join(statement.split())
@@ -67,8 +74,11 @@ def omissions_find(*, shown: list[GeneratedClaim], sources: dict[str, Hit]) -> l
                     found.append(GeneratedClaim("allergies", text, (GeneratedCitation(source_id, statement),)))
                 continue
             for drug in {d.generic for d in drug_mentions(text)}:
-                if not _high_risk(drug) or drug in carried_drugs or drug in seen_drugs:
+                if not _high_risk(drug) or drug in carried_drugs or drug.split()[0] in carried_drugs \
+                        or drug in seen_drugs:
                     continue
+                if not recent:
+                    continue  # an old mention of a drug is not evidence it is current
                 seen_drugs.add(drug)  # the newest statement about a drug decides
                 if not _stopped(text) and not any(m.negated for m in mentions(text) if m.word in drug.split()):
                     found.append(GeneratedClaim("medications", text, (GeneratedCitation(source_id, statement),)))
