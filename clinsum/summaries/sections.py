@@ -18,6 +18,10 @@ class SummarySection:
     # The chart reader (retrieval.clinical.chart) that fills this section in the extractive
     # backend from the whole chart; "" = sentences ranked against the query (nursing drafts).
     reader: str = ""
+    # When the reader finds nothing (a chart of nursing notes only has no diagnoses section),
+    # rank sentences of the retrieved chunks instead (nursing drafts); summaries say "Not
+    # documented" rather than fill a section with whatever sentence is nearest.
+    reader_fallback: bool = False
 
 
 SUMMARY_SECTIONS: tuple[SummarySection, ...] = (

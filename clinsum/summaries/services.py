@@ -133,10 +133,11 @@ def summary_sources(
         for i, hit in enumerate(reversed(hits), start=1):
             sources[f"S{i}"] = hit
             by_chunk[hit.chunk_id] = f"S{i}"
-        section_sources = {s.key: list(sources) for s in sections if s.reader}
-        sections = tuple(s for s in sections if not s.reader)
+        # The chart reader reads every source; a section's own list is what retrieval finds for
+        # it (for a reader that finds nothing, and for sections without a reader).
+        sections = tuple(s for s in sections if not s.reader or s.reader_fallback)
         if not sections:
-            return sources, section_sources
+            return sources, {}
     elif chart_facts:
         with connection.cursor() as cursor:
             chart = {str(hit.chunk_id): hit for hit in reversed(

@@ -132,7 +132,8 @@ def extractive_generate(
     sources: dict[str, Hit], embedder: Embedder,
 ) -> Generation:
     claims = _chart_claims(sections, sources)
-    sections = tuple(s for s in sections if not s.reader)
+    answered = {c.section for c in claims}
+    sections = tuple(s for s in sections if not s.reader or (s.reader_fallback and s.key not in answered))
     chosen_texts: list[str] = [c.text for c in claims]
     recency = _recency(list(sources.values()))
     # Specific sections choose first, so a medication line lands under Medications rather
