@@ -386,13 +386,18 @@ def _documented(items: list[str], notes: str, *, drug: bool = False) -> list[str
     return [item for item in items if mentions(notes, item)]
 
 
-def demo_truth(mrn: str, facts, note_texts: list[str]) -> ChartTruth:
+def demo_truth(mrn: str, facts, note_texts: list[str], last_note_at=None) -> ChartTruth:
     """Ground truth of a demo patient: a course is current when it has no stop time (for a
     discharged patient, inpatient-only drugs are stopped at discharge), i.e. the discharge
-    medication list, or the active orders of a patient still admitted."""
+    medication list, or the active orders of a patient still admitted. A stop after the newest
+    note is one the chart cannot show yet: that drug is still current as the chart stands."""
     notes = "\n".join(note_texts)
-    current = [c.drug for c in facts.medications if c.stopped_at is None]
-    stopped = [c.drug for c in facts.medications if c.stopped_at is not None]
+
+    def stopped_in_chart(course) -> bool:
+        return course.stopped_at is not None and (last_note_at is None or course.stopped_at <= last_note_at)
+
+    current = [c.drug for c in facts.medications if not stopped_in_chart(c)]
+    stopped = [c.drug for c in facts.medications if stopped_in_chart(c)]
     truth = ChartTruth(
         key=mrn, kind="demo", note_texts=note_texts, principal=facts.problems[0],
         current_meds=_documented(current, notes, drug=True), stopped_meds=stopped,
@@ -666,9 +671,11 @@ def load_demo(n_patients: int):
     ward = demo_ward_generate(seed=DEMO_SEED, n_patients=n_patients)
     notes_ingest(notes=ward.notes, patients=ward.patients, enqueue=False)
     texts: dict[str, list[str]] = defaultdict(list)
+    last: dict[str, object] = {}
     for note in ward.notes:
         texts[note.mrn].append(note.text)
-    return [demo_truth(p.mrn, ward.facts[p.mrn], texts[p.mrn]) for p in ward.patients]
+        last[note.mrn] = max(last.get(note.mrn, note.authored_at), note.authored_at)
+    return [demo_truth(p.mrn, ward.facts[p.mrn], texts[p.mrn], last[p.mrn]) for p in ward.patients]
 
 
 def load_mtsamples(limit: int | None) -> tuple[list[ChartTruth], list[str]]:

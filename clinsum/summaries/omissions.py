@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from retrieval.clinical.chart import chart_statements, medication_lists
 from retrieval.clinical.context import mentions
 from retrieval.clinical.drugs import drug_mentions, drugs_in
 from retrieval.clinical.facts import facts_of
@@ -51,6 +52,11 @@ def omissions_find(*, shown: list[GeneratedClaim], sources: dict[str, Hit]) -> l
     carried_drugs |= {d.split()[0] for d in carried_drugs}
     dated = [h.authored_at for h in sources.values() if h.authored_at]
     recent_from = max(dated) - RECENT if dated else None
+    # Once a complete list exists, what came before it is reconciled by it (an inpatient
+    # insulin scale before the discharge list is not missing from the discharge list).
+    lists = medication_lists(chart_statements(sources))
+    if lists and lists[-1][0].when and recent_from is not None:
+        recent_from = max(recent_from, lists[-1][0].when)
     allergy_text = " ".join(c.text.lower() for c in shown if c.section == "allergies")
     found: list[GeneratedClaim] = []
     seen_drugs: set[str] = set()

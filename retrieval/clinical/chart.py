@@ -17,7 +17,8 @@ from datetime import datetime
 
 from retrieval.types import Hit
 
-from .drugs import drugs_in
+from .context import mentions
+from .drugs import drug_mentions, drugs_in
 from .injection import model_addressed
 from .statements import statement_spans
 
@@ -163,6 +164,36 @@ def _problem_name(statement: Statement) -> str:
     return head if 1 <= len(head.split()) <= 12 else ""
 
 
+def _list_items(statements: list[Statement]) -> list[Statement]:
+    """Numbered items kept whole: "1. Epigastric pain. Questionable gastritis." is one item of
+    two sentences (one span of the same chunk), not two diagnoses."""
+    items: list[Statement] = []
+    for s in statements:
+        previous = items[-1] if items else None
+        if (previous is not None and previous.hit is s.hit and _MARKER.match(previous.text)
+                and not _MARKER.match(s.text) and not _LABEL.match(s.text)):
+            items[-1] = Statement(previous.source_id, previous.hit, previous.start, s.end)
+        else:
+            items.append(s)
+    return items
+
+
+def _diagnosis_rank(section: str) -> int | None:
+    """Which diagnosis sections state the principal diagnosis first: discharge / principal /
+    primary / final ones, then a plain diagnosis list, then the admission diagnoses.
+    Headers vary ("PRIMARY DISCHARGE DIAGNOSES", "DISCHARGE DIAGNOSIS (ES)"), so by words."""
+    if section == "axis_i":  # a psychiatric multiaxial diagnosis: axis I is the principal disorder
+        return 0
+    if "diagnos" not in section or "diagnostic" in section or "differential" in section \
+            or section in SECONDARY_SECTIONS or "secondary" in section:
+        return None
+    if any(w in section for w in ("discharge", "principal", "primary", "final")):
+        return 0
+    if any(w in section for w in ("admission", "admitting", "preoperative", "pre_operative")):
+        return 2
+    return 1
+
+
 def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Finding]]:
     """(header findings, problem findings): the principal diagnosis first, then the active ones,
     from the newest note that states diagnoses (discharge diagnoses outrank an assessment)."""
@@ -170,7 +201,9 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
     header: list[Finding] = []
     problems: list[Finding] = []
     for note in reversed(notes):
-        dx = _in(note, DIAGNOSIS_SECTIONS)
+        ranked = sorted({s.hit.section for s in note if _diagnosis_rank(s.hit.section) is not None},
+                        key=_diagnosis_rank)
+        dx = _list_items([s for section in ranked for s in _in(note, (section,))])
         if dx:
             problems.append(_found("problems", dx[0]))
             problems += [_found("problems", s) for s in _in(note, SECONDARY_SECTIONS) + dx[1:]]
@@ -199,16 +232,32 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
     return header, unique[:MAX_PROBLEMS]
 
 
-def _medication_lists(statements: list[Statement]) -> list[list[Statement]]:
+def _drug_first(text: str) -> bool:
+    """A list entry names its drug first ("Seroquel 25 mg ..."); a sentence that mentions a drug
+    at its end ("had galactorrhea from the use of Risperdal") is not an entry of the list."""
+    found = drug_mentions(text)
+    if not found or (found[0].start > 30 and len({d.generic for d in found}) < 2):
+        return False  # a prose list ("Resume home medications, but increase Lasix ...") names several
+    first = text[found[0].start:found[0].end].lower().split()[0]
+    return not any(m.negated for m in mentions(text) if m.word == first)  # "Do not give Risperdal."
+
+
+def _medication_list(section: str) -> bool:
+    """'MEDICATIONS:', 'DISCHARGE MEDICATION:', 'CURRENT MEDS:', 'MEDICATIONS ON ADMISSION:' ..."""
+    return section in MEDICATION_LIST_SECTIONS or (
+        ("medication" in section or section.endswith("meds") or section.startswith("meds"))
+        and not any(w in section for w in ("allerg", "reconcil", "administ", "given")))
+
+
+def medication_lists(statements: list[Statement]) -> list[list[Statement]]:
     """Complete medication lists, oldest first: per physician note, the items (statements with a
     drug) of its discharge list, or else of its medication list."""
     lists = []
     for note in _notes(statements):
         if not _physician(note):
             continue
-        items = [s for s in note if s.hit.section in MEDICATION_LIST_SECTIONS and drugs_in(s.text)]
-        discharge = [s for s in items if s.hit.section in ("discharge_medications", "medications_on_discharge",
-                                                           "discharge_meds", "medications_at_discharge")]
+        items = [s for s in note if _medication_list(s.hit.section) and _drug_first(s.clean)]
+        discharge = [s for s in items if "discharge" in s.hit.section]
         if discharge or items:
             lists.append(discharge or items)
     return lists
@@ -221,7 +270,7 @@ def _list_name(items: list[Statement]) -> str:
 def medications_read(statements: list[Statement]) -> list[Finding]:
     """The newest complete list is the base; each drug once; a drug on the previous list and not
     on the newest one is shown as stopped; a newer note that stops a listed drug is shown."""
-    lists = _medication_lists(statements)
+    lists = medication_lists(statements)
     if not lists:
         return []
     base = lists[-1]
