@@ -361,6 +361,12 @@ def _sentences_with(hit: Hit, predicate) -> list[str]:
     return [hit.text[s:e] for s, e in statement_spans(hit.text) if predicate(hit.text[s:e])]
 
 
+def _lists_an_allergy(statement: str) -> bool:
+    names = {d.generic for d in drug_mentions(statement)}
+    return bool(names) and not _NEGATED_ALLERGY.search(statement) and not all(
+        m.negated for m in mentions(statement) if m.word in names)
+
+
 def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: list[Hit],
                          sources: dict[str, Hit], patient_id: int) -> tuple[str, str, Hit, str] | None:
     """(reason, source id, newer hit, sentence) when a newer note of this patient contradicts the claim."""
@@ -402,8 +408,7 @@ def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: lis
         for source_id, hit in newer:
             if hit.section not in _ALLERGY_SECTIONS:
                 continue
-            lines = _sentences_with(hit, lambda s: bool(drug_mentions(s)) and not _NEGATED_ALLERGY.search(s)
-                                    and not all(m.negated for m in mentions(s) if m.word in {d.generic for d in drug_mentions(s)}))
+            lines = _sentences_with(hit, _lists_an_allergy)
             if lines:
                 return (f"out of date: a newer note lists an allergy ({hit.authored_at:%m/%d/%Y})", source_id, hit,
                         lines[0])
@@ -427,7 +432,8 @@ def _composed_verify(claim: GeneratedClaim, checks: list[CitationCheck]) -> Clai
         older, newer = checks[0], checks[1:]
         item = text.split(": stopped, not on the ", 1)[0]
         item_facts, older_facts = facts_of(item), facts_of(_collapse(_span_text(older)))
-        if not item_facts.drugs or item_facts.drugs - older_facts.drugs or item_facts.quantities - older_facts.quantities:
+        if (not item_facts.drugs or item_facts.drugs - older_facts.drugs
+                or item_facts.quantities - older_facts.quantities):
             return ClaimCheck(UNSUPPORTED, "the drug is not as on the cited older list", checks)
         for c in newer:
             if item_facts.drugs & facts_of(_collapse(_span_text(c))).drugs:

@@ -29,7 +29,8 @@ _NOT_DRUGS = frozenset("""oxygen water air sodium potassium calcium magnesium ir
     blood plasma saline contrast dextrose ethanol alcohol caffeine nicotine tobacco vitamin protein
     zinc copper phosphorus chloride bicarbonate lactate albumin urea nitrogen creatinine cholesterol
     ice heat honey milk sugar salt transaminases guaiac aldosterone cortisol thyroglobulin coban mastisol
-    neosporin""".split()) | {"thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
+    neosporin""".split()) | {
+    "thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ _QUANTITY = re.compile(rf"(?<![\w.])(\d+(?:\.\d+)?)\s?({_UNIT_ALTERNATION})(?![A
 
 # Frequencies: pattern -> canonical.
 _FREQUENCIES = (
-    (r"\bq\.?\s?d\.?(?![a-z])|\bq\s?24\s?h(?:rs?|ours?)?\b|\bonce (?:a|per) day\b|\bonce daily\b|(?<!twice )(?<!times )\bdaily\b|"
+    (r"\bq\.?\s?d\.?(?![a-z])|\bq\s?24\s?h(?:rs?|ours?)?\b|\bonce (?:a|per) day\b|\bonce daily\b|"
+     r"(?<!twice )(?<!times )\bdaily\b|"
      r"\bevery day\b|\bevery 24 hours\b|\bqday\b|\bonce a day\b|\bone time (?:a|per) day\b", "daily"),
     (r"\bb\.?i\.?d\.?(?![a-z])|\btwice (?:a |per )?day\b|\btwice daily\b|\bq\s?12\s?h(?:rs?|ours?)?\b|"
      r"\bevery 12 hours\b|\b(?:2|two) times (?:a|per) day\b|\b(?:2|two) times daily\b", "twice daily"),
@@ -66,7 +67,8 @@ _FREQUENCIES = (
     (r"\bevery other day\b|\bq\.?o\.?d\.?(?![a-z])|\bq\s?48\s?h(?:rs?|ours?)?\b", "every other day"),
     (r"\bcontinuous(?:ly)?\b|\bdrip\b|\binfusion\b|\bgtt\b", "continuous"),
 )
-_EVERY_N = re.compile(r"\bq\.?\s?(\d{1,2})\s?(?:-\s?\d{1,2}\s?)?h(?:rs?|ours?)?\b|\bevery (\d{1,2}|[a-z]+)\s?(?:to \d+ )?hours?\b", re.I)
+_EVERY_N = re.compile(r"\bq\.?\s?(\d{1,2})\s?(?:-\s?\d{1,2}\s?)?h(?:rs?|ours?)?\b"
+                      r"|\bevery (\d{1,2}|[a-z]+)\s?(?:to \d+ )?hours?\b", re.I)
 _FREQUENCY_PATTERNS = tuple((re.compile(p, re.I), name) for p, name in _FREQUENCIES)
 _AS_NEEDED = re.compile(r"\bp\.?r\.?n\.?(?![a-z])|\bas needed\b|\bas required\b|\bwhen needed\b", re.I)
 
@@ -135,7 +137,8 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
-_DATE_NUMERIC = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_DATE_NUMERIC = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?(?![\d/])"
+                           r"|(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _DATE_WORDS = re.compile(
     r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b", re.I)
