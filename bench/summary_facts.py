@@ -383,7 +383,10 @@ def _documented(items: list[str], notes: str, *, drug: bool = False) -> list[str
     if drug:
         norm = normalise(notes)
         return [d for d in items if any(_find_phrase(a, norm) for a in drug_aliases(d))]
-    return [item for item in items if mentions(notes, item)]
+    # Stated in one line of one note, not assembled from words scattered over a 40-note chart
+    # ("primary care" in one note and "1 week" in another is no follow-up the chart states).
+    lines = [line for line in notes.splitlines() if line.strip()]
+    return [item for item in items if any(mentions(line, item) for line in lines)]
 
 
 def demo_truth(mrn: str, facts, note_texts: list[str], last_note_at=None) -> ChartTruth:

@@ -99,3 +99,30 @@ def draft_unresolved(*, draft: Draft) -> int:
 
 def draft_is_pending(draft: Draft) -> bool:
     return draft.status in (DraftStatus.QUEUED, DraftStatus.RUNNING)
+
+
+def draft_older_than_chart(*, draft: Draft) -> list[dict]:
+    """Drafted statements whose cited note is older than the newest note on the same subject
+    (a drug it names): the nurse checks them against the newer note before signing. The
+    verifier already blocks a dose or stop it can read as contradicted (out of date); this warns
+    about any newer word on the subject."""
+    from clinsum.charts.models import Note
+    from retrieval.clinical.drugs import drug_mentions
+
+    warnings = []
+    sentences = draft.sentences.filter(origin="generated").prefetch_related(
+        Prefetch("citations", queryset=DraftCitation.objects.select_related("note").only(
+            "id", "sentence_id", "note__id", "note__authored_at")))
+    for sentence in sentences:
+        cited = [c.note.authored_at for c in sentence.citations.all() if c.note_id]
+        if not cited:
+            continue
+        for mention in drug_mentions(sentence.text):
+            surface = sentence.text[mention.start:mention.end]
+            newer = (Note.objects.filter(patient_id=draft.patient_id, authored_at__gt=max(cited))
+                     .filter(text__icontains=surface).only("id", "note_type", "authored_at", "title")
+                     .order_by("-authored_at").first())
+            if newer is not None:
+                warnings.append({"sentence": sentence, "subject": surface, "note": newer})
+                break
+    return warnings

@@ -18,6 +18,7 @@ from .plain_language import jargon_unexplained, reading_grade
 from .selectors import (
     draft_citation_get_for_author,
     draft_get_for_author,
+    draft_older_than_chart,
     draft_sections,
     draft_unresolved,
     drafting_check,
@@ -45,6 +46,8 @@ def _context(draft, **extra) -> dict:
     if draft.status in (DraftStatus.READY, DraftStatus.SIGNED):
         sections = draft_sections(draft=draft, kind=kind)
         context.update(sections=sections, unresolved=draft_unresolved(draft=draft))
+        if draft.status == DraftStatus.READY:
+            context.update(older_than_chart=draft_older_than_chart(draft=draft))
         if kind.patient_facing:
             text = "\n".join(s["text"] for s in sections)
             context.update(reading_grade=reading_grade(text), jargon=jargon_unexplained(text))
