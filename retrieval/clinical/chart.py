@@ -215,7 +215,8 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
         newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS)
         one_liner = next((s for s in newest if _ONE_LINER.search(s.text)), None)
         if one_liner is not None:
-            header.insert(0, _found("header", one_liner))
+            # after the stay's dates when a discharge note gave them: its "hospital day 6" is older
+            header.append(_found("header", one_liner))
         if not problems:
             numbered = [s for s in newest if re.match(r"\s*\d{1,2}[.)]\s", s.text) and _problem_name(s)]
             for s in numbered:
