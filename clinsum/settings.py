@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "clinsum.audit.middleware.RequestContextMiddleware",
     "clinsum.accounts.middleware.SessionPolicyMiddleware",  # deactivated / idle sessions end
     "clinsum.accounts.middleware.MFARequiredMiddleware",  # admins, privacy officers: TOTP first
+    "clinsum.accounts.middleware.NoStoreMiddleware",  # signed-in pages: Cache-Control no-store
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 

@@ -329,7 +329,7 @@ def test_no_other_patient_through_query_string_or_body(name, role, world):
 def test_searching_for_another_patient_finds_nothing(role, world):
     client = client_for(role, world)
     for query in ("Outram", "M-OUT-2", "Otto"):
-        body = client.get(reverse("patient_list"), {"q": query}).content.decode()
+        body = client.post(reverse("patient_list"), {"q": query}).content.decode()
         assert "M-OUT-2" not in body.replace('value="M-OUT-2"', "") and "Outram" not in body.replace(
             'value="Outram"', ""), query
 

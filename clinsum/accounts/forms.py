@@ -1,3 +1,6 @@
+import re
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -88,9 +91,17 @@ class BreakGlassForm(forms.Form):
 
 
 def _min_length_validator(min_chars: int):
+    """A reason a reviewer can read: enough visible characters (zero-width and other format
+    characters do not count) in at least three words, not one letter repeated."""
     def check(value: str) -> None:
-        if len(" ".join(value.split())) < min_chars:
+        visible = "".join(c for c in value if unicodedata.category(c) != "Cf")
+        text = " ".join(visible.split())
+        words = re.findall(r"[^\W\d_]{2,}", text)
+        if len(text) < min_chars:
             raise ValidationError(f"Give the reason in at least {min_chars} characters.")
+        if len(words) < 3 or len(set(text.replace(" ", "").lower())) < 5:
+            raise ValidationError("Give the reason in words a reviewer can read, e.g. 'covering ICU bed 12 "
+                                  "during rapid response'.")
 
     return check
 

@@ -93,3 +93,20 @@ class MFARequiredMiddleware:
 def _is_verified(user) -> bool:
     is_verified = getattr(user, "is_verified", None)
     return bool(is_verified and is_verified())
+
+
+class NoStoreMiddleware:
+    """Pages shown to a signed-in user carry patient data or account data: no browser, proxy or
+    shared workstation may keep a copy (Cache-Control: no-store). Static files are not affected
+    (WhiteNoise answers them before this runs)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response

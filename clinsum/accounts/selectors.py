@@ -3,6 +3,7 @@ Each selector checks who is asking."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from django.conf import settings
@@ -113,3 +114,13 @@ def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlass
     if grant is None:
         raise Http404("No such break-glass grant.")
     return grant
+
+
+def audit_username(typed: str) -> str:
+    """What a failed login records as its username: the username when an account has it, else
+    'unknown:' and a hash (people type their password into the username box; it must not be
+    stored or exported verbatim, yet repeated attempts stay recognisable)."""
+    typed = typed.strip()[:150]
+    if typed and User.objects.filter(username=typed).exists():
+        return typed[:64]
+    return "unknown:" + hashlib.sha256(typed.encode()).hexdigest()[:16] if typed else ""

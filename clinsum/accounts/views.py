@@ -28,6 +28,7 @@ from .middleware import session_touch
 from .models import Role
 from .selectors import (
     admin_check,
+    audit_username,
     break_glass_grant_get_for_review,
     break_glass_grants_for_review,
     care_team_for_admin,
@@ -81,7 +82,7 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form):
-        username = self.request.POST.get("username", "")[:64]
+        username = audit_username(self.request.POST.get("username", ""))
         if form.directory_unreachable:
             audit_record(action="login_failed", request=self.request, outcome="error", object_type="username",
                          object_id=username, reason="directory unreachable")

@@ -4,7 +4,9 @@ Authenticated by a service-account token (`Authorization: Bearer <token>`; see t
 `service_token_create` command), no session, no CSRF (no cookie is involved). The body is
 refused before it is parsed when it is larger than FHIR_MAX_BYTES. A bundle is stored whole or
 not at all; the answer is a FHIR transaction-response Bundle with an outcome per entry (201),
-or an OperationOutcome saying what is wrong (4xx). Every call is audited, refusals included.
+or an OperationOutcome saying what is wrong (4xx). A token amends only the notes it created
+(403 otherwise; a signed ClinSum draft never), and the replaced text is kept. Every call is
+audited, refusals included; stored notes are audited per patient with their ids.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,11 +22,12 @@ from django.views.decorators.http import require_POST
 from clinsum.audit.services import audit_record
 
 from .fhir import Entry, fhir_json_parse
-from .models import ServiceToken
+from .models import Note, ServiceToken
 from .services import IngestError, IngestResult, notes_ingest, service_token_authenticate
 
 FHIR_JSON = "application/fhir+json"
 ACCEPTED_TYPES = (FHIR_JSON, "application/json")
+INGEST_ATTEMPTS = 3  # identical concurrent posts: the losers re-read and answer "unchanged"
 
 
 def _issue(severity: str, code: str, diagnostics: str, expression: str | None = None) -> dict:
@@ -49,6 +52,22 @@ def _entry_expression(line: int | None) -> str | None:
 def _audit(request, token: ServiceToken | None, outcome: str, reason: str) -> None:
     audit_record(action="ingest_api", request=request, object_type="service_token",
                  object_id=token.pk if token else "", outcome=outcome, reason=reason)
+
+
+def _audit_ingest(request, token: ServiceToken, result) -> None:
+    """One event per patient touched, naming the notes stored, so a reviewer can find what a
+    token wrote into whose chart."""
+    counts = (f"notes new {result.notes_new}, amended {result.notes_amended}, unchanged {result.notes_unchanged}; "
+              f"patients new {result.patients_new}")
+    if not result.patient_ids:
+        _audit(request, token, "ok", counts)
+        return
+    by_patient = dict(Note.objects.filter(pk__in=[i for _, i in result.outcomes]).values_list("pk", "patient_id"))
+    for patient_id in result.patient_ids:
+        notes = sorted(i for i, p in by_patient.items() if p == patient_id)
+        audit_record(action="ingest_api", request=request, patient_id=patient_id, object_type="service_token",
+                     object_id=token.pk, outcome="ok",
+                     reason=f"{counts}; note ids {', '.join(map(str, notes))[:200]}")
 
 
 def _bearer_token(request) -> str:
@@ -88,15 +107,27 @@ def fhir_bundle_create(request):
         _audit(request, token, "rejected", f"{len(parsed.problems)} problem(s) in the bundle")
         return _outcome(400, [_issue("error", "invalid", message, _entry_expression(line))
                               for line, message in parsed.problems])
-    try:
-        with transaction.atomic():  # the notes and the audit row commit together, or neither
-            result = notes_ingest(notes=parsed.notes, patients=parsed.patients)
-            _audit(request, token, "ok", f"notes new {result.notes_new}, amended {result.notes_amended}, "
-                                         f"unchanged {result.notes_unchanged}; patients new {result.patients_new}")
-    except IngestError as exc:
-        _audit(request, token, "rejected", f"{len(exc.problems)} problem(s) with the chart")
-        return _outcome(422, [_issue("error", "business-rule", message, _entry_expression(line))
-                              for line, message in exc.problems])
+    for attempt in range(INGEST_ATTEMPTS):
+        try:
+            with transaction.atomic():  # the notes and the audit rows commit together, or neither
+                result = notes_ingest(notes=parsed.notes, patients=parsed.patients, origin=f"api:{token.name}")
+                _audit_ingest(request, token, result)
+            break
+        except IngestError as exc:
+            if exc.forbidden:
+                _audit(request, token, "denied", f"{len(exc.problems)} record(s) would amend a note of another source")
+                return _outcome(403, [_issue("error", "forbidden", message, _entry_expression(line))
+                                      for line, message in exc.problems])
+            _audit(request, token, "rejected", f"{len(exc.problems)} problem(s) with the chart")
+            return _outcome(422, [_issue("error", "business-rule", message, _entry_expression(line))
+                                  for line, message in exc.problems])
+        except IntegrityError:
+            # The same bundle posted twice at once: the other request stored it first. Read
+            # again, so this one answers "unchanged" rather than fail.
+            if attempt == INGEST_ATTEMPTS - 1:
+                _audit(request, token, "conflict", "concurrent posts of the same notes")
+                return _outcome(409, [_issue("error", "conflict", "another request is storing the same notes; "
+                                                                   "post again")])
     return _fhir_response({
         "resourceType": "Bundle",
         "type": "transaction-response",

@@ -56,6 +56,9 @@ class EmbeddingStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+NOTE_ORIGIN_IMPORT, NOTE_ORIGIN_DRAFT = "import", "draft"
+
+
 class Note(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notes")
     note_type = models.CharField(max_length=32, choices=NoteType.choices, default=NoteType.OTHER)
@@ -73,6 +76,11 @@ class Note(models.Model):
     embedding_status = models.CharField(
         max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING
     )
+    origin = models.CharField(
+        max_length=120, default=NOTE_ORIGIN_IMPORT,
+        help_text="Who created the note and alone may amend it: 'api:<service token>', 'draft' (a signed "
+                  "ClinSum draft: never amended), 'import' (files and commands run by staff)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +94,26 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"Note {self.pk}"
+
+
+class NoteVersion(models.Model):
+    """An earlier text of an amended note: amendments replace the current text and keep this."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="versions")
+    text = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    title = models.CharField(max_length=300, blank=True)
+    note_type = models.CharField(max_length=32)
+    author = models.CharField(max_length=200, blank=True)
+    authored_at = models.DateTimeField()
+    replaced_at = models.DateTimeField(auto_now_add=True)
+    replaced_by = models.CharField(max_length=120, help_text="The origin that amended it")
+
+    class Meta:
+        ordering = ["note_id", "-replaced_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"NoteVersion {self.pk}"
 
 
 class Chunk(models.Model):

@@ -12,7 +12,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Chunk, EmbeddingStatus, Note, NoteType, Patient, ServiceToken, Sex, service_token_hash
+from .models import (
+    NOTE_ORIGIN_DRAFT,
+    NOTE_ORIGIN_IMPORT,
+    Chunk,
+    EmbeddingStatus,
+    Note,
+    NoteType,
+    NoteVersion,
+    Patient,
+    ServiceToken,
+    Sex,
+    service_token_hash,
+)
 from .records import NoteRecord, PatientRecord
 
 logger = logging.getLogger(__name__)
@@ -21,10 +33,12 @@ EMBED_BATCH = 128  # notes per embedding task: one encode call across many notes
 
 
 class IngestError(Exception):
-    """A batch was rejected; `problems` lists (line or None, message) and nothing was written."""
+    """A batch was rejected; `problems` lists (line or None, message) and nothing was written.
+    `forbidden`: a record tried to amend a note its source does not own."""
 
-    def __init__(self, problems: list[tuple[int | None, str]]):
+    def __init__(self, problems: list[tuple[int | None, str]], *, forbidden: bool = False):
         self.problems = problems
+        self.forbidden = forbidden
         super().__init__("; ".join(f"line {line}: {msg}" if line is not None else msg for line, msg in problems[:20]))
 
 
@@ -39,6 +53,7 @@ class IngestResult:
     outcomes: list[tuple[str, int]] = field(default_factory=list)
     # Per patient record, in input order: ("created" | "unchanged", patient id).
     patient_outcomes: list[tuple[str, int]] = field(default_factory=list)
+    patient_ids: list[int] = field(default_factory=list)  # every patient the notes belong to
 
 
 def note_content_hash(text: str) -> str:
@@ -85,14 +100,17 @@ def _note_fields(record: NoteRecord) -> dict:
     )
 
 
-def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (), enqueue: bool = True) -> IngestResult:
+def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (), enqueue: bool = True,
+                 origin: str = NOTE_ORIGIN_IMPORT) -> IngestResult:
     """Store patients and notes all-or-nothing. Unknown patients, empty or oversized notes and
     conflicting demographics reject the whole batch with every problem listed.
 
     A note is identified by its upstream id (`source_id`, unique per patient) when it has one,
     else by its content: the same text again is "unchanged"; the same source_id with new text
     is an amendment (text and hash replaced, chunks deleted, embedding re-queued; summaries go
-    stale because their fingerprint covers the content hashes). New and amended notes are
+    stale because their fingerprint covers the content hashes). Only the note's own origin may
+    amend it (a service token its own notes; a signed ClinSum draft never), and the replaced
+    text is kept as a NoteVersion. New and amended notes are
     queued for embedding once the transaction commits (unless `enqueue` is False: the caller
     indexes them itself)."""
     problems: list[tuple[int | None, str]] = []
@@ -124,10 +142,10 @@ def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (),
         if problems:
             transaction.set_rollback(True)
             raise IngestError(problems)
-        _notes_write(planned, result=result, problems=problems)
+        forbidden = _notes_write(planned, result=result, problems=problems, origin=origin)
         if problems:
             transaction.set_rollback(True)
-            raise IngestError(problems)
+            raise IngestError(problems, forbidden=forbidden)
         note_ids = list(result.note_ids)
         if enqueue and note_ids:
             transaction.on_commit(lambda: notes_embed_enqueue(note_ids=note_ids))
@@ -174,12 +192,15 @@ def _patients_resolve(*, notes, patients, result: IngestResult, problems: list) 
     return by_mrn, by_source
 
 
-def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: IngestResult, problems: list) -> None:
+def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: IngestResult, problems: list,
+                 origin: str) -> bool:
+    """Writes the batch; returns True when a record tried to amend a note its origin does not own."""
+    forbidden = False
     patient_ids = {p.pk for _, p, _ in planned}
     stored_by_source = {
         (n.patient_id, n.source_id): n
         for n in Note.objects.filter(patient_id__in=patient_ids, source_id__in={r.source_id for r, _, _ in planned if r.source_id})
-        .only("id", "patient_id", "source_id", "content_hash")
+        .only("id", "patient_id", "source_id", "content_hash", "origin")
     }
     stored_by_hash = dict(
         ((patient_id, digest), note_id) for note_id, patient_id, digest in
@@ -196,11 +217,22 @@ def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: Inge
             if stored.content_hash == digest:
                 outcomes.append(("unchanged", stored.pk))
                 continue
+            if stored.origin == NOTE_ORIGIN_DRAFT or stored.origin != origin:
+                owner = "a signed ClinSum draft" if stored.origin == NOTE_ORIGIN_DRAFT else "another source"
+                problems.append((record.line, f"note {record.source_id[:80]!r} was created by {owner}; "
+                                              "only its own source may amend it"))
+                forbidden = True
+                continue
             holder = stored_by_hash.get((patient.pk, digest)) or batch_hashes.get((patient.pk, digest))
             if holder is not None and holder != stored.pk:
                 problems.append((record.line, f"amended note {record.source_id!r} has the same text as another note "
                                               "of this patient"))
                 continue
+            old = Note.objects.only("text", "content_hash", "title", "note_type", "author", "authored_at").get(
+                pk=stored.pk)
+            NoteVersion.objects.create(note_id=stored.pk, text=old.text, content_hash=old.content_hash, title=old.title,
+                                       note_type=old.note_type, author=old.author, authored_at=old.authored_at,
+                                       replaced_by=origin)
             Note.objects.filter(pk=stored.pk).update(
                 text=record.text, content_hash=digest, embedding_status=EmbeddingStatus.PENDING, **_note_fields(record)
             )
@@ -217,18 +249,20 @@ def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: Inge
             outcomes.append(("unchanged", holder))
             continue
         note = Note(patient=patient, text=record.text, content_hash=digest, source_id=record.source_id,
-                    **_note_fields(record))
+                    origin=origin, **_note_fields(record))
         batch_hashes[(patient.pk, digest)] = note
         fresh.append(note)
         outcomes.append(("created", note))
     if problems:
-        return
+        return forbidden
     created = Note.objects.bulk_create(fresh, batch_size=500)  # PostgreSQL returns the ids
     result.outcomes = [(kind, ref.pk if isinstance(ref, Note) else ref) for kind, ref in outcomes]
     result.notes_new = len(created)
     result.notes_amended = len(amended)
     result.notes_unchanged = sum(1 for kind, _ in result.outcomes if kind == "unchanged")
     result.note_ids = [n.pk for n in created] + amended
+    result.patient_ids = sorted({p.pk for _, p, _ in planned})
+    return False
 
 
 def notes_embed_enqueue(*, note_ids: list[int]) -> None:

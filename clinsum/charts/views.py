@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from clinsum.audit.services import audit_record
 from clinsum.summaries.selectors import (
@@ -12,13 +13,22 @@ from clinsum.summaries.selectors import (
 
 from .selectors import note_get_for_user, note_list_for_patient, patient_get_for_user, patient_list_for_user
 
+PATIENT_LIST_MAX = 500  # a ward list, not the hospital
+
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def patient_list(request):
-    patients = patient_list_for_user(user=request.user, query=request.GET.get("q", ""))
-    audit_record(action="patient_list_view", request=request)
-    return render(request, "charts/patient_list.html", {"patients": patients, "q": request.GET.get("q", "")})
+    """The patients of the user's unit and care teams. A search is POSTed, so a name or MRN never
+    sits in a URL, and so in no access log, browser history or proxy log; a query string is ignored."""
+    query = request.POST.get("q", "") if request.method == "POST" else ""
+    if "\x00" in query:
+        return HttpResponseBadRequest("The search contains a NUL character.")
+    patients = list(patient_list_for_user(user=request.user, query=query)[:PATIENT_LIST_MAX])
+    shown = ", ".join(str(p.pk) for p in patients[:50])
+    audit_record(action="patient_list_view", request=request,
+                 reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300])
+    return render(request, "charts/patient_list.html", {"patients": patients, "q": query})
 
 
 @login_required
@@ -45,9 +55,12 @@ def chart_detail(request, patient_id: int):
 def note_context(note, *, start: int | None = None, end: int | None = None) -> dict:
     """The note split around the highlighted span; the template escapes each part."""
     text = note.text
+    versions = list(note.versions.all())  # earlier texts of an amended note, newest first
     if start is None or end is None or not (0 <= start < end <= len(text)):
-        return {"note": note, "patient": note.patient, "before": text, "cited": "", "after": ""}
-    return {"note": note, "patient": note.patient, "before": text[:start], "cited": text[start:end], "after": text[end:]}
+        return {"note": note, "patient": note.patient, "before": text, "cited": "", "after": "",
+                "versions": versions}
+    return {"note": note, "patient": note.patient, "before": text[:start], "cited": text[start:end], "after": text[end:],
+            "versions": versions}
 
 
 def cited_note_page(request, citation, *, reason: str):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinsum.charts.models import Note
+from clinsum.charts.models import NOTE_ORIGIN_DRAFT, Note
 from clinsum.charts.records import NoteRecord
 from clinsum.charts.services import notes_ingest
 from clinsum.summaries.backends import Generation, GenerationError
@@ -261,7 +261,7 @@ def draft_sign(*, draft: Draft, user, password: str, request) -> Note:
             title=f"{kind.title} (signed draft)", source=f"clinsum draft {locked.pk}",
             source_id=f"clinsum-draft-{locked.pk}",
         )
-        result = notes_ingest(notes=[record])  # queued for embedding once this commits
+        result = notes_ingest(notes=[record], origin=NOTE_ORIGIN_DRAFT)  # embedded once this commits
         note = Note.objects.get(pk=result.note_ids[0])
         Draft.objects.filter(pk=locked.pk).update(status=DraftStatus.SIGNED, signed_at=signed_at, signed_note=note)
     logger.info("draft %s signed as note %s", draft.pk, note.pk)
