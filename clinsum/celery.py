@@ -1,6 +1,8 @@
 """The Celery app, configured from Django settings (CELERY_ namespace)."""
 
+import logging
 import os
+import time
 
 from celery import Celery, signals
 
@@ -27,12 +29,17 @@ def _request_id_in(task=None, **kwargs):
     request_id_var.set(getattr(task.request, "clinsum_request_id", None) or task.request.id or "")
 
 
-@signals.worker_process_init.connect
-def _clinical_warm(**kwargs):
-    """Summaries and drafts read notes with the clinical text layer: load it before the first
-    task, on workers that serve the llm queue (embed-only GPU workers never need it)."""
+@signals.celeryd_after_setup.connect
+def _clinical_warm(sender=None, instance=None, **kwargs):
+    """Summaries and drafts read notes with the clinical text layer: load it once in the main
+    worker process, after its queues are known and before the pool forks, so every pool process
+    (a replacement after a crash too) starts with it. Not in worker_process_init: a child that
+    takes longer than worker_proc_alive_timeout (4 s) to come up is killed and replaced, over
+    and over. Embed-only GPU workers never need it."""
     from retrieval.clinical import clinical_warm
 
     queues = set(app.amqp.queues.consume_from or ())
     if not queues or "llm" in queues:
+        started = time.monotonic()
         clinical_warm()
+        logging.getLogger(__name__).info("clinical text layer loaded in %.1f s", time.monotonic() - started)
