@@ -4,13 +4,12 @@ verbatim from a retrieved chunk, so it is grounded by construction and still ver
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from retrieval.chunking import sentence_spans
-from retrieval.clinical.chart import chart_read
+from retrieval.clinical.chart import Statement, chart_read
 from retrieval.clinical.injection import model_addressed
 from retrieval.embedding import Embedder
 from retrieval.types import Hit
@@ -42,16 +41,8 @@ _GENERIC_SUBJECTS = frozenset(
 _SUBJECT = re.compile(r"[A-Za-z][A-Za-z-]+(?:\s+[A-Za-z][A-Za-z-]+)?")
 
 
-@dataclass(frozen=True)
-class Candidate:
-    source_id: str
-    hit: Hit
-    start: int  # offsets into hit.text
-    end: int
-
-    @property
-    def text(self) -> str:
-        return self.hit.text[self.start : self.end]
+# A sentence of a retrieved chunk that may be quoted: the chart reader's Statement.
+Candidate = Statement
 
 
 def _candidates(source_ids: list[str], sources: dict[str, Hit], *, section: SummarySection,
