@@ -30,6 +30,9 @@ def var_dir() -> Path:
     return path
 
 
+PG_LOG_MIN_ERROR_STATEMENT = "panic"  # the same in compose.yaml's db command
+
+
 def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
     """Start (or join) the pgserver postmaster for `pgdata`; returns the server handle.
 
@@ -40,6 +43,10 @@ def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
 
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # A failed statement is logged with its text by default (log_min_error_statement = error),
+    # and an INSERT's text is a note: never write statements to PostgreSQL's log.
+    server.psql(f"ALTER SYSTEM SET log_min_error_statement = '{PG_LOG_MIN_ERROR_STATEMENT}';")
+    server.psql("SELECT pg_reload_conf();")
     for name in db_names:
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
         if "(1 row)" not in exists:

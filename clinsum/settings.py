@@ -361,7 +361,6 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ClinSum")
 # so htmx polling cannot keep a session alive. This replaces saving on every request.
 SESSION_SAVE_EVERY_REQUEST = False
 IDLE_WARNING_S = 120  # static/idle.js warns this long before the logoff
-IDLE_POLL_TRIGGER_IDS = ("summary-panel",)  # htmx elements that poll (also marked by idle.js)
 
 # Break-glass: emergency access to a chart outside the reader's scope.
 BREAK_GLASS_HOURS = _positive_int("BREAK_GLASS_HOURS", 4)

@@ -1,8 +1,8 @@
 // Idle logoff warning. The server ends a session SESSION_IDLE_TIMEOUT_S after the last
 // activity (clinsum.accounts.middleware); this only warns ~2 minutes before, offers to stay,
 // and leaves the page (so no PHI stays on screen) when the time is up.
-// htmx requests that no person triggered (polling) carry X-ClinSum-Poll, so the server does
-// not count them as activity, and neither does this timer.
+// The server decides what is a poll (an htmx GET of a panel that refreshes itself) and does not
+// count it as activity; the X-ClinSum-Poll header below only keeps this timer in step.
 (function () {
   "use strict";
   var box = document.getElementById("idle-warning");

@@ -22,16 +22,35 @@ from django_htmx.http import HttpResponseClientRedirect
 from clinsum.audit.services import audit_record
 
 LAST_ACTIVITY_KEY = "clinsum_last_activity"
-POLL_HEADER = "X-ClinSum-Poll"  # set by static/idle.js on requests no person triggered
+KEEPALIVE_SLACK_S = 30  # the warning shows IDLE_WARNING_S before logoff; clocks and timers drift
+
+
+# Pages that htmx refreshes by itself while a job runs. The server decides what is a poll, by
+# the URL, never by a header the client sends or leaves out.
+POLLED_URL_NAMES = frozenset({"summary_detail", "draft_detail"})
+
+
+def _url_name(request) -> str:
+    try:
+        return resolve(request.path_info).url_name or ""
+    except Resolver404:
+        return ""
 
 
 def request_is_polling(request) -> bool:
-    """A background refresh rather than a person's action."""
-    if request.headers.get("HX-Request") != "true":
+    """A background refresh rather than a person's action: an htmx GET of a polled panel."""
+    return (request.method == "GET" and request.headers.get("HX-Request") == "true"
+            and _url_name(request) in POLLED_URL_NAMES)
+
+
+def request_extends_session(request, *, idle_s: int) -> bool:
+    """Polls never extend a session; "stay logged in" only while the idle warning is showing
+    (a script posting it every minute does not keep a session alive)."""
+    if request_is_polling(request):
         return False
-    if request.headers.get(POLL_HEADER):
-        return True
-    return request.headers.get("HX-Trigger", "") in getattr(settings, "IDLE_POLL_TRIGGER_IDS", ())
+    if _url_name(request) == "session_keepalive":
+        return idle_s >= settings.SESSION_COOKIE_AGE - settings.IDLE_WARNING_S - KEEPALIVE_SLACK_S
+    return True
 
 
 def session_touch(request) -> None:
@@ -61,7 +80,7 @@ class SessionPolicyMiddleware:
                              reason=f"idle {now - int(last)} s")
                 logout(request)
                 return _to_page(request, reverse(settings.LOGIN_URL) + "?idle=1")
-            if last is None or not request_is_polling(request):
+            if last is None or request_extends_session(request, idle_s=now - int(last)):
                 session_touch(request)
         return self.get_response(request)
 

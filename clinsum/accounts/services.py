@@ -66,6 +66,14 @@ def user_create(*, actor: User, username: str, role: str, unit: str = "", passwo
     return user
 
 
+def _last_privacy_officer_check(*, user: User) -> None:
+    """The audit trail must always have a reader: the last active privacy officer keeps the role."""
+    if user.role == Role.PRIVACY_OFFICER and user.is_active and not User.objects.filter(
+            role=Role.PRIVACY_OFFICER, is_active=True).exclude(pk=user.pk).select_for_update().exists():
+        raise AccountError("This is the only active privacy officer: appoint another before changing "
+                           "or deactivating this account.")
+
+
 def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None) -> User:
     admin_check(user=actor)
     _role_check(role=role)
@@ -76,6 +84,8 @@ def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None
             raise Http404("No such user.")
         if user.pk == actor.pk and role != user.role:
             raise AccountError("You cannot change your own role.")
+        if role != user.role:
+            _last_privacy_officer_check(user=user)
         changes = []
         if user.role != role:
             changes.append(f"role {user.role or '-'}->{role or '-'}")
@@ -103,6 +113,7 @@ def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
             raise AccountError("You cannot deactivate your own account.")
         if not user.is_active:
             raise AccountError("This account is deactivated already.")
+        _last_privacy_officer_check(user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
         care_teams, _ = CareTeamMember.objects.filter(user=user).delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
@@ -19,10 +20,17 @@ class _Echo:
         return value
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A formula can also begin after a line break or after ";" (the field separator of spreadsheets
+# in many locales), where a leading apostrophe on the whole cell does not reach it.
+_FORMULA_INSIDE = re.compile(r"([;\r\n]\s*)(?=[=+\-@])")
+
+
 def _cell(value) -> str:
     text = "" if value is None else str(value)
     # CSV injection (OWASP): a reason or a failed-login username may start with = + - @.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    text = _FORMULA_INSIDE.sub(r"\1'", text)
+    return "'" + text if text.lstrip(" ")[:1] in _FORMULA_START else text
 
 
 def audit_csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 
 from clinsum.logs import request_id_var
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+class BadForwardedFor(ValueError):
+    """The trusted proxy's X-Forwarded-For entry is not an IP address."""
 
 
 def client_ip(request) -> str | None:
@@ -19,7 +25,10 @@ def client_ip(request) -> str | None:
     if hops:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= hops:
-            return forwarded[-hops]
+            try:
+                return str(ipaddress.ip_address(forwarded[-hops]))
+            except ValueError:
+                raise BadForwardedFor from None
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -30,7 +39,10 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.client_ip = client_ip(request)
+        try:
+            request.client_ip = client_ip(request)
+        except BadForwardedFor:
+            return HttpResponseBadRequest("Malformed X-Forwarded-For.")
         token = request_id_var.set(request.request_id)
         try:
             response = self.get_response(request)

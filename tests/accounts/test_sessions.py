@@ -12,7 +12,15 @@ from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
 
-POLL = {"HTTP_HX_REQUEST": "true", "HTTP_X_CLINSUM_POLL": "1"}
+POLL = {"HTTP_HX_REQUEST": "true"}
+
+
+def summary_panel(ward):
+    """The URL htmx polls while a summary is being made."""
+    from clinsum.summaries.models import Summary
+
+    summary = Summary.objects.create(patient=ward["p1"], backend="extractive", fingerprint="t")
+    return reverse("summary_detail", args=[summary.pk])
 
 
 def password_login(client, username="alice"):
@@ -76,25 +84,29 @@ def test_polling_does_not_count_as_activity(clinician, ward, client, settings):
     idle_for(client, 60)
     before = last_activity(client)
     expiry = Session.objects.get(session_key=client.session.session_key).expire_date
-    assert client.get(reverse("patient_list"), **POLL).status_code == 200
+    assert client.get(summary_panel(ward), **POLL).status_code == 200
     assert last_activity(client) == before
     assert Session.objects.get(session_key=client.session.session_key).expire_date == expiry
 
 
-def test_polling_by_a_known_polling_element_is_recognised_without_javascript_help(clinician, ward, client):
+def test_the_server_not_a_client_header_decides_what_is_polling(clinician, ward, client):
+    """A poll without the header idle.js adds is still a poll; the header on a page is not."""
     password_login(client)
     idle_for(client, 60)
     before = last_activity(client)
-    client.get(reverse("patient_list"), HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="summary-panel")
+    client.get(summary_panel(ward), HTTP_HX_REQUEST="true")
     assert last_activity(client) == before
+    client.get(reverse("patient_list"), HTTP_HX_REQUEST="true", HTTP_X_CLINSUM_POLL="1")
+    assert abs(last_activity(client) - time.time()) < 5
 
 
 def test_polling_cannot_keep_an_idle_session_alive(clinician, ward, client, settings):
     password_login(client)
+    panel = summary_panel(ward)
     idle_for(client, settings.SESSION_COOKIE_AGE - 1)
-    assert client.get(reverse("patient_list"), **POLL).status_code == 200
+    assert client.get(panel, **POLL).status_code == 200
     idle_for(client, settings.SESSION_COOKIE_AGE + 1)
-    response = client.get(reverse("patient_list"), **POLL)
+    response = client.get(panel, **POLL)
     # htmx gets a full-page redirect, not the login page swapped into a panel.
     assert response.status_code == 200 and response["HX-Redirect"] == reverse("login") + "?idle=1"
     assert "_auth_user_id" not in client.session
@@ -107,12 +119,20 @@ def test_a_user_triggered_htmx_request_is_activity(clinician, ward, client):
     assert abs(last_activity(client) - time.time()) < 5
 
 
-def test_stay_logged_in_extends_the_session(clinician, client):
+def test_stay_logged_in_extends_the_session_while_the_warning_shows(clinician, client, settings):
     password_login(client)
-    idle_for(client, 600)
+    idle_for(client, settings.SESSION_COOKIE_AGE - 60)  # the warning shows in the last 120 s
     assert client.post(reverse("session_keepalive")).status_code == 204
     assert abs(last_activity(client) - time.time()) < 5
     assert client.get(reverse("session_keepalive")).status_code == 405
+
+
+def test_a_script_posting_stay_logged_in_early_does_not_keep_a_session_alive(clinician, client, settings):
+    password_login(client)
+    idle_for(client, 300)
+    before = last_activity(client)
+    assert client.post(reverse("session_keepalive")).status_code == 204
+    assert last_activity(client) == before
 
 
 def test_pages_carry_the_idle_warning_and_load_the_script_without_inline_code(clinician, ward, client, settings):

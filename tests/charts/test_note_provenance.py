@@ -125,21 +125,3 @@ def test_pages_of_a_signed_in_user_are_never_cached(make_user, db):
     for url in ("/patients/", f"/patients/{patient.pk}/", "/"):
         response = reader.get(url, follow=True)
         assert response["Cache-Control"] == "no-store" and response["Pragma"] == "no-cache", url
-
-
-def test_a_failed_login_never_stores_an_unknown_username_verbatim(db, make_user):
-    make_user("frank", "clinician", "4W")
-    client = Client()
-    client.post("/login/", {"username": "Winter2026!secret", "password": "x"})
-    client.post("/login/", {"username": "frank", "password": "wrong"})
-    stored = list(AuditEvent.objects.filter(action="login_failed").order_by("seq").values_list("object_id", flat=True))
-    assert stored[0].startswith("unknown:") and "Winter" not in stored[0]
-    assert stored[1] == "frank"
-
-
-@pytest.mark.parametrize("reason", ["\u200b" * 30, "a" * 20, "aaaa bbbb aaaa bbbb aaaa", "x x x x x x x x x x x x"])
-def test_a_break_glass_reason_needs_real_words(reason):
-    from clinsum.accounts.forms import BreakGlassForm
-
-    assert not BreakGlassForm(data={"reason": reason}).is_valid()
-    assert BreakGlassForm(data={"reason": "covering ICU bed 12 during rapid response"}).is_valid()
