@@ -65,8 +65,8 @@ def _to_draft(request, draft):
 
 
 def _panel(request, draft, *, status: int = 200, **extra):
-    if draft.status in (DraftStatus.READY, DraftStatus.SIGNED):
-        _audit(request, "draft_view", draft)
+    if draft.status in (DraftStatus.READY, DraftStatus.SIGNED) or not request.htmx:
+        _audit(request, "draft_view", draft)  # the whole page shows the patient banner, whatever the status
     template = "drafting/draft.html#draft-panel" if request.htmx else "drafting/draft.html"
     return render(request, template, _context(draft, **extra), status=status)
 

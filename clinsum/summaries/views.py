@@ -24,6 +24,9 @@ def _panel(request, summary, *, status: int = 200):
         context["source_notes"] = summary_source_notes(summary=summary)
         audit_record(action="summary_view", request=request, patient_id=summary.patient_id,
                      object_type="summary", object_id=summary.pk)
+    elif not request.htmx:  # the whole page shows the patient banner (name, MRN, birth date)
+        audit_record(action="summary_view", request=request, patient_id=summary.patient_id,
+                     object_type="summary", object_id=summary.pk, outcome=summary.status)
     template = "summaries/summary.html#summary-panel" if request.htmx else "summaries/summary.html"
     return render(request, template, context, status=status)
 

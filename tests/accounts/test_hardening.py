@@ -76,3 +76,19 @@ def test_csv_cells_never_start_a_formula_in_any_locale(value, expected):
     from clinsum.audit.export import _cell
 
     assert _cell(value) == expected
+
+
+def test_a_queued_summary_page_with_the_patient_banner_is_audited(db, make_user):
+    from clinsum.charts.models import Patient
+    from clinsum.summaries.models import Summary
+
+    patient = Patient.objects.create(mrn="MRN-321", family_name="Vale", given_name="Io", unit="4W")
+    summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint="q")
+    reader = Client()
+    reader.force_login(make_user("gail", "clinician", "4W"))
+    page = reader.get(f"/summaries/{summary.pk}/").content.decode()
+    assert "MRN-321" in page
+    event = AuditEvent.objects.get(action="summary_view")
+    assert (event.patient_id, event.outcome) == (patient.pk, "queued")
+    reader.get(f"/summaries/{summary.pk}/", HTTP_HX_REQUEST="true")  # the polled panel shows no identity
+    assert AuditEvent.objects.filter(action="summary_view").count() == 1
