@@ -203,6 +203,8 @@ if SUMMARY_BACKEND == "vllm" and not (LLM_BASE_URL and LLM_MODEL):
 
 # Notes larger than this are rejected at ingest with a clear message.
 NOTE_MAX_CHARS = _positive_int("NOTE_MAX_CHARS", 500_000)
+# Clinical notes kept for less than this need a second administrator's approval (six years).
+RETENTION_NOTE_FLOOR_DAYS = _positive_int("RETENTION_NOTE_FLOOR_DAYS", 2192)
 # FHIR documents (an HTTP request body, an NDJSON line, a .json file) larger than this are
 # refused before they are parsed.
 FHIR_MAX_BYTES = _positive_int("FHIR_MAX_BYTES", 20 * 1024 * 1024)

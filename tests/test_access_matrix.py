@@ -125,6 +125,7 @@ EXPECTED: dict[str, dict] = {
     "retention_policy_list": _only("admin"),
     "retention_policy_create": _only("admin"),
     "retention_policy_edit": _only("admin", ids=True),
+    "retention_policy_approve": _only("admin", method="POST", ids=True),
     "retention_hold_list": _only("admin"),
     "retention_hold_place": _only("admin", "POST"),
     "retention_hold_release": _only("admin", "POST", ids=True),

@@ -30,6 +30,13 @@ class RetentionPolicy(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Clinical notes kept for less than RETENTION_NOTE_FLOOR_DAYS need a second administrator:
+    # the requested change waits here, and changes nothing, until another admin approves it.
+    pending_keep_days = models.PositiveIntegerField(null=True, blank=True)
+    pending_active = models.BooleanField(null=True, blank=True)
+    pending_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    pending_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["target"]
@@ -40,6 +47,9 @@ class RetentionPolicy(models.Model):
 
     def is_note_policy(self) -> bool:
         return self.target in NoteType.values
+
+    def has_pending_change(self) -> bool:
+        return self.pending_keep_days is not None
 
 
 class LegalHold(models.Model):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from clinsum.audit.services import audit_record
-from clinsum.charts.models import Patient
+from clinsum.charts.models import NoteType, Patient
 
 from .models import LegalHold, RetentionPolicy
 from .purge import RETENTION_LOCK
@@ -17,16 +18,58 @@ class RetentionError(Exception):
     """A change that was refused; the message is safe to show."""
 
 
+def _below_floor(target: str, keep_days: int) -> bool:
+    return target in NoteType.values and keep_days < settings.RETENTION_NOTE_FLOOR_DAYS
+
+
+def _pending_request(policy: RetentionPolicy, *, actor, keep_days: int, active: bool, request) -> RetentionPolicy:
+    policy.pending_keep_days, policy.pending_active = keep_days, active
+    policy.pending_by, policy.pending_at = actor, timezone.now()
+    policy.save(update_fields=["pending_keep_days", "pending_active", "pending_by", "pending_at", "updated_at"])
+    audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
+                 object_id=policy.pk, outcome="pending",
+                 reason=f"target={policy.target} keep_days {keep_days} requested below the floor of "
+                        f"{settings.RETENTION_NOTE_FLOOR_DAYS}; waits for a second administrator")
+    return policy
+
+
 def retention_policy_create(
     *, actor, target: str, keep_days: int, active: bool = True, request=None
 ) -> RetentionPolicy:
+    """A policy for notes below the floor is created inactive (it purges nothing) with the
+    request pending a second administrator's approval."""
     retention_admin_check(user=actor)
     with transaction.atomic():
         if RetentionPolicy.objects.filter(target=target).exists():
             raise RetentionError("A policy for this target exists already; edit it instead.")
+        if _below_floor(target, keep_days):
+            policy = RetentionPolicy.objects.create(target=target, keep_days=settings.RETENTION_NOTE_FLOOR_DAYS,
+                                                    active=False)
+            return _pending_request(policy, actor=actor, keep_days=keep_days, active=active, request=request)
         policy = RetentionPolicy.objects.create(target=target, keep_days=keep_days, active=active)
         audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
                      object_id=policy.pk, reason=f"created target={target} keep_days={keep_days} active={active}")
+    return policy
+
+
+def retention_policy_approve(*, actor, policy_id: int, request=None) -> RetentionPolicy:
+    """A second administrator applies a change below the floor that another one requested."""
+    retention_admin_check(user=actor)
+    with transaction.atomic():
+        policy = RetentionPolicy.objects.select_for_update().get(pk=policy_id)
+        if not policy.has_pending_change():
+            raise RetentionError("This policy has no change waiting for approval.")
+        if policy.pending_by_id == actor.pk:
+            raise RetentionError("Another administrator must approve a change you requested.")
+        requested_by = policy.pending_by_id
+        policy.keep_days, policy.active = policy.pending_keep_days, bool(policy.pending_active)
+        policy.pending_keep_days = policy.pending_active = policy.pending_by = policy.pending_at = None
+        policy.save(update_fields=["keep_days", "active", "pending_keep_days", "pending_active", "pending_by",
+                                   "pending_at", "updated_at"])
+        audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
+                     object_id=policy.pk, outcome="approved",
+                     reason=f"target={policy.target} keep_days={policy.keep_days} active={policy.active}; "
+                            f"requested by user {requested_by}")
     return policy
 
 
@@ -34,6 +77,8 @@ def retention_policy_update(*, actor, policy_id: int, keep_days: int, active: bo
     retention_admin_check(user=actor)
     with transaction.atomic():
         policy = RetentionPolicy.objects.select_for_update().get(pk=policy_id)
+        if _below_floor(policy.target, keep_days) and (keep_days < policy.keep_days or active and not policy.active):
+            return _pending_request(policy, actor=actor, keep_days=keep_days, active=active, request=request)
         changes = []
         if policy.keep_days != keep_days:
             changes.append(f"keep_days {policy.keep_days}->{keep_days}")

@@ -1,5 +1,6 @@
 """Administrator pages for retention policies, legal holds and deletion receipts."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +20,7 @@ from .services import (
     RetentionError,
     legal_hold_place,
     legal_hold_release,
+    retention_policy_approve,
     retention_policy_create,
     retention_policy_update,
 )
@@ -27,10 +29,14 @@ from .services import (
 @login_required
 @require_GET
 def policy_list(request):
+    return render(request, "retention/policy_list.html", _list_context(request))
+
+
+def _list_context(request, **extra) -> dict:
     policies = policy_list_for_admin(user=request.user)
     plan = {row.policy.pk: row for row in retention_plan()}
-    rows = [(policy, plan.get(policy.pk)) for policy in policies]
-    return render(request, "retention/policy_list.html", {"rows": rows})
+    return {"rows": [(policy, plan.get(policy.pk)) for policy in policies],
+            "floor_days": settings.RETENTION_NOTE_FLOOR_DAYS, **extra}
 
 
 @login_required
@@ -58,6 +64,18 @@ def policy_edit(request, policy_id: int):
         retention_policy_update(actor=request.user, request=request, policy_id=policy.pk, **form.cleaned_data)
         return redirect("retention_policy_list")
     return render(request, "retention/policy_form.html", {"form": form, "policy": policy})
+
+
+@login_required
+@require_POST
+def policy_approve(request, policy_id: int):
+    """A second administrator applies a retention change below the floor for clinical notes."""
+    policy = policy_get_for_admin(user=request.user, policy_id=policy_id)
+    try:
+        retention_policy_approve(actor=request.user, policy_id=policy.pk, request=request)
+    except RetentionError as exc:
+        return render(request, "retention/policy_list.html", _list_context(request, error=str(exc)))
+    return redirect("retention_policy_list")
 
 
 def _hold_page(request, form: LegalHoldForm, *, error: str = "", status: int = 200):
