@@ -40,7 +40,8 @@ def test_a_nurse_starts_a_draft_from_the_chart(nursing_chart, nurse, client, dja
     assert draft.author == nurse and draft.kind == "sbar_handoff" and draft.status == DraftStatus.QUEUED
     page = client.get(reverse("draft_detail", args=[draft.pk]))
     assert b"Drafting from the chart" in page.content and b'hx-trigger="every 2s"' in page.content
-    assert actions(draft) == ["draft_create"]  # a queued draft shows no PHI yet: no view event
+    # The queued page already shows the patient banner (name, MRN, birth date): audited as a view.
+    assert actions(draft) == ["draft_create", "draft_view"]
     bad = client.post(reverse("draft_create", args=[nursing_chart.pk]), {"kind": "novel"})
     assert bad.status_code == 400 and b"Choose what to draft" in bad.content
 
