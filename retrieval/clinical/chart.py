@@ -58,6 +58,7 @@ _NO_ALLERGY = re.compile(
     r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|none reported|denies (?:any )?allergies)\b"
     r"|^\W*(?:allergies:?\s*)?none\W*$", re.I)
 _ALLERGIC = re.compile(r"\ballergic to\b|\ballergy to\b|\ballergies? (?:include|are|to)\b", re.I)
+_SNOMED_TAG = re.compile(r"\((?:finding|situation|person|observable entity|regime/therapy|procedure)\)")
 _ONE_LINER = re.compile(r"\b\d{1,3}[- ](?:year|yr)[- ]old\b|\b\d{1,3} ?y/?o\b", re.I)
 _STAY_DATES = re.compile(r"\badmission date\b|\bdischarge date\b|\bdate of admission\b|\bdate of discharge\b", re.I)
 _EVENT_WORDS = re.compile(
@@ -194,6 +195,30 @@ def _diagnosis_rank(section: str) -> int | None:
     return 1
 
 
+def _SOCIAL_FINDING_ONLY(text: str) -> bool:
+    """SNOMED-coded text ("full-time employment (finding)") that names no disorder: a social or
+    administrative finding, not a problem to treat."""
+    return bool(_SNOMED_TAG.search(text)) and "(disorder)" not in text
+
+
+def _coded_disorders(notes: list[list[Statement]]) -> list[Finding]:
+    """Charts written from coded data (Synthea, an EHR export) list a history of SNOMED terms:
+    the disorders among them, from the newest note that names any, each quoted."""
+    for note in reversed(notes):
+        for s in note:
+            if "(disorder)" not in s.text:
+                continue
+            found = []
+            for match in re.finditer(r"[^,.;:]*?\(disorder\)", s.text):
+                item = match.group(0).strip()
+                item = re.sub(r"^(?:patient has a history of|history of|and)\s+", "", item, flags=re.I)
+                if item:
+                    found.append(Finding("problems", item, ((s.source_id, item),)))
+            if found:
+                return found
+    return []
+
+
 def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Finding]]:
     """(header findings, problem findings): the principal diagnosis first, then the active ones,
     from the newest note that states diagnoses (discharge diagnoses outrank an assessment)."""
@@ -222,7 +247,10 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
             for s in numbered:
                 problems.append(Finding("problems", _problem_name(s), (_quote(s),)))
             if not problems:
-                problems += [_found("problems", s) for s in newest if s is not one_liner][:3]
+                problems += [_found("problems", s) for s in newest
+                             if s is not one_liner and not _SOCIAL_FINDING_ONLY(s.text)][:3]
+    if not problems:
+        problems = _coded_disorders(notes)
     seen: set[str] = set()
     unique = []
     for finding in problems:

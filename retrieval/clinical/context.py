@@ -31,7 +31,10 @@ _STOP = frozenset(
 )
 # Scope ends at a new clause: "It has drainage and there is no erythema" negates only the erythema.
 # (A list joined by "and" after "no" loses its later items in claim and source alike.)
-_TERMINATORS = ("and", "but", "however", "although", "though", "whereas", "while", "which", "who")
+_TERMINATORS = ("and", "but", "however", "although", "though", "whereas", "while", "which", "who",
+                # SNOMED-coded lists ("not in labor force (finding), viral sinusitis (disorder)"):
+                # each tagged term is a clause of its own
+                "(finding)", "(disorder)", "(situation)", "(procedure)")
 # ConText rules that medspaCy's defaults lack: (category, literal, direction).
 _EXTRA_RULES = (
     *[("POSSIBLE_EXISTENCE", w, "FORWARD") for w in (
