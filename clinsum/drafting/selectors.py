@@ -11,12 +11,11 @@ from django.http import Http404
 
 from clinsum.accounts.models import Role
 from clinsum.charts.selectors import patient_get_for_user, patients_for_user
+from clinsum.summaries.models import HIDDEN_VERDICTS  # generated sentences to edit before signing
 
 from .kinds import DraftKind, draft_kind
 from .models import Draft, DraftCitation, DraftSentence, DraftStatus
 from .plain_language import jargon_unexplained
-
-UNSUPPORTED = ("unsupported", "out_of_date")  # generated sentences that must be edited before signing
 
 
 def drafting_check(*, user) -> None:
@@ -94,7 +93,7 @@ def draft_sections(*, draft: Draft, kind: DraftKind | None = None, only: str | N
 
 def draft_unresolved(*, draft: Draft) -> int:
     """Generated sentences the verifier could not support and the nurse has not changed."""
-    return draft.sentences.filter(origin="generated", verdict__in=UNSUPPORTED).count()
+    return draft.sentences.filter(origin="generated", verdict__in=HIDDEN_VERDICTS).count()
 
 
 def draft_is_pending(draft: Draft) -> bool:
@@ -109,20 +108,23 @@ def draft_older_than_chart(*, draft: Draft) -> list[dict]:
     from clinsum.charts.models import Note
     from retrieval.clinical.drugs import drug_mentions
 
-    warnings = []
-    sentences = draft.sentences.filter(origin="generated").prefetch_related(
+    sentences = [s for s in draft.sentences.filter(origin="generated").prefetch_related(
         Prefetch("citations", queryset=DraftCitation.objects.select_related("note").only(
-            "id", "sentence_id", "note__id", "note__authored_at")))
+            "id", "sentence_id", "note__id", "note__authored_at"))) if s.citations.all()]
+    if not sentences:
+        return []
+    oldest = min(c.note.authored_at for s in sentences for c in s.citations.all())
+    # One read of the notes that could be newer, newest first; matched in Python per sentence.
+    newer_notes = list(Note.objects.filter(patient_id=draft.patient_id, authored_at__gt=oldest)
+                       .only("id", "note_type", "authored_at", "title", "text").order_by("-authored_at"))
+    warnings = []
     for sentence in sentences:
-        cited = [c.note.authored_at for c in sentence.citations.all() if c.note_id]
-        if not cited:
-            continue
+        cited = max(c.note.authored_at for c in sentence.citations.all())
         for mention in drug_mentions(sentence.text):
-            surface = sentence.text[mention.start:mention.end]
-            newer = (Note.objects.filter(patient_id=draft.patient_id, authored_at__gt=max(cited))
-                     .filter(text__icontains=surface).only("id", "note_type", "authored_at", "title")
-                     .order_by("-authored_at").first())
+            surface = sentence.text[mention.start:mention.end].lower()
+            newer = next((n for n in newer_notes if n.authored_at > cited and surface in n.text.lower()), None)
             if newer is not None:
-                warnings.append({"sentence": sentence, "subject": surface, "note": newer})
+                warnings.append({"sentence": sentence, "subject": sentence.text[mention.start:mention.end],
+                                 "note": newer})
                 break
     return warnings

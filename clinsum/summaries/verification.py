@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from retrieval.clinical.statements import statement_spans
-from retrieval.clinical.chart import statement_clean
+from retrieval.clinical.chart import NO_ALLERGY, statement_clean
 from retrieval.clinical.context import Mention, mentions
 from retrieval.clinical.drugs import drug_mentions
 from retrieval.clinical.facts import Facts, date_of, date_supported, facts_of, status_supported, words_to_digits
 from retrieval.clinical.injection import model_addressed
+from retrieval.clinical.statements import statement_spans
 from retrieval.types import Hit
 
 from .backends import GeneratedClaim
@@ -93,10 +93,6 @@ _PHRASES = (
 _PHRASE_PATTERNS = tuple((re.compile(p, re.I), r) for p, r in _PHRASES)
 _FAMILY_WORDS = re.compile(r"\b(?:family|mother|father|sister|brother|sons?|daughters?|aunt|uncle|grand\w+|"
                            r"siblings?|cousins?|maternal|paternal|parents?|mom|dad)\b", re.I)
-_SIDE_WORDS = re.compile(r"\b(left|right|bilateral)\b", re.I)
-_NEGATED_ALLERGY = re.compile(
-    r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|allergies:?\s*(?:none|nkda|nka|no known)"
-    r"|denies (?:any )?(?:drug )?allergies)\b", re.I)
 _ALLERGY_SECTIONS = ("allergies",)
 
 
@@ -363,7 +359,7 @@ def _sentences_with(hit: Hit, predicate) -> list[str]:
 
 def _lists_an_allergy(statement: str) -> bool:
     names = {d.generic for d in drug_mentions(statement)}
-    return bool(names) and not _NEGATED_ALLERGY.search(statement) and not all(
+    return bool(names) and not NO_ALLERGY.search(statement) and not all(
         m.negated for m in mentions(statement) if m.word in names)
 
 
@@ -404,7 +400,7 @@ def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: lis
                         line = next(x for x in lines if any(u == unit for _, u in facts_of(x).quantities))
                         return f"out of date: {drug} is {dose} in a newer note ({when})", source_id, hit, line
                 break  # the newest note that mentions the drug agrees
-    if _NEGATED_ALLERGY.search(claim_text):
+    if NO_ALLERGY.search(claim_text):
         for source_id, hit in newer:
             if hit.section not in _ALLERGY_SECTIONS:
                 continue
@@ -448,7 +444,7 @@ def _composed_verify(claim: GeneratedClaim, checks: list[CitationCheck]) -> Clai
     if claim.kind == "conflict":
         notes = {c.hit.note_id for c in checks}
         parts = [statement_clean(_span_text(c)) for c in checks]
-        negative = [p for p in parts if _NEGATED_ALLERGY.search(p) or re.search(r"\bnone\b", p, re.I)]
+        negative = [p for p in parts if NO_ALLERGY.search(p) or re.search(r"\bnone\b", p, re.I)]
         if len(notes) < 2 or not negative or len(negative) == len(parts):
             return ClaimCheck(UNSUPPORTED, "a conflict needs a negative and a positive statement from two notes",
                               checks)

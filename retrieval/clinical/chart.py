@@ -23,9 +23,6 @@ from .injection import model_addressed
 from .statements import statement_spans
 
 # Chunk sections (as the chunker names them) that hold each kind of statement.
-DIAGNOSIS_SECTIONS = ("principal_diagnosis", "discharge_diagnosis", "discharge_diagnoses", "final_diagnosis",
-                      "final_diagnoses", "diagnosis", "diagnoses", "postoperative_diagnosis",
-                      "postoperative_diagnoses", "admission_diagnosis", "admitting_diagnosis")
 SECONDARY_SECTIONS = ("secondary_diagnoses", "secondary_diagnosis", "other_diagnoses", "additional_diagnoses")
 ASSESSMENT_SECTIONS = ("assessment_and_plan", "assessment", "impression", "impression_and_plan",
                        "clinical_impression")
@@ -33,12 +30,9 @@ MEDICATION_LIST_SECTIONS = ("discharge_medications", "medications", "current_med
                             "medications_on_discharge", "discharge_meds", "outpatient_medications",
                             "medications_at_discharge", "medications_on_admission", "admission_medications")
 ALLERGY_SECTIONS = ("allergies", "drug_allergies", "allergies_and_reactions")
-EVENT_SECTIONS = ("procedures", "hospital_course", "procedure", "operations", "procedures_performed",
-                  "brief_hospital_course", "course")
 FOLLOW_UP_SECTIONS = ("follow_up", "followup", "follow_up_appointments", "discharge_instructions", "disposition",
                       "discharge_plan", "recommendations")
 PLAN_SECTIONS = ("plan", "assessment_and_plan")
-PHYSICIAN_TYPES = ("discharge_summary", "history_physical", "progress", "consult", "other")
 MAX_PROBLEMS, MAX_EVENTS, MAX_FOLLOW_UPS, MAX_MEDICATIONS = 8, 6, 6, 30
 STAY_DAYS = 30  # lists older than this before the newest are another stay, not changes of this one
 
@@ -54,8 +48,10 @@ _FURNITURE = re.compile(
     r"continue (?:poc|plan of care)|call (?:light|bell)|bed alarm|fall precautions|side ?rails|"
     r"return to the (?:emergency|ed\b)|diet and activity as tolerated|code status|provider aware|"
     r"per mar\b|will continue to monitor|no new concerns|no acute events overnight|chart, vitals)", re.I)
-_NO_ALLERGY = re.compile(
-    r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|none reported|denies (?:any )?allergies)\b"
+# A statement that no allergy is known; shared with the verifier (currency, conflicts).
+NO_ALLERGY = re.compile(
+    r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|none reported"
+    r"|allergies:?\s*(?:none|nkda|nka|no known)|denies (?:any )?(?:drug )?allergies)\b"
     r"|^\W*(?:allergies:?\s*)?none\W*$", re.I)
 _ALLERGIC = re.compile(r"\ballergic to\b|\ballergy to\b|\ballergies? (?:include|are|to)\b", re.I)
 _SNOMED_TAG = re.compile(r"\((?:finding|situation|person|observable entity|regime/therapy|procedure)\)")
@@ -347,7 +343,7 @@ def allergies_read(statements: list[Statement]) -> list[Finding]:
         in_section = s.hit.section in ALLERGY_SECTIONS
         if not (in_section or _ALLERGIC.search(s.text)) or _HEADER_ONLY.match(" ".join(s.text.split())):
             continue
-        if _NO_ALLERGY.search(s.clean) or _NO_ALLERGY.search(s.text):
+        if NO_ALLERGY.search(s.clean) or NO_ALLERGY.search(s.text):
             negative.append(s)
             continue
         if not in_section and not drugs_in(s.text) and not _ALLERGIC.search(s.text):
