@@ -31,6 +31,65 @@ def var_dir() -> Path:
 
 
 PG_LOG_MIN_ERROR_STATEMENT = "panic"  # the same in compose.yaml's db command
+# The two roles of clinsum/db: the owner runs migrations (and, here only, may create the test
+# database); the app role is what the web and workers use. Local trust auth on the data
+# directory's socket, as pgserver sets up; the bootstrap superuser `postgres` is never the app.
+EMBEDDED_DB_OWNER = "clinsum_owner"
+EMBEDDED_DB_APP_ROLE = "clinsum_app"
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _psql(server, sql: str, *, database: str = "postgres") -> str:
+    """psql as the bootstrap superuser, on `database`."""
+    from pgserver.postgres_server import POSTGRES_BIN_PATH
+
+    uri = server.get_uri(database)
+    return subprocess.check_output([str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
+                                    uri], input=sql.encode(), stderr=subprocess.STDOUT).decode()
+
+
+def postgres_roles_ensure(server) -> None:
+    """The owner and app roles, and pgvector in template1 so that every database created later
+    (the test database, made by the owner, who may not create extensions) has it."""
+    _psql(server, f"""
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_sql_literal(EMBEDDED_DB_OWNER)}) THEN
+    CREATE ROLE {EMBEDDED_DB_OWNER} LOGIN CREATEDB NOSUPERUSER NOCREATEROLE;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_sql_literal(EMBEDDED_DB_APP_ROLE)}) THEN
+    CREATE ROLE {EMBEDDED_DB_APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+  END IF;
+END $$;
+""")
+    _psql(server, "CREATE EXTENSION IF NOT EXISTS vector;", database="template1")
+
+
+def postgres_database_ensure(server, name: str) -> None:
+    """`name` exists, is owned by the owner role and has pgvector; a data directory made before
+    the roles existed (every table the superuser's) is handed over to the owner once."""
+    exists = _psql(server, f"SELECT 1 FROM pg_database WHERE datname = {_sql_literal(name)};")
+    if not exists.strip():
+        _psql(server, f'CREATE DATABASE "{name}" OWNER {EMBEDDED_DB_OWNER};')
+    _psql(server, f'ALTER DATABASE "{name}" OWNER TO {EMBEDDED_DB_OWNER};')
+    _psql(server, f"""
+CREATE EXTENSION IF NOT EXISTS vector;
+DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+             AND pg_get_userbyid(c.relowner) <> {_sql_literal(EMBEDDED_DB_OWNER)}
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('ALTER TABLE %I OWNER TO {EMBEDDED_DB_OWNER}', r.relname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> {_sql_literal(EMBEDDED_DB_OWNER)}
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO {EMBEDDED_DB_OWNER}', r.fn);
+  END LOOP;
+END $$;
+""", database=name)
 
 
 def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
@@ -45,12 +104,11 @@ def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     # A failed statement is logged with its text by default (log_min_error_statement = error),
     # and an INSERT's text is a note: never write statements to PostgreSQL's log.
-    server.psql(f"ALTER SYSTEM SET log_min_error_statement = '{PG_LOG_MIN_ERROR_STATEMENT}';")
-    server.psql("SELECT pg_reload_conf();")
+    _psql(server, f"ALTER SYSTEM SET log_min_error_statement = '{PG_LOG_MIN_ERROR_STATEMENT}';")
+    _psql(server, "SELECT pg_reload_conf();")
+    postgres_roles_ensure(server)
     for name in db_names:
-        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';")
-        if "(1 row)" not in exists:
-            server.psql(f'CREATE DATABASE "{name}";')
+        postgres_database_ensure(server, name)
     return server
 
 

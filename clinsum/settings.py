@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "clinsum.summaries",
     "clinsum.drafting",
     "clinsum.retention",
+    "clinsum.db",  # the owner/app database roles: migrate, flush and the test database run as the owner
 ]
 
 MIDDLEWARE = [
@@ -126,13 +127,26 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# Two roles (clinsum/db): DATABASE_URL is the application's role (neither owner nor superuser;
+# SELECT and INSERT only on the audit trail); DATABASE_OWNER_URL is the owner that runs
+# migrations, given only to the migrate job and operators. The embedded default creates both.
+DB_ENGINE = "clinsum.db.backend"  # Django's PostgreSQL backend; test databases made by the owner
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (pgvector is required)")
+    DATABASE_OWNER = None
+    if env.str("DATABASE_OWNER_URL", default=""):
+        _owner = env.db("DATABASE_OWNER_URL")
+        if any(_owner.get(key) != DATABASES["default"].get(key) for key in ("NAME", "HOST", "PORT")):
+            raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database, host and port as DATABASE_URL")
+        DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner.get("PASSWORD", "")}
 else:
     # pgserver listens on a unix socket in its data directory (or, when that path is too long
-    # for a socket, in the directory its postmaster.pid names), trust auth.
+    # for a socket, in the directory its postmaster.pid names), trust auth. The roles are
+    # created by clinsum.devstack (EMBEDDED_DB_OWNER, EMBEDDED_DB_APP_ROLE).
+    from clinsum.devstack import EMBEDDED_DB_APP_ROLE, EMBEDDED_DB_OWNER
+
     _socket_dir = EMBEDDED_PG_DIR
     _pid_file = EMBEDDED_PG_DIR / "postmaster.pid"
     if _pid_file.is_file():
@@ -143,12 +157,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": env.str("CLINSUM_DB_NAME", default="clinsum"),
-            "USER": "postgres",
+            "USER": EMBEDDED_DB_APP_ROLE,
             "PASSWORD": "",
             "HOST": str(_socket_dir),
             "PORT": "",
         }
     }
+    DATABASE_OWNER = {"USER": EMBEDDED_DB_OWNER, "PASSWORD": ""}
+DATABASES["default"]["ENGINE"] = DB_ENGINE
 # Seconds a worker keeps its database connection (0: one per request, as runserver needs;
 # compose.yaml sets 60 for gunicorn, which saves 3-5 ms a request: bench/README.md "Web load").
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CLINSUM_DB_CONN_MAX_AGE", default=0))
@@ -311,10 +327,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # --- Scheduled jobs (Celery beat) ------------------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_TIMEZONE = TIME_ZONE  # crontab hours below are hospital time
+# Audit checkpoints (clinsum/audit/checkpoints.py): the chain head written every N minutes to a
+# directory meant for write-once storage; audit_verify compares with the newest file.
+AUDIT_CHECKPOINT_DIR = Path(env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_EVERY_MIN = _positive_int("AUDIT_CHECKPOINT_EVERY_MIN", 60)
 CELERY_BEAT_SCHEDULE = {
+    "audit-checkpoint": {
+        "task": "clinsum.audit.tasks.audit_checkpoint",
+        "schedule": timedelta(minutes=AUDIT_CHECKPOINT_EVERY_MIN),
+        "options": {"queue": "default"},
+    },
     # Retention purge: one round per task, re-queued until done (clinsum.retention.tasks).
     "retention-purge-nightly": {
         "task": "clinsum.retention.tasks.retention_purge",
@@ -324,7 +351,6 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Identity: lockout, MFA, idle logoff, break-glass, LDAP/AD (clinsum.accounts) -----------
-from datetime import timedelta  # noqa: E402
 
 from clinsum.accounts.ldap_settings import ldap_settings  # noqa: E402
 

@@ -26,6 +26,24 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_dir(settings, tmp_path):
+    """Each test has its own scheduled-checkpoint directory (audit_verify reads the newest file)."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
+def owner_connection():
+    """A psycopg connection (autocommit) to the test database as the owner role: what an
+    operator or the migrate job holds, never the app. Sees committed rows only."""
+    import psycopg
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    return psycopg.connect(dbname=db["NAME"], host=db["HOST"], port=db["PORT"] or None, autocommit=True,
+                           user=settings.DATABASE_OWNER["USER"], password=settings.DATABASE_OWNER["PASSWORD"] or None)
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str, role: str, unit: str = "", **extra):

@@ -8,8 +8,9 @@ The only way events leave the table, in this order:
    recorded, `SET LOCAL clinsum.audit_archive = 'on'` opens the trigger's archive path (it still
    refuses events younger than six years and events outside an anchor), the rows are deleted,
    and an `audit_archive` event is appended.
-After that, audit_verify starts from the anchor: the first remaining event must chain from its
-last_hash. Keep the file (and its sha256) with the off-box checkpoints.
+It runs as the database owner (DATABASE_OWNER_URL; an operator's task): the application's role
+has no DELETE on the audit table. After that, audit_verify starts from the anchor: the first
+remaining event must chain from its last_hash. Keep the file (and its sha256) with the off-box checkpoints.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from clinsum.db.roles import as_owner
 
 from .models import AuditArchive, AuditEvent
 from .services import GENESIS_HASH, audit_checkpoint_create, audit_fields, audit_record
@@ -51,6 +54,12 @@ def audit_archive_cutoff(*, before: date) -> datetime:
 
 
 def audit_archive_create(*, before: date, out: Path, now: datetime | None = None) -> AuditArchive:
+    """Runs as the database owner: the app role may never delete audit events (clinsum.db)."""
+    with as_owner(required=True):
+        return _archive_create(before=before, out=out, now=now)
+
+
+def _archive_create(*, before: date, out: Path, now: datetime | None) -> AuditArchive:
     now = now or timezone.now()
     cutoff = audit_archive_cutoff(before=before)
     days = audit_min_retention_days()

@@ -6,9 +6,10 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from clinsum.audit.models import AuditEvent
+from tests.conftest import owner_connection
 from clinsum.audit.services import GENESIS_HASH, audit_fields, audit_hash
 
 
@@ -29,16 +30,18 @@ def append_event(*, at: datetime, action: str = "chart_view", actor=None, patien
 
 
 def tamper(*statements: tuple[str, list]) -> None:
-    """Run SQL on the audit table as its owner would, with the append-only trigger disabled."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete")
+    """Run SQL on the audit table as its owner could (a DBA, a stolen owner password), with the
+    append-only trigger disabled: what audit_verify and the checkpoints must catch. The app role
+    cannot do this at all (tests/audit/test_app_role.py). Needs committed rows (transactional_db)."""
+    with owner_connection() as conn, conn.transaction():
+        conn.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete")
         for sql, params in statements:
-            cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete")
+            conn.execute(sql, params)
+        conn.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete")
 
 
 @pytest.fixture
-def six_events(db, clinician, nurse):
+def six_events(transactional_db, clinician, nurse):
     from clinsum.audit.services import audit_record
 
     return [

@@ -3,10 +3,9 @@ from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
-from django.db.utils import DatabaseError
 from django.utils import timezone
 
 from clinsum.audit.archive import AuditArchiveRefused, audit_archive_create
@@ -14,11 +13,13 @@ from clinsum.audit.models import AuditArchive, AuditEvent
 from clinsum.audit.services import audit_checkpoint_create, audit_record
 from clinsum.audit.verification import audit_archive_file_verify, audit_chain_verify
 
+from tests.conftest import owner_connection
+
 from .conftest import append_event, tamper
 
 
 @pytest.fixture
-def old_and_new_events(db, clinician):
+def old_and_new_events(transactional_db, clinician):
     """Five events from 2016-2017 (older than six years), then three from today."""
     for i, year in enumerate((2016, 2016, 2017, 2017, 2017)):
         append_event(at=datetime(year, 3, 1 + i, 12, 0, tzinfo=dt_timezone.utc), actor=clinician, patient_id=7)
@@ -79,7 +80,7 @@ def test_an_edited_archive_file_fails_verification(old_and_new_events, tmp_path)
     assert not audit_archive_file_verify(path=out).ok
 
 
-def test_a_second_archive_continues_from_the_first(db, clinician, tmp_path):
+def test_a_second_archive_continues_from_the_first(transactional_db, clinician, tmp_path):
     for year in (2015, 2015, 2016, 2016):
         append_event(at=datetime(year, 6, 1, tzinfo=dt_timezone.utc), actor=clinician)
     audit_record(action="chart_view", actor=clinician)
@@ -91,7 +92,7 @@ def test_a_second_archive_continues_from_the_first(db, clinician, tmp_path):
     assert audit_archive_file_verify(path=tmp_path / "2016.jsonl").ok
 
 
-def test_nothing_old_enough_is_refused(db, clinician, tmp_path):
+def test_nothing_old_enough_is_refused(transactional_db, clinician, tmp_path):
     audit_record(action="chart_view", actor=clinician)
     with pytest.raises(AuditArchiveRefused, match="no events older"):
         audit_archive_create(before=date(2018, 1, 1), out=tmp_path / "a.jsonl")
@@ -105,24 +106,25 @@ def test_a_broken_chain_is_not_archived(old_and_new_events, tmp_path):
 
 
 def _delete_with_archive_flag(sql: str) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL clinsum.audit_archive = 'on'")
-        cursor.execute(sql)
+    """As the owner (the app role has no DELETE at all): the trigger still guards the archive path."""
+    with owner_connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL clinsum.audit_archive = 'on'")
+        conn.execute(sql)
 
 
 def test_the_trigger_keeps_young_and_unanchored_events_even_on_the_archive_path(old_and_new_events):
-    with pytest.raises(DatabaseError, match="younger than six years"):
+    with pytest.raises(psycopg.Error, match="younger than six years"):
         _delete_with_archive_flag("DELETE FROM audit_auditevent WHERE seq = 8")
-    with pytest.raises(DatabaseError, match="not covered by an archive record"):
+    with pytest.raises(psycopg.Error, match="not covered by an archive record"):
         _delete_with_archive_flag("DELETE FROM audit_auditevent WHERE seq = 1")
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL clinsum.audit_archive = 'on'")
-            cursor.execute("UPDATE audit_auditevent SET reason = 'x' WHERE seq = 1")
+    with pytest.raises(psycopg.Error, match="append-only"):
+        with owner_connection() as conn, conn.transaction():
+            conn.execute("SET LOCAL clinsum.audit_archive = 'on'")
+            conn.execute("UPDATE audit_auditevent SET reason = 'x' WHERE seq = 1")
     assert AuditEvent.objects.count() == 8
 
 
-def test_a_checkpoint_after_everything_was_archived_uses_the_anchor(db, clinician, tmp_path):
+def test_a_checkpoint_after_everything_was_archived_uses_the_anchor(transactional_db, clinician, tmp_path):
     append_event(at=datetime(2015, 1, 1, tzinfo=dt_timezone.utc), actor=clinician)
     append_event(at=datetime(2015, 1, 2, tzinfo=dt_timezone.utc), actor=clinician)
     anchor = audit_archive_create(before=date(2016, 1, 1), out=tmp_path / "a.jsonl")

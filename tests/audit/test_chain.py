@@ -1,7 +1,9 @@
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from tests.conftest import owner_connection
 from clinsum.audit.models import AuditEvent
 from clinsum.audit.services import GENESIS_HASH, audit_fields, audit_hash, audit_record
 
@@ -16,9 +18,13 @@ def test_events_are_chained_in_sequence(db, clinician):
 
 
 @pytest.mark.parametrize("sql", ["UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"])
-def test_the_database_rejects_update_and_delete(db, clinician, sql):
+def test_the_database_rejects_update_and_delete(transactional_db, clinician, sql):
+    """The app role has no such right; the owner has it, and the trigger still refuses."""
     audit_record(action="chart_view", actor=clinician, patient_id=1)
-    with pytest.raises(DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match="permission denied for table audit_auditevent"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
+    with pytest.raises(psycopg.Error, match="append-only"):
+        with owner_connection() as conn:
+            conn.execute(sql)
     assert AuditEvent.objects.get().action == "chart_view"

@@ -1,6 +1,7 @@
 import json
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -9,6 +10,8 @@ from django.db.utils import DatabaseError
 from clinsum.audit.models import AuditCheckpoint, AuditEvent
 from clinsum.audit.services import audit_checkpoint_create, audit_fields, audit_hash, audit_record
 from clinsum.audit.verification import Checkpoint, audit_chain_verify, checkpoint_load
+
+from tests.conftest import owner_connection
 
 from .conftest import tamper
 
@@ -146,9 +149,9 @@ def test_a_wrong_checkpoint_hash_is_reported(six_events):
 
 def test_stored_checkpoints_are_append_only(six_events):
     audit_checkpoint_create()
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE audit_auditcheckpoint SET hash = 'x'")
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditcheckpoint")
+    for sql in ("UPDATE audit_auditcheckpoint SET hash = 'x'", "DELETE FROM audit_auditcheckpoint"):
+        with pytest.raises(DatabaseError, match="permission denied for table audit_auditcheckpoint"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+        with pytest.raises(psycopg.Error, match="append-only"), owner_connection() as conn:
+            conn.execute(sql)

@@ -30,6 +30,8 @@ def test_images_are_pinned_never_latest():
 
 def test_every_service_has_a_healthcheck():
     for name, svc in compose()["services"].items():
+        if svc.get("restart") == "no":  # a one-shot job (migrate): it exits, with a status
+            continue
         assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
 
 
@@ -67,3 +69,30 @@ def test_web_merges_metrics_across_gunicorn_workers():
     assert any(mount.startswith(directory + ":") for mount in web["tmpfs"])
     assert "deploy/gunicorn.conf.py" in web["command"] and (ROOT / "deploy" / "gunicorn.conf.py").is_file()
     assert "/healthz" in " ".join(web["healthcheck"]["test"])
+
+
+def test_the_app_runs_as_the_app_role_and_only_migrate_holds_the_owner():
+    """clinsum/db: the services that serve users connect as clinsum_app; the owner's URL is in the
+    one-shot migrate service only, which finishes before any of them starts."""
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://clinsum_app:"), name
+        assert "DATABASE_OWNER_URL" not in env, name
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}, name
+    migrate = services["migrate"]
+    assert migrate["environment"]["DATABASE_OWNER_URL"].startswith("postgres://clinsum_owner:")
+    assert migrate["command"][-2:] == ["migrate", "--noinput"]
+    db = services["db"]
+    assert db["environment"]["POSTGRES_USER"] != "clinsum_app"
+    init = [v for v in db["volumes"] if "/docker-entrypoint-initdb.d/" in v]
+    assert init and init[0].startswith("./deploy/db-init.sh:")
+    script = (ROOT / "deploy" / "db-init.sh").read_text()
+    assert "CREATE ROLE clinsum_app LOGIN NOSUPERUSER" in script and "OWNER clinsum_owner" in script
+
+
+def test_audit_checkpoints_go_to_a_mounted_directory():
+    services = compose()["services"]
+    path = services["worker-llm"]["environment"]["AUDIT_CHECKPOINT_DIR"]
+    assert any(v.endswith(":" + path) for v in services["worker-llm"]["volumes"])  # the task runs there
+    assert any(v.endswith(":" + path + ":ro") for v in services["web"]["volumes"])  # audit_verify reads it

@@ -2,6 +2,7 @@ import hashlib
 from datetime import timedelta
 from io import StringIO
 
+import psycopg
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
@@ -258,11 +259,22 @@ def test_the_purge_command_runs_synchronously(chart, monkeypatch):
     assert not Note.objects.filter(pk=chart["old1"].pk).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_finished_receipts_cannot_be_changed_or_deleted(chart):
+    """The app role may only update a running receipt (its trigger refuses a sealed one) and may
+    delete none; the owner has the rights, and the triggers still refuse."""
+    from tests.conftest import owner_connection
+
     receipt = retention_purge_run(now=NOW)
-    for sql in ("UPDATE retention_deletionreceipt SET batches = 0", "DELETE FROM retention_deletionreceipt",
-                "DELETE FROM retention_deletedobject"):
-        with pytest.raises(DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE retention_deletionreceipt SET batches = 0")
+    for sql in ("DELETE FROM retention_deletionreceipt", "DELETE FROM retention_deletedobject"):
+        with pytest.raises(DatabaseError, match="permission denied"):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql)
+    for sql in ("UPDATE retention_deletionreceipt SET batches = 0", "DELETE FROM retention_deletionreceipt",
+                "DELETE FROM retention_deletedobject"):
+        with pytest.raises(psycopg.Error, match="append-only"), owner_connection() as conn:
+            conn.execute(sql)
     assert DeletionReceipt.objects.get().pk == receipt.pk
