@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 RUN_DEBS := libldap2-dev libsasl2-dev
-TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils
+TEST_DEBS := $(RUN_DEBS) chromium slapd ldap-utils gnupg
 
 # Installs missing Debian packages when root; otherwise names them and stops.
 define debs

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "clinsum.apps.ClinsumConfig",  # the project's own system checks
     "clinsum.accounts",
     "clinsum.audit",
     "clinsum.charts",
@@ -181,6 +182,15 @@ if DATABASES["default"].get("OPTIONS", {}).get("sslmode") not in (None, "disable
                                                                    "verify-ca", "verify-full"):
     raise ImproperlyConfigured("CLINSUM_DB_SSLMODE must be a libpq sslmode (verify-full in production)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Encryption at rest (README, "Encryption at rest"): the operator declares how the volume holding
+# PostgreSQL's data directory, its WAL and BACKUP_DIR is encrypted (AES-256): `luks` (LUKS2 /
+# dm-crypt on this host) or `storage` (the SAN, self-encrypting drives or the cloud disk).
+# ClinSum cannot see the block device from inside its container; `check --deploy` warns in
+# production while this is `none`.
+DATA_AT_REST = _choice("CLINSUM_DATA_AT_REST", "none", ("none", "luks", "storage"))
+# OpenPGP public key files that deploy/backup.sh encrypts every backup to (comma-separated; it
+# reads them from .env too). Named here so that `check --deploy` can say when there are none.
+BACKUP_RECIPIENTS = env.list("CLINSUM_BACKUP_RECIPIENTS", default=[])
 
 # --- Redis / Celery --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default=f"redis+socket://{EMBEDDED_REDIS_SOCKET}")

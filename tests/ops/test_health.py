@@ -30,6 +30,7 @@ def test_check_deploy_passes_with_the_production_environment(tmp_path):
         "PATH": "/usr/bin:/bin", "CLINSUM_PRODUCTION": "true", "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret",
         "DJANGO_ALLOWED_HOSTS": "clinsum.hospital.example", "CLINSUM_VAR_DIR": str(tmp_path),
         "CLINSUM_TRUSTED_PROXIES": "1", "HF_HUB_OFFLINE": "1",
+        "CLINSUM_DATA_AT_REST": "luks", "CLINSUM_BACKUP_RECIPIENTS": "/etc/clinsum/backup-keys/clinsum-backup.asc",
     }
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

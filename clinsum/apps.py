@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ClinsumConfig(AppConfig):
+    """The project itself, as an app: its system checks (clinsum/deploy_checks.py)."""
+
+    name = "clinsum"
+    label = "clinsum"
+
+    def ready(self):
+        from clinsum import deploy_checks  # noqa: F401  (registers the checks)
