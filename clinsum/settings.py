@@ -103,7 +103,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "clinsum.audit.middleware.RequestContextMiddleware",
     "clinsum.accounts.middleware.SessionPolicyMiddleware",  # deactivated / idle sessions end
-    "clinsum.accounts.middleware.MFARequiredMiddleware",  # admins, privacy officers: TOTP first
+    "clinsum.accounts.middleware.PasswordChangeRequiredMiddleware",  # admin-set password: changed first
+    "clinsum.accounts.middleware.MFARequiredMiddleware",  # admins, privacy officers: TOTP next
     "clinsum.accounts.middleware.NoStoreMiddleware",  # signed-in pages: Cache-Control no-store
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
@@ -393,6 +394,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password"]
 
 # TOTP (django-otp) for administrators and privacy officers.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ClinSum")
+# Setting up an authenticator needs a one-time code an administrator gives out of band.
+MFA_ENROLMENT_CODE_HOURS = _positive_int("MFA_ENROLMENT_CODE_HOURS", 24)
+MFA_ENROLMENT_CODE_MAX_ATTEMPTS = 5  # wrong tries before the code is void and a new one is needed
 
 # Idle logoff: SessionPolicyMiddleware ends a session SESSION_COOKIE_AGE (SESSION_IDLE_TIMEOUT_S)
 # seconds after the last activity, and saves the session (pushing its expiry) only on activity,

@@ -22,7 +22,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from clinsum.accounts.models import BreakGlassGrant
+from clinsum.accounts.models import AccountChange, BreakGlassGrant
 from clinsum.charts.models import CareTeamMember, Chunk, Note
 from clinsum.charts.services import notes_ingest
 from clinsum.summaries.models import Citation, Claim, Summary
@@ -110,7 +110,7 @@ EXPECTED: dict[str, dict] = {
     "audit_event_export": _only("privacy_officer"),
     "audit_patient_access": _only("privacy_officer"),
     "audit_anomaly_list": _only("privacy_officer"),
-    # administrator (no PHI beyond MRN and name on the care-team pages)
+    # administrator (no patient identity: patients by id and unit only)
     "user_list": _only("admin"),
     "user_create": _only("admin"),
     "user_edit": _only("admin", ids=True),
@@ -130,6 +130,10 @@ EXPECTED: dict[str, dict] = {
     "retention_hold_place": _only("admin", "POST"),
     "retention_hold_release": _only("admin", "POST", ids=True),
     "retention_receipt_list": _only("admin"),
+    # separation of duties (issue 14): own password change, privacy officers review account changes
+    "password_change": _logged_in(),
+    "account_change_review_list": _only("privacy_officer"),
+    "account_change_review": _only("privacy_officer", "POST", ids=True),
 }
 
 
@@ -224,7 +228,9 @@ def world(db, clinician, nurse, admin_user, privacy_officer, make_user):
     notes_ingest(notes=[note_record("M-IN-1", "INSCOPE-NOTE-TEXT. Afebrile overnight."),
                         note_record("M-OUT-2", "OUTSCOPE-NOTE-TEXT. Intubated in ICU.")], enqueue=False)
     policy = RetentionPolicy.objects.create(target="progress", keep_days=3650)
-    shared = {"user_id": carl.pk, "policy_id": policy.pk}
+    change = AccountChange.objects.create(user=carl, changed_by=admin_user, kind=AccountChange.CREATED,
+                                          new_role="clinician", changed_at=carl.date_joined)
+    shared = {"user_id": carl.pk, "policy_id": policy.pk, "change_id": change.pk}
     return {
         "in": {**shared, **_patient_objects(p_in, p_in.notes.get(), carl, nurse)},
         "out": {**shared, **_patient_objects(p_out, p_out.notes.get(), carl, nurse)},

@@ -2,8 +2,9 @@ import re
 import unicodedata
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
 from .errors import DirectoryUnavailable
 from .models import Role
@@ -40,6 +41,28 @@ class TokenForm(forms.Form):
     )
 
 
+class EnrolmentCodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=32, label="Enrolment code from your administrator",
+        help_text="Twelve letters and digits, e.g. ABCD-EFGH-JKMN. An administrator gives it to you in person or "
+                  "by phone; it works once.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "size": 16,
+                                      "aria-describedby": "id_code_helptext"}),
+    )
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's form (old password, the project's validators, typed twice); the new password must
+    differ from the old one, which someone else may know."""
+
+    @sensitive_variables("password")
+    def clean_new_password2(self):
+        password = self.cleaned_data.get("new_password2")
+        if password and self.user.check_password(password):
+            raise ValidationError("Choose a password different from the current one.", code="password_unchanged")
+        return password
+
+
 ROLE_CHOICES = [("", "No role (no access)"), *Role.choices]
 
 
@@ -52,7 +75,8 @@ class UserCreateForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
     unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W (clinicians and nurses)")
     password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False,
-                               help_text="At least 12 characters; the user should change it at first login.")
+                               help_text="A temporary password (at least 12 characters): the user must change it "
+                                         "at their first login.")
     password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
                                      strip=False, label="Password again")
 
@@ -69,7 +93,8 @@ class UserEditForm(forms.Form):
 
 
 class CareTeamLookupForm(forms.Form):
-    mrn = forms.CharField(max_length=64, label="Patient MRN")
+    patient = forms.IntegerField(min_value=1, label="Patient id",
+                                 help_text="The ClinSum id shown on the chart's banner; ask the ward for it.")
 
 
 class CareTeamAddForm(forms.Form):
@@ -104,6 +129,11 @@ def _min_length_validator(min_chars: int):
                                   "during rapid response'.")
 
     return check
+
+
+class AccountChangeReviewForm(forms.Form):
+    comment = forms.CharField(max_length=2000, label="Review comment (optional)", required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class BreakGlassReviewForm(forms.Form):

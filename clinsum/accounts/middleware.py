@@ -4,8 +4,10 @@
 - idle logoff: a session unused for SESSION_COOKIE_AGE seconds (SESSION_IDLE_TIMEOUT_S) ends.
   Activity is tracked in the session; background polling (htmx `every` triggers) is not
   activity, so a chart left open with a summary polling still logs out;
+- a password an administrator chose (a new local account) is changed before any other page;
 - MFA: administrators and privacy officers reach no page until their session has verified a
-  TOTP token (enrolment first if they have no device).
+  TOTP token (enrolment first if they have no device). The forced password change comes
+  before MFA: the new password is the user's own before they set up their authenticator.
 """
 
 from __future__ import annotations
@@ -85,6 +87,32 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
 
+def _resolved_name(request) -> str | None:
+    try:
+        return resolve(request.path_info).url_name
+    except Resolver404:
+        return None
+
+
+PASSWORD_CHANGE_EXEMPT_URL_NAMES = frozenset({"password_change", "logout", "login", "session_keepalive"})
+
+
+class PasswordChangeRequiredMiddleware:
+    """A local account whose password an administrator chose must change it before anything else
+    (the administrator never knows a password the user keeps). Directory accounts have no
+    ClinSum password and are never asked."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (user.is_authenticated and user.must_change_password and user.is_local_account()
+                and _resolved_name(request) not in PASSWORD_CHANGE_EXEMPT_URL_NAMES):
+            return _to_page(request, f"{reverse('password_change')}?next={quote(request.get_full_path())}")
+        return self.get_response(request)
+
+
 MFA_EXEMPT_URL_NAMES = frozenset({"mfa_verify", "mfa_enrol", "logout", "login", "session_keepalive"})
 
 
@@ -97,11 +125,9 @@ class MFARequiredMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated and user.needs_mfa() and not _is_verified(user):
-            try:
-                name = resolve(request.path_info).url_name
-            except Resolver404:
-                name = None
-            if name not in MFA_EXEMPT_URL_NAMES:
+            name = _resolved_name(request)
+            forced_change = name == "password_change" and user.must_change_password
+            if name not in MFA_EXEMPT_URL_NAMES and not forced_change:
                 from django_otp import devices_for_user
 
                 target = "mfa_verify" if any(devices_for_user(user, confirmed=True)) else "mfa_enrol"

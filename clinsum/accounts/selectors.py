@@ -12,7 +12,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import CHART_ROLES, BreakGlassGrant, Role, User
+from .models import CHART_ROLES, AccountChange, BreakGlassGrant, MFAEnrolmentCode, Role, User
+
+# The session key that says this session spent an enrolment code and may set up an authenticator.
+ENROLMENT_CODE_SESSION_KEY = "clinsum_mfa_enrolment_code"
 
 
 def admin_check(*, user) -> None:
@@ -22,7 +25,7 @@ def admin_check(*, user) -> None:
 
 def privacy_officer_check(*, user) -> None:
     if not (user.is_authenticated and user.is_active and user.role == Role.PRIVACY_OFFICER):
-        raise PermissionDenied("Only privacy officers review break-glass access.")
+        raise PermissionDenied("Only privacy officers review break-glass access and account changes.")
 
 
 def user_list_for_admin(*, user: User) -> QuerySet[User]:
@@ -57,22 +60,33 @@ def chart_staff_for_admin(*, user: User) -> QuerySet[User]:
     return User.objects.filter(is_active=True, role__in=CHART_ROLES).order_by("username")
 
 
-def patient_identity_for_admin(*, user: User, patient_id: int):
-    """MRN and name only: what an administrator needs to manage a care team."""
+def patient_for_admin(*, user: User, patient_id: int):
+    """Id and unit only: an administrator manages care teams without seeing who the patient is."""
     from clinsum.charts.models import Patient
 
     admin_check(user=user)
-    patient = Patient.objects.filter(pk=patient_id).only("id", "mrn", "family_name", "given_name").first()
+    patient = Patient.objects.filter(pk=patient_id).only("id", "unit").first()
     if patient is None:
         raise Http404("No such patient.")
     return patient
 
 
-def patient_id_by_mrn_for_admin(*, user: User, mrn: str) -> int | None:
+def patient_units_for_admin(*, user: User) -> list[str]:
     from clinsum.charts.models import Patient
 
     admin_check(user=user)
-    return Patient.objects.filter(mrn=mrn.strip()).values_list("id", flat=True).first()
+    return list(Patient.objects.exclude(unit="").order_by("unit").values_list("unit", flat=True).distinct())
+
+
+def patients_on_unit_for_admin(*, user: User, unit: str) -> list[dict]:
+    """Patient ids on a unit with their care-team size, in id order; no identity."""
+    from django.db.models import Count
+
+    from clinsum.charts.models import Patient
+
+    admin_check(user=user)
+    return list(Patient.objects.filter(unit=unit).order_by("id").annotate(members=Count("care_team"))
+                .values("id", "unit", "members"))
 
 
 def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
@@ -114,6 +128,31 @@ def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlass
     if grant is None:
         raise Http404("No such break-glass grant.")
     return grant
+
+
+# --- Account changes ---------------------------------------------------------------------------
+
+def account_changes_for_review(*, user: User) -> QuerySet[AccountChange]:
+    privacy_officer_check(user=user)
+    return (AccountChange.objects.filter(reviewed_at__isnull=True)
+            .select_related("user", "changed_by").order_by("changed_at", "id"))
+
+
+def account_change_get_for_review(*, user: User, change_id: int) -> AccountChange:
+    privacy_officer_check(user=user)
+    change = AccountChange.objects.filter(pk=change_id).first()
+    if change is None:
+        raise Http404("No such account change.")
+    return change
+
+
+# --- MFA enrolment -----------------------------------------------------------------------------
+
+def mfa_enrolment_unlocked(*, user: User, session) -> bool:
+    """This session spent the user's enrolment code, so it may see a new TOTP secret."""
+    code_id = session.get(ENROLMENT_CODE_SESSION_KEY)
+    return code_id is not None and MFAEnrolmentCode.objects.filter(
+        pk=code_id, user=user, used_at__isnull=False).exists()
 
 
 def audit_username(typed: str) -> str:

@@ -3,20 +3,23 @@ Every change is audited at the place it happens."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import password_validation, update_session_auth_hash
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
 from clinsum.audit.services import audit_record
 
-from .models import CHART_ROLES, BreakGlassGrant, Role, User
-from .selectors import admin_check, privacy_officer_check
+from .models import CHART_ROLES, REVIEWED_ROLES, AccountChange, BreakGlassGrant, MFAEnrolmentCode, Role, User
+from .selectors import ENROLMENT_CODE_SESSION_KEY, admin_check, privacy_officer_check
 
 BREAK_GLASS_REASON_MAX_CHARS = 500  # the audit row keeps 500 characters of reason
 
@@ -59,10 +62,12 @@ def user_create(*, actor: User, username: str, role: str, unit: str = "", passwo
     except ValidationError as exc:
         raise AccountError(" ".join(exc.messages)) from exc
     user.set_password(password)
+    user.must_change_password = True  # the administrator knows this password: the user replaces it
     with transaction.atomic():
         user.save()
         audit_record(action="user_create", request=request, actor=actor, object_type="user", object_id=user.pk,
                      reason=f"username={username} role={role or '-'} unit={user.unit or '-'}")
+        _account_change_record(user=user, actor=actor, kind=AccountChange.CREATED, old_role="", request=request)
     return user
 
 
@@ -93,10 +98,14 @@ def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None
             changes.append(f"unit {user.unit or '-'}->{unit or '-'}")
         if not changes:
             return user
+        old_role = user.role
         user.role, user.unit = role, unit
         user.save(update_fields=["role", "unit"])
         audit_record(action="user_update", request=request, actor=actor, object_type="user", object_id=user.pk,
                      reason="; ".join(changes))
+        if role != old_role:
+            _account_change_record(user=user, actor=actor, kind=AccountChange.ROLE_CHANGED, old_role=old_role,
+                                   request=request)
     return user
 
 
@@ -158,9 +167,10 @@ def user_unlock(*, actor: User, user_id: int, request=None) -> int:
     return removed
 
 
-def user_mfa_reset(*, actor: User, user_id: int, request=None) -> int:
-    """A lost phone: remove the user's TOTP devices and end their sessions; they enrol again
-    at their next login."""
+def user_mfa_reset(*, actor: User, user_id: int, request=None) -> str:
+    """A lost phone: remove the user's TOTP devices, end their sessions and issue an enrolment
+    code. Returns the code, for the administrator to give the user out of band: their password
+    alone does not let them set up a new authenticator."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     admin_check(user=actor)
@@ -174,7 +184,22 @@ def user_mfa_reset(*, actor: User, user_id: int, request=None) -> int:
         sessions = user_sessions_end(user=user)
         audit_record(action="mfa_reset", request=request, actor=actor, object_type="user", object_id=user.pk,
                      reason=f"devices={removed} sessions={sessions}")
-    return removed
+        if not user.needs_mfa():
+            return ""
+        return mfa_enrolment_code_issue(actor=actor, user_id=user.pk, request=request)
+
+
+def user_password_change(*, user: User, new_password: str, request) -> None:
+    """The user's own new password (checked by the form: old password, validators). Clears a
+    forced change; this session goes on, the user's other sessions end."""
+    forced = user.must_change_password
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(action="password_change", request=request, actor=user, object_type="user", object_id=user.pk,
+                     reason="required at first login" if forced else "")
+    update_session_auth_hash(request, user)
 
 
 def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, request=None) -> User:
@@ -197,6 +222,37 @@ def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, 
         audit_record(action="user_directory_sync", request=request, actor=None, object_type="user",
                      object_id=user.pk, reason="; ".join(changes))
     return user
+
+
+# --- Account changes reviewed by a privacy officer -----------------------------------------------
+
+def _account_change_record(*, user: User, actor: User, kind: str, old_role: str, request=None):
+    """Queue a role grant for review (inside the caller's transaction)."""
+    if user.role not in REVIEWED_ROLES:
+        return None
+    change = AccountChange.objects.create(user=user, changed_by=actor, kind=kind, old_role=old_role or "",
+                                          new_role=user.role, changed_at=timezone.now())
+    audit_record(action="account_change_queued", request=request, actor=actor, object_type="account_change",
+                 object_id=change.pk, reason=f"user={user.pk} {kind} role {old_role or '-'}->{user.role}")
+    return change
+
+
+def account_change_review(*, reviewer: User, change_id: int, comment: str = "", request=None) -> AccountChange:
+    privacy_officer_check(user=reviewer)
+    comment = comment.strip()[:2000]
+    with transaction.atomic():
+        change = AccountChange.objects.select_for_update().filter(pk=change_id).first()
+        if change is None:
+            raise Http404("No such account change.")
+        if change.reviewed_at is not None:
+            raise AccountError("This change has been reviewed already.")
+        if change.user_id == reviewer.pk:
+            raise AccountError("Another privacy officer must review a change to your own account.")
+        change.reviewed_by, change.reviewed_at, change.review_comment = reviewer, timezone.now(), comment
+        change.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
+        audit_record(action="account_change_review", request=request, actor=reviewer, object_type="account_change",
+                     object_id=change.pk, reason=f"user={change.user_id} {comment}".strip())
+    return change
 
 
 # --- Care teams ----------------------------------------------------------------------------------
@@ -280,6 +336,74 @@ def break_glass_review(*, reviewer: User, grant_id: int, comment: str, request=N
 
 # --- MFA (TOTP) -------------------------------------------------------------------------------------
 
+ENROLMENT_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out over the phone
+ENROLMENT_CODE_LENGTH = 12  # about 59 bits
+
+
+def _enrolment_code_normalise(code: str) -> str:
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+def mfa_enrolment_code_issue(*, actor: User | None, user_id: int, request=None) -> str:
+    """A one-time code that lets the user set up an authenticator, valid MFA_ENROLMENT_CODE_HOURS.
+    Returns it, to be shown once and given out of band; only its hash is stored and any older
+    unused code is void. actor=None: issued on the server's command line."""
+    if actor is not None:
+        admin_check(user=actor)
+    raw = "".join(secrets.choice(ENROLMENT_CODE_ALPHABET) for _ in range(ENROLMENT_CODE_LENGTH))
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise Http404("No such user.")
+        if actor is not None and user.pk == actor.pk:
+            raise AccountError("Another administrator must issue your enrolment code.")
+        if not user.needs_mfa():
+            raise AccountError("This account does not use two-step verification.")
+        MFAEnrolmentCode.objects.filter(user=user, used_at__isnull=True).delete()
+        now = timezone.now()
+        code = MFAEnrolmentCode.objects.create(
+            user=user, code_hash=make_password(raw), issued_by=actor, issued_at=now,
+            expires_at=now + timedelta(hours=settings.MFA_ENROLMENT_CODE_HOURS),
+        )
+        audit_record(action="mfa_code_issue", request=request, actor=actor, object_type="user", object_id=user.pk,
+                     reason=f"code={code.pk} hours={settings.MFA_ENROLMENT_CODE_HOURS}"
+                            + ("" if actor else " issued on the command line"))
+    return "-".join(raw[i:i + 4] for i in range(0, ENROLMENT_CODE_LENGTH, 4))
+
+
+def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
+    """Spend the user's enrolment code: this session may then set up an authenticator, with a
+    secret drawn now. A wrong, expired or used code is refused and audited; after
+    MFA_ENROLMENT_CODE_MAX_ATTEMPTS wrong tries the code is void."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    now = timezone.now()
+    with transaction.atomic():
+        row = (MFAEnrolmentCode.objects.select_for_update().filter(user=user, used_at__isnull=True)
+               .order_by("-issued_at", "-id").first())
+        refused = ""
+        if row is None:
+            refused = "no unused code"
+        elif row.expires_at <= now:
+            refused = "expired"
+        elif row.failed_attempts >= settings.MFA_ENROLMENT_CODE_MAX_ATTEMPTS:
+            refused = "too many attempts"
+        elif not check_password(_enrolment_code_normalise(code), row.code_hash):
+            MFAEnrolmentCode.objects.filter(pk=row.pk).update(failed_attempts=F("failed_attempts") + 1)
+            refused = f"wrong code (attempt {row.failed_attempts + 1})"
+        if refused:
+            audit_record(action="mfa_code_failed", request=request, actor=user, outcome="denied",
+                         object_type="mfa_enrolment_code", object_id=row.pk if row else "", reason=refused)
+            return False
+        row.used_at = now
+        row.save(update_fields=["used_at"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()  # any secret shown before is void
+        audit_record(action="mfa_code_redeem", request=request, actor=user, object_type="mfa_enrolment_code",
+                     object_id=row.pk)
+    request.session[ENROLMENT_CODE_SESSION_KEY] = row.pk
+    return True
+
+
 def totp_device_for_enrolment(*, user: User):
     """The user's unconfirmed TOTP device (made once, so reloading the page keeps the secret)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -292,6 +416,10 @@ def totp_enrol_confirm(*, user: User, token: str, request) -> bool:
     """Confirm the enrolment with a first token; the session is then MFA-verified."""
     import django_otp
 
+    from .selectors import mfa_enrolment_unlocked
+
+    if not mfa_enrolment_unlocked(user=user, session=request.session):
+        raise PermissionDenied("Enter your enrolment code first.")
     device = totp_device_for_enrolment(user=user)
     if not django_otp.verify_token(user, device.persistent_id, token.strip()):
         audit_record(action="mfa_failed", request=request, actor=user, outcome="denied", reason="enrolment")
@@ -301,6 +429,7 @@ def totp_enrol_confirm(*, user: User, token: str, request) -> bool:
         device.save(update_fields=["confirmed"])
         audit_record(action="mfa_enrol", request=request, actor=user, object_type="otp_device", object_id=device.pk)
     request.session.cycle_key()  # privilege raised: new session id
+    request.session.pop(ENROLMENT_CODE_SESSION_KEY, None)
     django_otp.login(request, device)
     return True
 

@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("account/mfa/", views.mfa_verify, name="mfa_verify"),
     path("account/mfa/enrol/", views.mfa_enrol, name="mfa_enrol"),
+    path("account/password/", views.password_change, name="password_change"),
     path("account/keepalive/", views.session_keepalive, name="session_keepalive"),
     path("users/new/", views.user_create_view, name="user_create"),
     path("users/<int:user_id>/", views.user_edit, name="user_edit"),
@@ -19,4 +20,6 @@ urlpatterns = [
     path("patients/<int:patient_id>/break-glass/", views.break_glass_create, name="break_glass_create"),
     path("break-glass/reviews/", views.break_glass_review_list, name="break_glass_review_list"),
     path("break-glass/<int:grant_id>/review/", views.break_glass_review_view, name="break_glass_review"),
+    path("account-changes/reviews/", views.account_change_review_list, name="account_change_review_list"),
+    path("account-changes/<int:change_id>/review/", views.account_change_review_view, name="account_change_review"),
 ]

@@ -3,10 +3,11 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import devices_for_user
 
@@ -14,11 +15,14 @@ from clinsum.audit.services import audit_record
 
 from .errors import PatientOutOfScope
 from .forms import (
+    AccountChangeReviewForm,
     BreakGlassForm,
     BreakGlassReviewForm,
     CareTeamAddForm,
     CareTeamLookupForm,
+    EnrolmentCodeForm,
     LoginForm,
+    OwnPasswordChangeForm,
     TokenForm,
     UserCreateForm,
     UserEditForm,
@@ -27,6 +31,8 @@ from .mfa import totp_qr_svg, totp_secret_base32
 from .middleware import session_touch
 from .models import Role
 from .selectors import (
+    account_change_get_for_review,
+    account_changes_for_review,
     admin_check,
     audit_username,
     break_glass_grant_get_for_review,
@@ -34,24 +40,30 @@ from .selectors import (
     care_team_for_admin,
     chart_staff_for_admin,
     locked_usernames,
-    patient_id_by_mrn_for_admin,
-    patient_identity_for_admin,
+    mfa_enrolment_unlocked,
+    patient_for_admin,
+    patient_units_for_admin,
+    patients_on_unit_for_admin,
     user_get_for_admin,
     user_list_for_admin,
 )
 from .services import (
     AccountError,
+    account_change_review,
     break_glass_grant,
     break_glass_reason_min_chars,
     break_glass_review,
     care_team_add,
     care_team_remove,
+    mfa_enrolment_code_issue,
+    mfa_enrolment_code_redeem,
     totp_device_for_enrolment,
     totp_enrol_confirm,
     totp_verify,
     user_create,
     user_deactivate,
     user_mfa_reset,
+    user_password_change,
     user_reactivate,
     user_unlock,
     user_update,
@@ -130,6 +142,7 @@ def mfa_verify(request):
     return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
 
 
+@sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 @login_required
 def mfa_enrol(request):
@@ -137,6 +150,8 @@ def mfa_enrol(request):
         return redirect(_safe_next(request, reverse("home")))
     if any(devices_for_user(request.user, confirmed=True)):
         return redirect(reverse("mfa_verify") + "?" + request.GET.urlencode())
+    if not mfa_enrolment_unlocked(user=request.user, session=request.session):
+        return _mfa_enrolment_code_step(request)
     device = totp_device_for_enrolment(user=request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -148,6 +163,39 @@ def mfa_enrol(request):
     return render(request, "accounts/mfa_enrol.html", {
         "form": form, "next": _safe_next(request, ""),
         "qr_svg": totp_qr_svg(device), "secret": totp_secret_base32(device),
+    })
+
+
+def _mfa_enrolment_code_step(request):
+    """Before any secret is shown: the one-time code an administrator gave out of band."""
+    form = EnrolmentCodeForm(request.POST if "code" in request.POST else None)
+    if request.method == "POST" and form.is_valid():
+        if mfa_enrolment_code_redeem(user=request.user, code=form.cleaned_data["code"], request=request):
+            return redirect(reverse("mfa_enrol") + "?" + urlencode({"next": _safe_next(request, "")}))
+        form.add_error("code", "That enrolment code is not valid: it may be mistyped, used, expired or "
+                               "voided after too many tries. Ask an administrator for a new one.")
+    return render(request, "accounts/mfa_enrol_code.html", {"form": form, "next": _safe_next(request, "")})
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+@login_required
+def password_change(request):
+    """Any local user's own password; required at the first login after an administrator set it."""
+    if not request.user.is_local_account():
+        raise PermissionDenied("Your password is managed in the directory (Active Directory), not in ClinSum.")
+    form = OwnPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            user_password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
+                                 request=request)
+            messages.success(request, "Your password has been changed.")
+            return redirect(_safe_next(request, reverse("home")))
+        if "old_password" in form.errors:
+            audit_record(action="password_change_failed", request=request, outcome="denied", object_type="user",
+                         object_id=request.user.pk, reason="current password wrong")
+    return render(request, "accounts/password_change.html", {
+        "form": form, "next": _safe_next(request, ""), "forced": request.user.must_change_password,
     })
 
 
@@ -206,9 +254,20 @@ def user_create_view(request):
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"User {user.username} created.")
+            if user.needs_mfa():
+                code = mfa_enrolment_code_issue(actor=request.user, user_id=user.pk, request=request)
+                return _enrolment_code_page(request, user, code, created=True)
+            messages.success(request, f"User {user.username} created. They choose their own password at their "
+                                      "first login.")
             return redirect("user_list")
     return render(request, "accounts/user_form.html", {"form": form})
+
+
+def _enrolment_code_page(request, target, code: str, *, created: bool = False):
+    """Shown once, in the POST's own response (never in a message cookie or a URL)."""
+    return render(request, "accounts/enrolment_code.html", {
+        "target": target, "code": code, "created": created, "hours": settings.MFA_ENROLMENT_CODE_HOURS,
+    })
 
 
 @login_required
@@ -262,29 +321,47 @@ def user_unlock_view(request, user_id: int):
 @login_required
 @require_POST
 def user_mfa_reset_view(request, user_id: int):
-    admin_check(user=request.user)
-    return _user_action(request, user_id, user_mfa_reset,
-                        "Two-step verification reset; they set it up again at their next login.")
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    try:
+        code = user_mfa_reset(actor=request.user, user_id=target.pk, request=request)
+    except AccountError as exc:
+        messages.error(request, str(exc))
+        return redirect("user_edit", user_id=target.pk)
+    if not code:
+        messages.success(request, "Two-step verification reset.")
+        return redirect("user_edit", user_id=target.pk)
+    return _enrolment_code_page(request, target, code)
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_GET
 def care_team_search(request):
+    """Patients by id or by unit, never by name or MRN: an administrator sees no patient identity."""
     admin_check(user=request.user)
-    # POST keeps the MRN out of URLs and access logs.
-    form = CareTeamLookupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        patient_id = patient_id_by_mrn_for_admin(user=request.user, mrn=form.cleaned_data["mrn"])
-        if patient_id is not None:
-            return redirect("care_team_detail", patient_id=patient_id)
-        form.add_error("mrn", "No patient has this MRN.")
-    return render(request, "accounts/care_team_search.html", {"form": form})
+    form = CareTeamLookupForm(request.GET if "patient" in request.GET else None)
+    if form.is_valid():
+        try:
+            patient = patient_for_admin(user=request.user, patient_id=form.cleaned_data["patient"])
+        except Http404:
+            form.add_error("patient", "No patient has this id.")
+        else:
+            return redirect("care_team_detail", patient_id=patient.pk)
+    units = patient_units_for_admin(user=request.user)
+    unit = request.GET.get("unit", "")
+    patients = None
+    if unit in units:
+        patients = patients_on_unit_for_admin(user=request.user, unit=unit)
+        audit_record(action="care_team_list", request=request, object_type="unit", object_id=unit[:64],
+                     reason=f"patients={len(patients)}")
+    return render(request, "accounts/care_team_search.html", {
+        "form": form, "units": units, "unit": unit if patients is not None else "", "patients": patients,
+    })
 
 
 @login_required
 @require_GET
 def care_team_detail(request, patient_id: int):
-    patient = patient_identity_for_admin(user=request.user, patient_id=patient_id)
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
     audit_record(action="care_team_view", request=request, patient_id=patient.pk, object_type="patient",
                  object_id=patient.pk)
     return render(request, "accounts/care_team_detail.html", {
@@ -296,7 +373,7 @@ def care_team_detail(request, patient_id: int):
 @login_required
 @require_POST
 def care_team_add_view(request, patient_id: int):
-    patient = patient_identity_for_admin(user=request.user, patient_id=patient_id)
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
     form = CareTeamAddForm(request.POST)
     if form.is_valid():
         try:
@@ -314,7 +391,7 @@ def care_team_add_view(request, patient_id: int):
 @login_required
 @require_POST
 def care_team_remove_view(request, patient_id: int, user_id: int):
-    patient = patient_identity_for_admin(user=request.user, patient_id=patient_id)
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
     care_team_remove(actor=request.user, patient_id=patient.pk, user_id=user_id, request=request)
     messages.success(request, "Removed from the care team.")
     return redirect("care_team_detail", patient_id=patient.pk)
@@ -376,3 +453,33 @@ def break_glass_review_view(request, grant_id: int):
         else:
             messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")
     return redirect("break_glass_review_list")
+
+
+# --- Account changes reviewed by a privacy officer -------------------------------------------------
+
+@login_required
+@require_GET
+def account_change_review_list(request):
+    changes = account_changes_for_review(user=request.user)
+    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="account_changes")
+    return render(request, "accounts/account_change_reviews.html", {
+        "changes": changes, "form": AccountChangeReviewForm(),
+    })
+
+
+@login_required
+@require_POST
+def account_change_review_view(request, change_id: int):
+    change = account_change_get_for_review(user=request.user, change_id=change_id)
+    form = AccountChangeReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The comment is too long.")
+    else:
+        try:
+            account_change_review(reviewer=request.user, change_id=change.pk, comment=form.cleaned_data["comment"],
+                                  request=request)
+        except AccountError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Account change #{change.pk} marked reviewed.")
+    return redirect("account_change_review_list")

@@ -1,5 +1,6 @@
 """Reads for retention: what is expired under a policy (shared by the dry run and the purge),
-and the admin pages' lists. Admins see policies, receipts and the MRN of held patients, never notes."""
+and the admin pages' lists. Admins see policies, receipts and the ids of held patients, never notes
+or patient identity."""
 
 from __future__ import annotations
 
@@ -134,10 +135,11 @@ def policy_get_for_admin(*, user, policy_id: int) -> RetentionPolicy:
 
 def hold_list_for_admin(*, user) -> QuerySet[LegalHold]:
     retention_admin_check(user=user)
-    # Only the MRN of the patient: admins do not read charts.
+    # The patient's id only: admins see no patient identity (they place a hold by the MRN that
+    # the legal request names, which they know already; it is never shown back).
     return (
-        LegalHold.objects.select_related("placed_by", "released_by", "patient")
-        .only("id", "reason", "placed_at", "released_at", "patient__id", "patient__mrn",
+        LegalHold.objects.select_related("placed_by", "released_by")
+        .only("id", "reason", "placed_at", "released_at", "patient_id",
               "placed_by__username", "released_by__username")
         .order_by(F("released_at").desc(nulls_first=True), "-placed_at")
     )

@@ -80,7 +80,7 @@ def policy_approve(request, policy_id: int):
 
 def _hold_page(request, form: LegalHoldForm, *, error: str = "", status: int = 200):
     holds = hold_list_for_admin(user=request.user)
-    audit_record(action="legal_hold_list_view", request=request, object_type="legal_hold")  # MRNs are shown
+    audit_record(action="legal_hold_list_view", request=request, object_type="legal_hold")
     return render(request, "retention/hold_list.html", {"holds": holds, "form": form, "error": error}, status=status)
 
 

@@ -41,6 +41,18 @@ def login_verified(client, user):
     return client
 
 
+def enrolment_unlock(client, user) -> None:
+    """What a user does with the one-time code an administrator gave them: enter it on the
+    enrolment page (the code is issued here as from the server's command line)."""
+    from django.urls import reverse
+
+    from clinsum.accounts.services import mfa_enrolment_code_issue
+
+    code = mfa_enrolment_code_issue(actor=None, user_id=user.pk)
+    response = client.post(reverse("mfa_enrol"), {"code": code})
+    assert response.status_code == 302, response.content.decode()[:500]
+
+
 def totp_now(device) -> str:
     from django_otp.oath import TOTP
 

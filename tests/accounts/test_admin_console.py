@@ -111,13 +111,13 @@ def test_a_lost_phone_is_reset_and_the_user_enrols_again(adam, make_user):
     assert browser.get(reverse("audit_event_list"))["Location"].startswith(reverse("mfa_enrol"))
 
 
-def test_care_teams_are_managed_by_mrn_and_audited(adam, admin_user, outsider, ward):
+def test_care_teams_are_managed_by_patient_id_and_audited(adam, admin_user, outsider, ward):
     page = adam.get(reverse("care_team_search"))
     assert page.status_code == 200
-    response = adam.post(reverse("care_team_search"), {"mrn": "T-001"})
+    response = adam.get(reverse("care_team_search"), {"patient": ward["p1"].pk})
     assert response["Location"] == reverse("care_team_detail", args=[ward["p1"].pk])
-    detail = adam.get(response["Location"])
-    assert b"T-001" in detail.content and b"Ashford, Ruth" in detail.content
+    detail = adam.get(response["Location"]).content.decode()
+    assert f"Patient id <strong>{ward['p1'].pk}</strong>" in detail and "T-001" not in detail
     assert audit("care_team_view").get().patient_id == ward["p1"].pk
 
     adam.post(reverse("care_team_add", args=[ward["p1"].pk]), {"username": "charlie"})
@@ -130,9 +130,9 @@ def test_care_teams_are_managed_by_mrn_and_audited(adam, admin_user, outsider, w
     assert audit("care_team_remove").get().patient_id == ward["p1"].pk
 
 
-def test_an_unknown_mrn_is_said_so(adam, ward):
-    response = adam.post(reverse("care_team_search"), {"mrn": "NOPE"})
-    assert response.status_code == 200 and b"No patient has this MRN" in response.content
+def test_an_unknown_patient_id_is_said_so(adam, ward):
+    response = adam.get(reverse("care_team_search"), {"patient": 999999})
+    assert response.status_code == 200 and b"No patient has this id" in response.content
 
 
 def test_only_clinicians_and_nurses_join_care_teams(adam, admin_user, privacy_officer, ward):

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
-from tests.accounts.mfa import totp_device, totp_now
+from tests.accounts.mfa import enrolment_unlock, totp_device, totp_now
 from tests.conftest import PASSWORD
 
 
@@ -30,6 +30,7 @@ def test_an_admin_without_a_device_is_sent_to_enrolment(admin_user, client):
 
 def test_the_enrolment_page_draws_the_qr_code_itself(admin_user, client):
     password_login(client, "adam")
+    enrolment_unlock(client, admin_user)
     html = client.get(reverse("mfa_enrol")).content.decode()
     assert "<svg" in html and "<?xml" not in html
     device = totp_device(admin_user, confirmed=False)
@@ -44,6 +45,7 @@ def test_the_enrolment_page_draws_the_qr_code_itself(admin_user, client):
 
 def test_enrolment_is_confirmed_by_a_valid_code(admin_user, client):
     password_login(client, "adam")
+    enrolment_unlock(client, admin_user)
     client.get(reverse("mfa_enrol"))
     device = totp_device(admin_user, confirmed=False)
     before = client.session.session_key
@@ -58,6 +60,7 @@ def test_enrolment_is_confirmed_by_a_valid_code(admin_user, client):
 
 def test_a_wrong_enrolment_code_is_refused(admin_user, client):
     password_login(client, "adam")
+    enrolment_unlock(client, admin_user)
     client.get(reverse("mfa_enrol"))
     response = client.post(reverse("mfa_enrol"), {"token": "000000"})
     assert response.status_code == 200 and b"not valid" in response.content

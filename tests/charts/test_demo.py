@@ -399,5 +399,7 @@ def test_seed_demo_loads_a_small_ward_logins_and_a_draft_policy(db, settings, tm
     assert RetentionPolicy.objects.get(target="draft").keep_days == 30
     logins = (tmp_path / "demo_logins.txt").read_text()
     assert "nurse" in logins and oct((tmp_path / "demo_logins.txt").stat().st_mode & 0o777) == "0o600"
+    # Demo admins and privacy officers set up their authenticator with a one-time code (issue 14).
+    assert "MFA enrolment code for admin:" in out.getvalue() and "MFA enrolment code for privacy:" in out.getvalue()
     call_command("seed_demo", patients=2, if_empty=True, stdout=StringIO())  # a second start changes nothing
     assert Patient.objects.count() == 2 and RetentionPolicy.objects.count() == 1

@@ -96,11 +96,12 @@ def test_an_unknown_mrn_places_nothing(admin_client, ward):
     assert not LegalHold.objects.exists() and not AuditEvent.objects.filter(action="legal_hold_place").exists()
 
 
-def test_the_hold_list_shows_the_mrn_only(admin_client, ward, admin_user):
+def test_the_hold_list_shows_the_patient_id_only(admin_client, ward, admin_user):
+    """Separation of duties (issue 14): an administrator sees no patient identity, not even the MRN."""
     LegalHold.objects.create(patient=ward["p1"], reason="Matter 9", placed_by=admin_user)
     body = admin_client.get(reverse("retention_hold_list")).content.decode()
-    assert "T-001" in body and "Matter 9" in body
-    assert "Ashford" not in body and "Ruth" not in body
+    assert f'<th scope="row">{ward["p1"].pk}</th>' in body and "Matter 9" in body
+    assert "T-001" not in body and "Ashford" not in body and "Ruth" not in body
     assert AuditEvent.objects.filter(action="legal_hold_list_view").exists()
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from clinsum.accounts.models import Role, User
+from clinsum.accounts.services import mfa_enrolment_code_issue
 from clinsum.charts.demo import demo_ward_generate
 from clinsum.charts.models import Patient
 from clinsum.charts.services import notes_ingest
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         if if_empty and Patient.objects.exists():
             self.stdout.write("demo data already loaded")
             self._print_logins()
+            self._print_enrolment_codes()
             return
         ward = demo_ward_generate(seed=seed, n_patients=patients)
         with transaction.atomic():
@@ -61,6 +63,20 @@ class Command(BaseCommand):
             f"demo ward: {result.patients_new} patients, {result.notes_new} notes (embedding runs in the worker)"
         )
         self._print_logins()
+        self._print_enrolment_codes()
+
+    def _print_enrolment_codes(self):
+        """Demo admins and privacy officers without an authenticator get a fresh one-time code at
+        each start (setting one up needs it; codes expire)."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        names = [username for username, role, *_ in DEMO_USERS if role in (Role.ADMIN, Role.PRIVACY_OFFICER)]
+        enrolled = set(TOTPDevice.objects.filter(user__username__in=names, confirmed=True)
+                       .values_list("user__username", flat=True))
+        for user in User.objects.filter(username__in=names, is_active=True).exclude(username__in=enrolled):
+            if user.needs_mfa():
+                code = mfa_enrolment_code_issue(actor=None, user_id=user.pk)
+                self.stdout.write(f"MFA enrolment code for {user.username}: {code} (asked for at the first login)")
 
     def _print_logins(self):
         path = demo_logins_path()
