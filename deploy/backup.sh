@@ -29,7 +29,7 @@ Connection (libpq environment; unset ones use libpq's defaults):
                                     and encrypted on this side)
 
 With compose.yaml, from the directory holding it:
-  PGUSER=clinsum PG_EXEC="docker compose exec -T db" deploy/backup.sh /srv/clinsum/backups
+  PGUSER=clinsum_owner PG_EXEC="docker compose exec -T db" deploy/backup.sh /srv/clinsum/backups
 EOF
 }
 

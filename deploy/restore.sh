@@ -15,7 +15,7 @@ usage: deploy/restore.sh [--identity KEY_FILE] DUMP_FILE [audit_verify options..
   2. refuses unless the target database exists and has no tables (createdb it first)
   3. pg_restore --single-transaction --exit-on-error (all or nothing)
   4. $MANAGE migrate --check     non-zero if the dump is older than the code's migrations
-  5. $MANAGE audit_verify [options...], e.g. --checkpoint FILE --archive FILE
+  5. $MANAGE audit_verify --no-checkpoint-dir [options...], e.g. --checkpoint FILE --archive FILE
 
   --identity KEY_FILE   the backup private key (`gpg --export-secret-keys --armor`), kept off
                         the host and brought in for the restore only; gpg asks for its
@@ -32,7 +32,7 @@ Connection (libpq environment; unset ones use libpq's defaults):
 With compose.yaml (restore drill into a scratch database; the live one is untouched):
   docker compose exec db createdb -U clinsum clinsum_restore
   export DATABASE_URL=postgres://clinsum:$POSTGRES_PASSWORD@db:5432/clinsum_restore
-  PGUSER=clinsum PGDATABASE=clinsum_restore PG_EXEC="docker compose exec -T db" \
+  PGUSER=clinsum_owner PGDATABASE=clinsum_restore PG_EXEC="docker compose exec -T db" \
     MANAGE="docker compose run --rm -T -e DATABASE_URL -v /srv/clinsum/audit:/audit:ro web python manage.py" \
     deploy/restore.sh --identity /media/backup-key/clinsum-backup-2027.secret.asc \
     /srv/clinsum/backups/clinsum-clinsum-20261124T023000Z.dump.gpg \
@@ -115,7 +115,7 @@ if [[ $tables != 0 ]]; then
 fi
 
 echo "3/5 pg_restore"
-restore=("${exec_prefix[@]}" pg_restore --no-password --single-transaction --exit-on-error --no-owner "${conn[@]}")
+restore=("${exec_prefix[@]}" pg_restore --no-password --single-transaction --exit-on-error --no-owner --no-comments "${conn[@]}")
 if $encrypted; then
     "${gpg[@]}" --pinentry-mode loopback --decrypt "$dump" | "${restore[@]}"
 else
@@ -126,5 +126,6 @@ echo "4/5 migrate --check"
 "${manage[@]}" migrate --check
 
 echo "5/5 audit_verify"
-"${manage[@]}" audit_verify "$@"
+# Only the checkpoints given: the scheduled ones in AUDIT_CHECKPOINT_DIR are newer than any dump.
+"${manage[@]}" audit_verify --no-checkpoint-dir "$@"
 echo "restore of $(basename "$dump") into $PGDATABASE verified"

@@ -44,8 +44,12 @@ NOTE_TEXTS = [
 
 
 def _pg_conn_settings() -> dict:
+    """Backups and restores are operators' work: the owner role (the app role may not create a
+    database or restore a schema; clinsum/db)."""
+    from django.conf import settings
+
     db = connection.settings_dict
-    return {"host": db["HOST"], "user": db["USER"], "port": db["PORT"] or None}
+    return {"host": db["HOST"], "user": settings.DATABASE_OWNER["USER"], "port": db["PORT"] or None}
 
 
 def pg_connect(dbname: str) -> psycopg.Connection:
