@@ -259,12 +259,9 @@ def test_the_purge_command_runs_synchronously(chart, monkeypatch):
     assert not Note.objects.filter(pk=chart["old1"].pk).exists()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_finished_receipts_cannot_be_changed_or_deleted(chart):
     """The app role may only update a running receipt (its trigger refuses a sealed one) and may
-    delete none; the owner has the rights, and the triggers still refuse."""
-    from tests.conftest import owner_connection
-
+    delete none."""
     receipt = retention_purge_run(now=NOW)
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
@@ -273,6 +270,19 @@ def test_finished_receipts_cannot_be_changed_or_deleted(chart):
         with pytest.raises(DatabaseError, match="permission denied"):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql)
+    assert DeletionReceipt.objects.get().pk == receipt.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_role_is_still_refused_by_the_receipt_triggers(ward, progress_policy):
+    """The owner has the rights; the triggers still refuse. (The note goes in with enqueue=False:
+    a committed ingest would hand work to the session's worker while the tables are flushed.)"""
+    from clinsum.charts.services import notes_ingest
+    from tests.conftest import owner_connection, note_record
+
+    notes_ingest(notes=[note_record("T-001", "Old progress: stable.", days_ago=100)], enqueue=False)
+    receipt = retention_purge_run(now=NOW)
+    assert receipt.status == "done"
     for sql in ("UPDATE retention_deletionreceipt SET batches = 0", "DELETE FROM retention_deletionreceipt",
                 "DELETE FROM retention_deletedobject"):
         with pytest.raises(psycopg.Error, match="append-only"), owner_connection() as conn:
