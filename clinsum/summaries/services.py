@@ -184,7 +184,10 @@ def model_call_recorder(*, summary_id: int | None = None, draft_id: int | None =
     index = itertools.count(1)
 
     def record(call: ModelCallRecord) -> None:
-        ModelCall.objects.create(**owner, attempt=attempt, call_index=next(index), **dataclasses.asdict(call))
+        # Cut to the columns' sizes: a long reason or model name must not fail the job.
+        fields = dataclasses.asdict(call) | {"backend": call.backend[:32], "model": call.model[:200],
+                                             "prompt_version": call.prompt_version[:32], "error": call.error[:500]}
+        ModelCall.objects.create(**owner, attempt=attempt, call_index=next(index), **fields)
 
     return record
 
