@@ -121,6 +121,7 @@ def vllm_backend(settings, llm_server):
     settings.LLM_MODEL = llm_server.model
     llm_server._queue.clear()
     llm_server.requests.clear()
+    llm_server.responses.clear()
     return llm_server
 
 

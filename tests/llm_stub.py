@@ -5,7 +5,7 @@ validated as vLLM validates them, and errors use vLLM's body:
 {"object": "error", "message": ..., "type": "BadRequestError", "param": null, "code": 400}.
 Each test scripts what the next requests get, in order:
 
-    stub.script(reply('{"sections": {}}'), error(503), sleep(5))
+    stub.script(reply('{"sections": {}}'), error(503), sleep(5), raw("<html>bad gateway"))
 
 A reply's content may be a function of the request body, so an answer can cite the source ids
 it finds in the prompt.
@@ -40,12 +40,20 @@ class Error:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """A body sent as it is, whatever it holds (a broken proxy, a crashed server)."""
+
+    status: int
+    body: str
+
+
+@dataclass(frozen=True)
 class Sleep:
     seconds: float
     then: Reply
 
 
-Behaviour = Reply | Error | Sleep
+Behaviour = Reply | Error | Sleep | Raw
 
 
 def reply(content: Content) -> Reply:
@@ -62,6 +70,10 @@ def truncated(content: Content) -> Reply:
 
 def malformed() -> Reply:
     return Reply('{"sections": {"problems": [{"text": "Heart failure", "citations": [')
+
+
+def raw(body: str, status: int = 200) -> Raw:
+    return Raw(status, body)
 
 
 def error(status: int, message: str = "") -> Error:
@@ -113,6 +125,7 @@ class LLMStub:
         self.model = model
         self.max_model_len = max_model_len
         self.requests: list[dict[str, Any]] = []  # bodies of chat completion requests, in order
+        self.responses: list[tuple[int, str]] = []  # (status, body) answered to chat completions, in order
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -179,8 +192,10 @@ class LLMStub:
             def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
                 pass
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+            def _send(self, status: int, payload: dict[str, Any] | str) -> None:
+                data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+                if self.command == "POST" and self.path.rstrip("/") == "/v1/chat/completions":
+                    stub.responses.append((status, data.decode()))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -218,6 +233,9 @@ class LLMStub:
                     behaviour = behaviour.then
                 if isinstance(behaviour, Error):
                     self._send(behaviour.status, _error_body(behaviour.status, behaviour.message))
+                    return
+                if isinstance(behaviour, Raw):
+                    self._send(behaviour.status, behaviour.body)
                     return
                 self._send(200, stub.completion(body, behaviour))
 

@@ -110,6 +110,9 @@ EXPECTED: dict[str, dict] = {
     "audit_event_export": _only("privacy_officer"),
     "audit_patient_access": _only("privacy_officer"),
     "audit_anomaly_list": _only("privacy_officer"),
+    # the record of every model call (issue 14): privacy officers only, for any patient; audited
+    "audit_summary_model_calls": _only("privacy_officer", ids=True),
+    "audit_draft_model_calls": _only("privacy_officer", ids=True),
     # administrator (no patient identity: patients by id and unit only)
     "user_list": _only("admin"),
     "user_create": _only("admin"),

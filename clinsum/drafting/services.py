@@ -25,6 +25,7 @@ from clinsum.summaries.backends.extractive import PROMPT_VERSION as EXTRACTIVE_V
 from clinsum.summaries.services import (
     backend_identity,
     grounded_generate,
+    model_call_recorder,
     patient_index_pending,
     summary_sources,
 )
@@ -112,7 +113,8 @@ def draft_run(*, draft_id: int) -> None:
         return
     try:
         generation = grounded_generate(backend=draft.backend, sections=kind.sections, sources=sources,
-                                       section_sources=section_sources, prompt=kind.prompt)
+                                       section_sources=section_sources, prompt=kind.prompt,
+                                       record=model_call_recorder(draft_id=draft.pk))
     except GenerationError as exc:
         if exc.retryable:
             raise

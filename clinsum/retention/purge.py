@@ -24,17 +24,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from clinsum.audit.services import audit_record
-from clinsum.summaries.models import Summary
+from clinsum.summaries.models import ModelCall, Summary
 
 from .models import DeletedObject, DeletionReceipt, ReceiptStatus, RetentionPolicy
 from .selectors import draft_model, policy_expired
 
 RETENTION_LOCK = 0x52455445  # "RETE": serialises purge batches and legal-hold changes
-COUNT_KINDS = ("notes", "chunks", "summaries", "claims", "citations", "drafts", "sessions")
+COUNT_KINDS = ("notes", "chunks", "summaries", "claims", "citations", "drafts", "model_calls", "sessions")
 # Model label -> counted kind. Anything else a cascade removes is counted under its label.
 _KIND_OF_LABEL = {
     "charts.Note": "notes", "charts.Chunk": "chunks", "summaries.Summary": "summaries",
     "summaries.Claim": "claims", "summaries.Citation": "citations", "drafting.Draft": "drafts",
+    "summaries.ModelCall": "model_calls",  # the record of the summary's or draft's model calls goes with it
     "sessions.Session": "sessions",
 }
 
@@ -107,6 +108,9 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
             if draft_ids:
                 _merge_counts(counts, drafts.objects.filter(pk__in=draft_ids).only("pk").delete()[1])
                 items += [DeletedObject(receipt=receipt, kind="draft", object_id=i) for i in draft_ids]
+        # The record of a model call holds the text of every note it sent (cited or not): it
+        # cannot outlive one of them, even where its summary or signed draft stays.
+        _merge_counts(counts, ModelCall.objects.filter(note_ids__overlap=ids).delete()[1])
         # only("pk"): the collector need not load note text to delete it.
         _merge_counts(counts, expired.rows.model.objects.filter(pk__in=ids).only("pk").delete()[1])
         items += [DeletedObject(receipt=receipt, kind="note", object_id=i) for i in ids]

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from clinsum.charts.models import Chunk, Note, Patient
@@ -104,3 +106,55 @@ class Citation(CitedSpan):
 
     def __str__(self) -> str:
         return f"Citation {self.pk}"
+
+
+class CallOutcome(models.TextChoices):
+    OK = "ok", "Answered"
+    UNUSABLE = "unusable", "Answered, but not a usable summary (not the schema, cut off)"
+    HTTP_ERROR = "http_error", "The server answered with an error status"
+    TIMEOUT = "timeout", "No answer within the time limit"
+    CONNECTION = "connection_error", "Could not connect"
+    ERROR = "error", "Failed in ClinSum before or after the exchange"
+
+
+class ModelCall(models.Model):
+    """One call of a generation backend for a summary or a nurse's draft (exactly one of the two),
+    one row per request including retries: what was sent and what came back, exactly, for an
+    incident review (a prompt injection, a bad summary). Holds PHI: read by privacy officers
+    only (audited), and goes with its summary or draft (on_delete CASCADE, so under their
+    retention). vLLM: request_body is the JSON body as sent, response_body the body as received
+    (an error body too). Extractive: request_body names its inputs, response_body is its output.
+    Goes also when a note it carried is purged (note_ids)."""
+
+    summary = models.ForeignKey(Summary, on_delete=models.CASCADE, null=True, blank=True, related_name="model_calls")
+    draft = models.ForeignKey("drafting.Draft", on_delete=models.CASCADE, null=True, blank=True,
+                              related_name="model_calls")
+    attempt = models.PositiveSmallIntegerField(help_text="Which run of the job: 1, then one more per retry")
+    call_index = models.PositiveSmallIntegerField(default=1, help_text="The request's place in its run (map-reduce)")
+    backend = models.CharField(max_length=32)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_version = models.CharField(max_length=32, blank=True)
+    # No FK: the notes whose text the request (and so the answer's quotes) carried. Purging one
+    # of them purges this record, whatever becomes of the summary (retention.purge).
+    note_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    error = models.CharField(max_length=500, blank=True, help_text="The reason the job was given")
+    tokens_in = models.PositiveIntegerField(null=True, blank=True)
+    tokens_out = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["attempt", "call_index", "id"]
+        indexes = [GinIndex(fields=["note_ids"], name="modelcall_note_ids")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(summary__isnull=False, draft__isnull=True)
+                                   | models.Q(summary__isnull=True, draft__isnull=False),
+                                   name="modelcall_one_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ModelCall {self.pk}"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+import json
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import Count, Model, Prefetch
 from django.http import Http404
 
+from clinsum.audit.selectors import audit_reader_check
 from clinsum.charts.selectors import patient_get_for_user
 
-from .models import HIDDEN_VERDICTS, Citation, Claim, Summary
+from .models import HIDDEN_VERDICTS, Citation, Claim, ModelCall, Summary
 from .sections import SUMMARY_SECTIONS
 from .services import summary_fingerprint
 
@@ -74,3 +79,67 @@ def citation_get_for_user(*, user, citation_id: int) -> Citation:
     if citation.note.patient_id != citation.claim.summary.patient_id:
         raise Http404("No such citation.")  # never show another patient's note through a citation
     return citation
+
+
+# --- The record of model calls: privacy officers only (the check is in every selector) ---------
+
+_OWNERS = {"summary": ("summaries", "Summary"), "draft": ("drafting", "Draft")}
+
+
+def _owner_model(kind: str) -> type[Model]:
+    return apps.get_model(*_OWNERS[kind])
+
+
+@dataclass(frozen=True)
+class CallShown:
+    """One ModelCall as the review page shows it: the request's messages and its other
+    parameters apart, and besides the raw answer, a chat completion's content decoded."""
+
+    call: ModelCall
+    messages: list
+    parameters: str  # the request without its messages, as indented JSON
+    content: str | None
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _answer_content(answer: dict) -> str | None:
+    """choices[0].message.content of a chat completion, or None (an error body, garbage)."""
+    try:
+        content = answer["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return content if isinstance(content, str) else None
+
+
+def _call_shown(call: ModelCall) -> CallShown:
+    request = _json_object(call.request_body)
+    messages = request.pop("messages", [])
+    return CallShown(call, messages if isinstance(messages, list) else [],
+                     json.dumps(request, indent=2, ensure_ascii=False) if request else "",
+                     _answer_content(_json_object(call.response_body)))
+
+
+def model_calls_for_reader(*, user, kind: str, object_id: int) -> tuple[Model, list[CallShown]]:
+    """A summary's or draft's (`kind`) recorded model calls, in order, for a privacy officer."""
+    audit_reader_check(user=user)
+    owner = _owner_model(kind).objects.filter(pk=object_id).first()
+    if owner is None:
+        raise Http404(f"No such {kind}.")
+    return owner, [_call_shown(call) for call in ModelCall.objects.filter(**{kind: owner})]
+
+
+def model_call_owners_for_reader(*, user, patient_id: int) -> dict[str, list[Model]]:
+    """A patient's summaries and drafts, newest first, each with `n_calls` recorded (no text)."""
+    audit_reader_check(user=user)
+    return {
+        kind: list(_owner_model(kind).objects.filter(patient_id=patient_id)
+                   .annotate(n_calls=Count("model_calls")).order_by("-created_at", "-id"))
+        for kind in _OWNERS
+    }

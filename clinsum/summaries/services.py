@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import itertools
+import json
 import logging
 import re
 import time
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from clinsum.charts.indexing import embedder_get, notes_index
@@ -18,10 +21,10 @@ from retrieval.clinical.chart import chart_read
 from retrieval.search import patient_chunks, patient_vector_search
 from retrieval.types import AccessScope, Hit
 
-from .backends import Generation, GenerationError
+from .backends import Generation, GenerationError, ModelCallRecord, Recorder
 from .backends.extractive import PROMPT_VERSION as EXTRACTIVE_PROMPT_VERSION
 from .backends.extractive import extractive_generate
-from .models import Citation, Claim, Summary, SummaryStatus
+from .models import CallOutcome, Citation, Claim, ModelCall, Summary, SummaryStatus
 from .prompts import CHART_REVIEW, PromptSpec
 from .sections import SUMMARY_SECTIONS, SummarySection
 from .omissions import omissions_find
@@ -172,18 +175,65 @@ def summary_sources(
     return sources, section_sources
 
 
+def model_call_recorder(*, summary_id: int | None = None, draft_id: int | None = None) -> Recorder:
+    """A recorder for one run of a summary's or a draft's generation: each backend call becomes
+    a ModelCall row at once (autocommit in the worker), so the calls of a run that fails or is
+    retried stay on record. The run's number is one more than the job's last recorded run."""
+    owner = {"summary_id": summary_id} if summary_id is not None else {"draft_id": draft_id}
+    attempt = (ModelCall.objects.filter(**owner).aggregate(last=Max("attempt"))["last"] or 0) + 1
+    index = itertools.count(1)
+
+    def record(call: ModelCallRecord) -> None:
+        # Cut to the columns' sizes: a long reason or model name must not fail the job.
+        fields = dataclasses.asdict(call) | {"backend": call.backend[:32], "model": call.model[:200],
+                                             "prompt_version": call.prompt_version[:32], "error": call.error[:500]}
+        ModelCall.objects.create(**owner, attempt=attempt, call_index=next(index), **fields)
+
+    return record
+
+
+def generation_json(generation: Generation) -> str:
+    """The extractive backend's answer as a model's would read: claims by section, with citations."""
+    return json.dumps({"claims": [dataclasses.asdict(claim) for claim in generation.claims],
+                       "model": generation.model, "prompt_version": generation.prompt_version}, ensure_ascii=False)
+
+
+def _extractive_generate(*, sections: tuple[SummarySection, ...], sources: dict[str, Hit],
+                         section_sources: dict[str, list[str]], record: Recorder | None) -> Generation:
+    call = ModelCallRecord(
+        backend="extractive", prompt_version=EXTRACTIVE_PROMPT_VERSION,
+        note_ids=sorted({hit.note_id for hit in sources.values()}),
+        request_body=json.dumps({"sections": [s.key for s in sections], "section_sources": section_sources,
+                                 "source_chunks": {source_id: hit.chunk_id for source_id, hit in sources.items()}}))
+    started = time.monotonic()
+    try:
+        generation = extractive_generate(sections=sections, section_sources=section_sources,
+                                         sources=sources, embedder=embedder_get())
+        call.response_body = generation_json(generation)
+        return generation
+    except Exception as exc:
+        call.outcome, call.error = CallOutcome.ERROR, f"internal error ({type(exc).__name__})"
+        raise
+    finally:
+        call.latency_ms = int((time.monotonic() - started) * 1000)
+        if record is not None:
+            record(call)
+
+
 def grounded_generate(
     *, backend: str, sections: tuple[SummarySection, ...], sources: dict[str, Hit],
-    section_sources: dict[str, list[str]], prompt: PromptSpec = CHART_REVIEW,
+    section_sources: dict[str, list[str]], prompt: PromptSpec = CHART_REVIEW, record: Recorder | None = None,
 ) -> Generation:
     """Sections of cited claims from numbered sources, by the named backend. Shared by
-    summaries and nursing drafts; the caller verifies every claim (claim_verify)."""
+    summaries and nursing drafts; the caller verifies every claim (claim_verify). `record`
+    is given every backend call (model_call_recorder)."""
     if backend == "extractive":
-        return extractive_generate(sections=sections, section_sources=section_sources,
-                                   sources=sources, embedder=embedder_get())
+        return _extractive_generate(sections=sections, sources=sources, section_sources=section_sources,
+                                    record=record)
     from .backends.vllm import vllm_generate
 
-    return vllm_generate(sections=sections, section_sources=section_sources, sources=sources, prompt=prompt)
+    return vllm_generate(sections=sections, section_sources=section_sources, sources=sources, prompt=prompt,
+                         record=record)
 
 
 def patient_index_pending(*, patient_id: int) -> None:
@@ -196,7 +246,7 @@ def patient_index_pending(*, patient_id: int) -> None:
 
 def _generate(summary: Summary, sources: dict[str, Hit], section_sources: dict[str, list[str]]) -> Generation:
     return grounded_generate(backend=summary.backend, sections=SUMMARY_SECTIONS, sources=sources,
-                             section_sources=section_sources)
+                             section_sources=section_sources, record=model_call_recorder(summary_id=summary.pk))
 
 
 def summary_run(*, summary_id: int) -> None:

@@ -288,3 +288,22 @@ def test_the_owner_role_is_still_refused_by_the_receipt_triggers(ward, progress_
         with pytest.raises(psycopg.Error, match="append-only"), owner_connection() as conn:
             conn.execute(sql)
     assert DeletionReceipt.objects.get().pk == receipt.pk
+
+
+def test_model_call_records_go_with_their_summary_and_with_any_note_they_carried(chart):
+    """The mixed summary goes (it cites an expired note) and its record with it; the fresh one stays,
+    but its record of a call that sent an expired note (retrieved, never cited) goes."""
+    from clinsum.summaries.backends import ModelCallRecord
+    from clinsum.summaries.models import ModelCall
+    from clinsum.summaries.services import model_call_recorder
+
+    model_call_recorder(summary_id=chart["mixed"].pk)(
+        ModelCallRecord(backend="vllm", note_ids=[chart["old1"].pk, chart["recent"].pk], request_body="{}"))
+    fresh = model_call_recorder(summary_id=chart["fresh"].pk)
+    fresh(ModelCallRecord(backend="vllm", note_ids=[chart["old2"].pk, chart["recent"].pk], request_body="{}"))
+    fresh(ModelCallRecord(backend="vllm", note_ids=[chart["recent"].pk], request_body="{}"))
+    receipt = retention_purge_run(now=NOW)
+    assert list(Summary.objects.values_list("pk", flat=True)) == [chart["fresh"].pk]
+    assert list(ModelCall.objects.values_list("summary_id", "call_index", "note_ids")) == [
+        (chart["fresh"].pk, 2, [chart["recent"].pk])]
+    assert receipt.counts["model_calls"] == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -38,3 +39,26 @@ class GenerationError(Exception):
     def __init__(self, message: str, *, retryable: bool = False):
         super().__init__(message)
         self.retryable = retryable
+
+
+@dataclass
+class ModelCallRecord:
+    """One call of a generation backend as it happened, for incident review (stored as a
+    summaries.ModelCall by the caller's recorder, never logged). vLLM: the request body as sent
+    and the response body as received; extractive: its inputs and its output as JSON."""
+
+    backend: str
+    note_ids: list[int] = field(default_factory=list)  # the notes whose text the call carried
+    model: str = ""
+    prompt_version: str = ""
+    request_body: str = ""
+    response_body: str = ""
+    http_status: int | None = None
+    outcome: str = "ok"  # summaries.models.CallOutcome
+    error: str = ""
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    latency_ms: int | None = None
+
+
+Recorder = Callable[[ModelCallRecord], None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,8 @@ from ..prompts import (
     response_format,
 )
 from ..sections import SummarySection
-from . import GeneratedCitation, GeneratedClaim, Generation, GenerationError
+from ..models import CallOutcome
+from . import GeneratedCitation, GeneratedClaim, Generation, GenerationError, ModelCallRecord, Recorder
 
 __all__ = ["PROMPT_VERSION", "vllm_generate", "answer_parse", "claims_merge"]
 
@@ -170,35 +172,95 @@ def claims_merge(
     return merged
 
 
-def _ask(*, client: openai.OpenAI, model: str, sections: Sequence[SummarySection],
-         section_sources: Mapping[str, Sequence[str]], sources: Mapping[str, Hit],
-         source_ids: Sequence[str], answer_tokens: int, prompt: PromptSpec) -> _Answer:
-    messages = [
-        {"role": "system", "content": prompt.system_rules},
-        {"role": "user", "content": render_user_message(sections=sections, section_sources=section_sources,
-                                                        sources=sources, source_ids=source_ids,
-                                                        task_line=prompt.task_line)},
-    ]
+def _call_failed(call: ModelCallRecord, exc: openai.OpenAIError) -> None:
+    """What the record keeps of a failed exchange: the request as sent, and the server's status
+    and body as received if it answered at all."""
+    request = getattr(exc, "request", None)
+    if request is not None:
+        call.request_body = _body_text(request.content)
+    response = getattr(exc, "response", None)
+    if isinstance(exc, openai.APITimeoutError):
+        call.outcome = CallOutcome.TIMEOUT
+    elif isinstance(exc, openai.APIConnectionError):
+        call.outcome = CallOutcome.CONNECTION
+    elif isinstance(exc, openai.APIStatusError):
+        call.outcome = CallOutcome.HTTP_ERROR
+    elif isinstance(exc, openai.APIResponseValidationError):
+        call.outcome = CallOutcome.UNUSABLE
+    else:
+        call.outcome = CallOutcome.ERROR
+    if response is not None:
+        call.http_status = response.status_code
+        call.response_body = _body_text(response.content)
+
+
+def _body_text(content: bytes) -> str:
+    # PostgreSQL text cannot hold NUL; JSON bodies never carry a raw one (it is escaped).
+    return content.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
+def _exchange(*, client: openai.OpenAI, request: dict, call: ModelCallRecord, answer_tokens: int,
+              section_keys: list[str]) -> _Answer:
+    """The one place a request goes to the server and its answer comes back: `call` is filled
+    with both exactly as they crossed the wire."""
+    call.request_body = json.dumps(request)  # replaced by the bytes sent once the client built them
+    started = time.monotonic()
     try:
-        response = client.chat.completions.create(
-            model=model, messages=messages, temperature=0, max_tokens=answer_tokens,
-            response_format=response_format(sections=sections, source_ids=source_ids,
-                                            schema_name=prompt.schema_name),
-        )
+        raw = client.chat.completions.with_raw_response.create(**request)
+        call.latency_ms = int((time.monotonic() - started) * 1000)
+        call.request_body = _body_text(raw.http_request.content)
+        call.http_status, call.response_body = raw.status_code, _body_text(raw.content)
+        try:
+            response = raw.parse()
+        except ValueError:  # a body that is not JSON at all
+            raise GenerationError(MALFORMED) from None
     except openai.OpenAIError as exc:
+        if call.latency_ms is None:  # no answer, or one the client could not read
+            call.latency_ms = int((time.monotonic() - started) * 1000)
+        _call_failed(call, exc)
         error = _error_map(exc)
         logger.warning("LLM request failed (%s): %s", type(exc).__name__, error)
         raise error from None  # the chained client error could carry request details
+    usage = response.usage
+    if usage:
+        call.tokens_in, call.tokens_out = usage.prompt_tokens, usage.completion_tokens
     if not response.choices:
         raise GenerationError(MALFORMED)
     choice = response.choices[0]
     if choice.finish_reason == "length":
         raise GenerationError(f"the model's answer was cut off (finish_reason=length) after {answer_tokens} "
                               "tokens; the summary was not stored", retryable=False)
-    claims = answer_parse(content=choice.message.content, section_keys=[s.key for s in sections])
-    usage = response.usage
-    return _Answer(claims, response.model or model,
-                   usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
+    claims = answer_parse(content=choice.message.content, section_keys=section_keys)
+    return _Answer(claims, response.model or call.model, usage.prompt_tokens if usage else 0,
+                   usage.completion_tokens if usage else 0)
+
+
+def _ask(*, client: openai.OpenAI, model: str, sections: Sequence[SummarySection],
+         section_sources: Mapping[str, Sequence[str]], sources: Mapping[str, Hit],
+         source_ids: Sequence[str], answer_tokens: int, prompt: PromptSpec, record: Recorder | None) -> _Answer:
+    messages = [
+        {"role": "system", "content": prompt.system_rules},
+        {"role": "user", "content": render_user_message(sections=sections, section_sources=section_sources,
+                                                        sources=sources, source_ids=source_ids,
+                                                        task_line=prompt.task_line)},
+    ]
+    request = {
+        "model": model, "messages": messages, "temperature": 0, "max_tokens": answer_tokens,
+        "response_format": response_format(sections=sections, source_ids=source_ids, schema_name=prompt.schema_name),
+    }
+    call = ModelCallRecord(backend="vllm", model=model, prompt_version=prompt.version,
+                           note_ids=sorted({sources[s].note_id for s in source_ids}))
+    try:
+        return _exchange(client=client, request=request, call=call, answer_tokens=answer_tokens,
+                         section_keys=[s.key for s in sections])
+    except Exception as exc:
+        if call.outcome == CallOutcome.OK:  # not an exchange that failed (that is recorded already)
+            call.outcome = CallOutcome.UNUSABLE if call.http_status else CallOutcome.ERROR
+        call.error = str(exc) if isinstance(exc, GenerationError) else f"internal error ({type(exc).__name__})"
+        raise
+    finally:
+        if record is not None:
+            record(call)  # fails closed: a call that cannot be recorded fails the job
 
 
 def _batch_sections(*, sections: Sequence[SummarySection], section_sources: Mapping[str, Sequence[str]],
@@ -213,8 +275,10 @@ def _batch_sections(*, sections: Sequence[SummarySection], section_sources: Mapp
 def vllm_generate(
     *, sections: Sequence[SummarySection], section_sources: Mapping[str, Sequence[str]],
     sources: Mapping[str, Hit], client: openai.OpenAI | None = None, prompt: PromptSpec = CHART_REVIEW,
+    record: Recorder | None = None,
 ) -> Generation:
-    """`prompt` frames the task (chart review by default; nursing drafts pass their own)."""
+    """`prompt` frames the task (chart review by default; nursing drafts pass their own).
+    `record` is given every request to the server as a ModelCallRecord, answered or not."""
     model = settings.LLM_MODEL
     if not model:
         raise GenerationError("LLM_MODEL is not configured", retryable=False)
@@ -239,7 +303,7 @@ def vllm_generate(
         if batch_sections:
             answers.append(_ask(client=client, model=model, sections=batch_sections,
                                 section_sources=section_sources, sources=sources, source_ids=batch,
-                                answer_tokens=answer_tokens, prompt=prompt))
+                                answer_tokens=answer_tokens, prompt=prompt, record=record))
     claims = answers[0].claims if len(answers) == 1 else claims_merge(
         parts=[a.claims for a in answers], sections=sections)
     notes = [f"map-reduce over {len(answers)} batches of sources"] if len(answers) > 1 else []
