@@ -154,6 +154,8 @@ def _sections(text: str) -> list[tuple[int, int, str]]:
     found = [(0, 0, "")]  # (header start, header end, name)
     for match in _HEADER.finditer(text):
         kind = match.lastgroup
+        if kind is None:  # every alternative of _HEADER is a named group
+            continue
         header = match.group(kind)
         if kind != "md" and len(header.split()) > _MAX_HEADER_WORDS:
             continue
@@ -194,7 +196,8 @@ def chunk_note(text: str, *, max_words: int = 180) -> list[ChunkSpan]:
                                 text=text[start:end]))
 
     for section_start, section_end, section in _sections(text):
-        chunk_start = chunk_end = None
+        chunk_start: int | None = None
+        chunk_end = section_start
         words = 0
         for a, b, n in _pieces(text, section_start, section_end, max_words):
             if chunk_start is not None and words + n > max_words:

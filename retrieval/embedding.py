@@ -49,8 +49,11 @@ class SentenceTransformerEmbedder:
             self.model.half()  # fp16 on GPU: twice the throughput, same ranking
         self.batch_size = batch_size
         self.name = path.name if path != default_model_path() else "all-MiniLM-L6-v2"
-        self.dim = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
-                       else self.model.get_sentence_embedding_dimension())
+        dim = (self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
+               else self.model.get_sentence_embedding_dimension())
+        if dim is None:
+            raise ValueError(f"{path}: the model does not state its embedding dimension")
+        self.dim = int(dim)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

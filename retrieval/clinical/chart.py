@@ -223,7 +223,7 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
     problems: list[Finding] = []
     for note in reversed(notes):
         ranked = sorted({s.hit.section for s in note if _diagnosis_rank(s.hit.section) is not None},
-                        key=_diagnosis_rank)
+                        key=lambda section: _diagnosis_rank(section) or 0)
         dx = _list_items([s for section in ranked for s in _in(note, (section,))])
         if dx:
             problems.append(_found("problems", dx[0]))

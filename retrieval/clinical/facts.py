@@ -223,10 +223,10 @@ def _dates(text: str) -> tuple[frozenset[tuple[int, int, int]], frozenset[int]]:
         if month:
             dates.add((int(m.group(3) or 0), month, int(m.group(2))))
     for word in re.findall(r"[A-Za-z]+", text):
-        month = _MONTHS.get(word.lower())
-        if month and (len(word) > 3 or word.lower() in ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-                                                         "oct", "nov", "dec")) and word.lower() != "may":
-            months.add(month)
+        word_month = _MONTHS.get(word.lower())
+        if word_month and (len(word) > 3 or word.lower() in ("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+                                                              "oct", "nov", "dec")) and word.lower() != "may":
+            months.add(word_month)
     return frozenset(dates), frozenset(months)
 
 
