@@ -38,6 +38,18 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _hour_range(name: str, default: str) -> tuple[int, int]:
+    """'7-19' -> (7, 19): from the first hour up to (not including) the second, 0-24."""
+    start, sep, end = env.str(name, default=default).partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = None
+    if not sep or hours is None or not 0 <= hours[0] < hours[1] <= 24:
+        raise ImproperlyConfigured(f"{name} must be two hours START-END with 0 <= START < END <= 24, e.g. 7-19")
+    return hours
+
+
 # Where the embedded stack keeps its data (PostgreSQL data dir, Redis socket, logs).
 VAR_DIR = Path(env.str("CLINSUM_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 EMBEDDED_PG_DIR = VAR_DIR / "pgdata"
@@ -174,11 +186,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"
 DATABASES["default"]["TEST"] = {"NAME": "test_" + DATABASES["default"]["NAME"]}
 # TLS to a database on another host: CLINSUM_DB_SSLMODE=verify-full with the hospital CA in
 # CLINSUM_DB_SSLROOTCERT (libpq's own options; a DATABASE_URL's ?sslmode=... works as well).
-_DB_TLS = {"sslmode": "CLINSUM_DB_SSLMODE", "sslrootcert": "CLINSUM_DB_SSLROOTCERT",
-           "sslcert": "CLINSUM_DB_SSLCERT", "sslkey": "CLINSUM_DB_SSLKEY"}
-for _option, _variable in _DB_TLS.items():
-    if env.str(_variable, default=""):
-        DATABASES["default"].setdefault("OPTIONS", {})[_option] = env.str(_variable)
+_DB_TLS = {"sslmode": env.str("CLINSUM_DB_SSLMODE", default=""),
+           "sslrootcert": env.str("CLINSUM_DB_SSLROOTCERT", default=""),
+           "sslcert": env.str("CLINSUM_DB_SSLCERT", default=""), "sslkey": env.str("CLINSUM_DB_SSLKEY", default="")}
+for _option, _value in _DB_TLS.items():
+    if _value:
+        DATABASES["default"].setdefault("OPTIONS", {})[_option] = _value
 if DATABASES["default"].get("OPTIONS", {}).get("sslmode") not in (None, "disable", "allow", "prefer", "require",
                                                                    "verify-ca", "verify-full"):
     raise ImproperlyConfigured("CLINSUM_DB_SSLMODE must be a libpq sslmode (verify-full in production)")
@@ -232,6 +245,10 @@ if SUMMARY_BACKEND == "vllm" and not (LLM_BASE_URL and LLM_MODEL):
 NOTE_MAX_CHARS = _positive_int("NOTE_MAX_CHARS", 500_000)
 # Clinical notes kept for less than this need a second administrator's approval (six years).
 RETENTION_NOTE_FLOOR_DAYS = _positive_int("RETENTION_NOTE_FLOOR_DAYS", 2192)
+# The retention purge deletes at most RETENTION_BATCH_SIZE rows per policy in one transaction; a
+# run that still has work after RETENTION_MAX_ROUNDS rounds is sealed as partial.
+RETENTION_BATCH_SIZE = _positive_int("RETENTION_BATCH_SIZE", 500)
+RETENTION_MAX_ROUNDS = _positive_int("RETENTION_MAX_ROUNDS", 1000)
 # FHIR documents (an HTTP request body, an NDJSON line, a .json file) larger than this are
 # refused before they are parsed.
 FHIR_MAX_BYTES = _positive_int("FHIR_MAX_BYTES", 20 * 1024 * 1024)
@@ -336,6 +353,19 @@ LOGGING = {
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# --- Audit trail (clinsum.audit) -------------------------------------------------------------
+# audit_archive removes events only once they are this old. Six years (2192 days) is the legal
+# minimum: a lower value is refused here, and the audit table's trigger enforces 2192 days anyway.
+AUDIT_MIN_RETENTION_DAYS = _positive_int("AUDIT_MIN_RETENTION_DAYS", 2192)
+if AUDIT_MIN_RETENTION_DAYS < 2192:
+    raise ImproperlyConfigured(
+        f"AUDIT_MIN_RETENTION_DAYS must be at least 2192 (six years); got {AUDIT_MIN_RETENTION_DAYS}")
+# Anomaly flags for privacy officers: a user opening more than this many distinct charts within an
+# hour, and break-glass outside these day hours (hospital time, START-END).
+AUDIT_ANOMALY_CHARTS_PER_HOUR = _positive_int("AUDIT_ANOMALY_CHARTS_PER_HOUR", 30)
+AUDIT_AFTER_HOURS = _hour_range("AUDIT_AFTER_HOURS", "7-19")
+AUDIT_PAGE_SIZE = 50  # events per page of the /audit/ search
 
 # --- Scheduled jobs (Celery beat) ------------------------------------------------------------
 from datetime import timedelta  # noqa: E402

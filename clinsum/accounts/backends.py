@@ -89,7 +89,7 @@ def directory_account_disabled(ldap_user) -> bool:
                 return True
         except (TypeError, ValueError):
             pass
-    disabled_filter = getattr(settings, "CLINSUM_LDAP_DISABLED_FILTER", "")
+    disabled_filter = settings.CLINSUM_LDAP_DISABLED_FILTER
     if not disabled_filter:
         return False
     found = ldap_user.connection.search_s(ldap_user.dn, ldap.SCOPE_BASE, disabled_filter, ["1.1"])

@@ -5,7 +5,7 @@ def clinsum(request):
     context = {
         "summary_backend": settings.SUMMARY_BACKEND,
         "idle_timeout_s": settings.SESSION_COOKIE_AGE,
-        "idle_warning_s": getattr(settings, "IDLE_WARNING_S", 120),
+        "idle_warning_s": settings.IDLE_WARNING_S,
         "TIME_ZONE": settings.TIME_ZONE,
     }
     user = getattr(request, "user", None)

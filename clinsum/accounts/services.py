@@ -290,7 +290,7 @@ def care_team_remove(*, actor: User, patient_id: int, user_id: int, request=None
 # --- Break-glass -----------------------------------------------------------------------------------
 
 def break_glass_reason_min_chars() -> int:
-    return getattr(settings, "BREAK_GLASS_REASON_MIN_CHARS", 20)
+    return settings.BREAK_GLASS_REASON_MIN_CHARS
 
 
 def break_glass_grant(*, user: User, patient_id: int, reason: str, request=None) -> BreakGlassGrant:

@@ -40,7 +40,7 @@ class AuditArchiveRefused(Exception):
 
 
 def audit_min_retention_days() -> int:
-    days = getattr(settings, "AUDIT_MIN_RETENTION_DAYS", LEGAL_MIN_RETENTION_DAYS)
+    days = settings.AUDIT_MIN_RETENTION_DAYS
     if days < LEGAL_MIN_RETENTION_DAYS:
         raise AuditArchiveRefused(
             f"AUDIT_MIN_RETENTION_DAYS is {days}; audit events must be kept at least {LEGAL_MIN_RETENTION_DAYS} days"

@@ -21,7 +21,7 @@ class BadForwardedFor(ValueError):
 def client_ip(request) -> str | None:
     # Behind nginx only the address nginx saw is trusted (CLINSUM_TRUSTED_PROXIES hops); a
     # client-supplied X-Forwarded-For is otherwise ignored, so it cannot be spoofed.
-    hops = getattr(settings, "CLINSUM_TRUSTED_PROXIES", 0)
+    hops = settings.CLINSUM_TRUSTED_PROXIES
     if hops:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= hops:

@@ -98,12 +98,6 @@ class Anomaly:
         return "break-glass access outside day hours"
 
 
-def _anomaly_settings() -> tuple[int, tuple[int, int]]:
-    per_hour = getattr(settings, "AUDIT_ANOMALY_CHARTS_PER_HOUR", 30)
-    day_hours = tuple(getattr(settings, "AUDIT_AFTER_HOURS", (7, 19)))
-    return per_hour, day_hours
-
-
 def _chart_bursts(events: Iterator[tuple], *, limit: int) -> Iterator[Anomaly]:
     """Sliding one-hour window per user over (actor_id, username, role, at, patient_id) rows in
     (actor, time) order; one anomaly per stretch during which the window holds > limit charts."""
@@ -143,7 +137,8 @@ def audit_anomalies(*, user, start: datetime, end: datetime) -> list[Anomaly]:
     """Flags for review in [start, end): a user opening more than AUDIT_ANOMALY_CHARTS_PER_HOUR
     distinct charts within any hour, and break-glass outside AUDIT_AFTER_HOURS (local time)."""
     audit_reader_check(user=user)
-    per_hour, (day_start, day_end) = _anomaly_settings()
+    per_hour = settings.AUDIT_ANOMALY_CHARTS_PER_HOUR
+    day_start, day_end = settings.AUDIT_AFTER_HOURS
     in_range = AuditEvent.objects.filter(at__gte=start, at__lt=end)
     opens = (
         in_range.filter(action__in=CHART_OPEN_ACTIONS, patient_id__isnull=False, actor_id__isnull=False)

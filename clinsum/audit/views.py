@@ -23,10 +23,6 @@ from .selectors import (
 from .services import audit_record
 
 
-def _page_size() -> int:
-    return getattr(settings, "AUDIT_PAGE_SIZE", 50)
-
-
 @login_required
 @require_GET
 def event_list(request):
@@ -36,7 +32,7 @@ def event_list(request):
         events = events.none()
     audit_record(action="audit_view", request=request, object_type="audit_page", object_id="events",
                  reason=form.describe())
-    page = Paginator(events, _page_size()).get_page(request.GET.get("page"))
+    page = Paginator(events, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audit/event_list.html", {
         "form": form, "page": page, "events": page.object_list,
         "actions": audit_actions_for_user(user=request.user),
@@ -91,11 +87,10 @@ def anomaly_list(request):
         anomalies = []
     audit_record(action="audit_view", request=request, object_type="audit_page", object_id="anomalies",
                  reason=form.describe())
-    per_hour = getattr(settings, "AUDIT_ANOMALY_CHARTS_PER_HOUR", 30)
-    day_hours = getattr(settings, "AUDIT_AFTER_HOURS", (7, 19))
+    day_start, day_end = settings.AUDIT_AFTER_HOURS
     return render(request, "audit/anomaly_list.html", {
         "form": form, "anomalies": anomalies, "start": start, "end": end,
-        "per_hour": per_hour, "day_start": day_hours[0], "day_end": day_hours[1],
+        "per_hour": settings.AUDIT_ANOMALY_CHARTS_PER_HOUR, "day_start": day_start, "day_end": day_end,
     })
 
 

@@ -28,7 +28,7 @@ APP_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 
 def owner_credentials() -> dict[str, str] | None:
-    owner = getattr(settings, "DATABASE_OWNER", None) or None
+    owner = settings.DATABASE_OWNER
     return dict(owner) if owner else None
 
 

@@ -41,11 +41,11 @@ _KIND_OF_LABEL = {
 
 
 def retention_batch_size() -> int:
-    return getattr(settings, "RETENTION_BATCH_SIZE", 500)
+    return settings.RETENTION_BATCH_SIZE
 
 
 def retention_max_rounds() -> int:
-    return getattr(settings, "RETENTION_MAX_ROUNDS", 1000)
+    return settings.RETENTION_MAX_ROUNDS
 
 
 def receipt_digest(items: Iterable[tuple[str, int]]) -> str:

@@ -38,7 +38,6 @@ __all__ = ["PROMPT_VERSION", "vllm_generate", "answer_parse", "claims_merge"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONTEXT_TOKENS = 32768
 ANSWER_TOKENS = 4096  # room kept for the answer (and sent as max_tokens)
 # chars/4 undercounts clinical text (numbers, abbreviations split into many tokens), and the
 # chat template adds tokens of its own: plan for 85% of what is left after the answer.
@@ -285,7 +284,7 @@ def vllm_generate(
     if not sources:
         raise GenerationError("there are no sources to summarise", retryable=False)
     client = client or _client_build()
-    context = int(getattr(settings, "LLM_CONTEXT_TOKENS", DEFAULT_CONTEXT_TOKENS))
+    context = settings.LLM_CONTEXT_TOKENS
     answer_tokens = min(ANSWER_TOKENS, context // 4)
     source_ids = list(sources)  # S1, S2, ... in the order services numbered them
     overhead = estimate_tokens(prompt.system_rules) + estimate_tokens(
