@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 import pytest
 
-from clinsum.charts.demo import demo_ward_generate
+from demo import demo_ward_generate
 
 # (seed, n_patients) -> SHA-256. Seed 7 with 20 patients is what `manage.py seed_demo` loads;
 # seed 3 with 20 patients is the ward of tests/demo_charts.py and bench/grounding.py.
