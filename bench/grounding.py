@@ -3,7 +3,7 @@
     .venv/bin/python -m bench grounding [--per-kind 300] [--kinds verbatim,negation,...] [--show 3]
 
 Builds a labelled set of claims, each citing real text the project did not write: sentences of
-../shared/data (MTSamples reports, ICU nursing notes) and of the demo ward (clinsum.charts.demo, whose
+../shared/data (MTSamples reports, ICU nursing notes) and of the demo ward (the `demo` package, whose
 ground truth gives medication changes). Faithful kinds (verbatim, label_stripped, first_clause,
 paraphrases, current_statement) must not be flagged; planted kinds (a number, unit, negation, side,
 drug, frequency, status, direction, hedge, family history, plan, time unit, date, added fact, lab values,
@@ -38,8 +38,8 @@ django.setup()
 from bench.baseline import verification_v1  # noqa: E402
 from bench.grounding_sets import injection, paraphrase, planted, ward  # noqa: E402
 from bench.grounding_sets.text import LABEL, NEGATION, Edit, squash, strip_end  # noqa: E402
-from clinsum.charts.demo import demo_ward_generate  # noqa: E402
 from clinsum.summaries.backends import GeneratedCitation, GeneratedClaim  # noqa: E402
+from demo import demo_ward_generate  # noqa: E402
 from retrieval.chunking import chunk_note, sentence_spans  # noqa: E402
 from retrieval.types import Hit  # noqa: E402
 

@@ -15,7 +15,7 @@ note ids):
 
 Ground truth nobody in ClinSum wrote for itself:
 
-1. the demo ward (clinsum.charts.demo, seed 7 as `seed_demo` uses): PatientFacts per MRN
+1. the demo ward (the top-level demo package, seed 7 as `seed_demo` uses): PatientFacts per MRN
    (principal diagnosis, medication courses with stop times, allergies, procedures, follow-ups),
    restricted to what at least one of the chart's notes mentions (a summary cannot quote the rest);
 2. MTSamples discharge summaries (../shared/data/mtsamples/*discharge-summary*), one note per
@@ -668,11 +668,11 @@ def run_current(patient) -> tuple[list[Shown], float, str]:
 
 
 def load_demo(n_patients: int):
-    from clinsum.charts.demo import demo_ward_generate
-    from clinsum.charts.services import notes_ingest
+    from clinsum.demo_ingest import demo_records_ingest
+    from demo import demo_ward_generate
 
     ward = demo_ward_generate(seed=DEMO_SEED, n_patients=n_patients)
-    notes_ingest(notes=ward.notes, patients=ward.patients, enqueue=False)
+    demo_records_ingest(patients=ward.patients, notes=ward.notes, enqueue=False)
     texts: dict[str, list[str]] = defaultdict(list)
     last: dict[str, object] = {}
     for note in ward.notes:

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ClinsumConfig(AppConfig):
-    """The project itself, as an app: its system checks (clinsum/deploy_checks.py)."""
+    """The project itself, as an app: its system checks (clinsum/deploy_checks.py) and the commands
+    that span apps (clinsum/management/commands: seed_demo)."""
 
     name = "clinsum"
     label = "clinsum"

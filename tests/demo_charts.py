@@ -1,6 +1,6 @@
 """Demo-ward charts with their ground truth, for tests of what a summary or draft says.
 
-The ward generator (clinsum.charts.demo) writes every note from known facts: the principal
+The ward generator (the top-level demo package) writes every note from known facts: the principal
 diagnosis, each medication course with its doses and when it stopped, allergies, follow-ups.
 Tests check ClinSum's reading of the notes against those facts, which it did not write.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from clinsum.charts.demo import DemoWard, PatientFacts, demo_ward_generate
-from clinsum.charts.services import notes_ingest
+from clinsum.demo_ingest import demo_records_ingest
+from demo import DemoWard, PatientFacts, demo_ward_generate
 
 SEED, PATIENTS = 3, 20
 
@@ -44,5 +44,5 @@ def demo_chart_load(mrn: str, *, enqueue: bool):
 
     record = next(p for p in ward().patients if p.mrn == mrn)
     notes = [n for n in ward().notes if n.mrn == mrn]
-    notes_ingest(notes=notes, patients=[record], enqueue=enqueue)
+    demo_records_ingest(patients=[record], notes=notes, enqueue=enqueue)
     return Patient.objects.get(mrn=mrn)

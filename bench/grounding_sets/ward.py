@@ -19,8 +19,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from clinsum.charts.demo import MedicationCourse, PatientFacts
-
+from demo import MedicationCourse, PatientFacts
 from retrieval.types import Hit
 
 

@@ -1,4 +1,7 @@
-"""manage.py seed_demo: a synthetic ward (invented people) and one demo login per role."""
+"""manage.py seed_demo: a synthetic ward (invented people) and one demo login per role.
+
+A project-level command: it loads charts, users and a retention policy, so it sits above those
+apps (in the charts app it made charts import retention)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,10 @@ from django.db import transaction
 
 from clinsum.accounts.models import Role, User
 from clinsum.accounts.services import mfa_enrolment_code_issue
-from clinsum.charts.demo import demo_ward_generate
 from clinsum.charts.models import Patient
-from clinsum.charts.services import notes_ingest
+from clinsum.demo_ingest import demo_records_ingest
 from clinsum.retention.models import RetentionPolicy
+from demo import demo_ward_generate
 
 DEMO_USERS = (
     ("clinician", Role.CLINICIAN, "4W", "Dana", "Reyes"),
@@ -44,7 +47,7 @@ class Command(BaseCommand):
             return
         ward = demo_ward_generate(seed=seed, n_patients=patients)
         with transaction.atomic():
-            result = notes_ingest(notes=ward.notes, patients=ward.patients)
+            result = demo_records_ingest(patients=ward.patients, notes=ward.notes)
             # Unsigned nursing drafts are working copies: the demo keeps them 30 days.
             RetentionPolicy.objects.get_or_create(target="draft", defaults={"keep_days": 30})
             lines = []

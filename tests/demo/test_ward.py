@@ -1,7 +1,6 @@
 """The synthetic demo ward: shape, determinism, and notes consistent with their ground truth.
 
-Pure tests (no database): run with
-    python -m pytest tests/charts/test_demo.py -q -p no:django -p no:cacheprovider
+Pure tests (no database). The ward is stored by seed_demo: tests/test_seed_demo.py.
 """
 
 from __future__ import annotations
@@ -13,16 +12,16 @@ from functools import lru_cache
 
 import pytest
 
-from clinsum.charts.demo import (
+from demo import (
     DEFAULT_NOW,
     SCENARIOS,
+    DemoNote,
     DemoWard,
     MedicationCourse,
     PatientFacts,
     demo_ward_generate,
     lab_text,
 )
-from clinsum.charts.records import NoteRecord
 
 NOTE_TYPES = {"history_physical", "progress", "nursing", "consult", "discharge_summary"}
 OTHER_NOW = datetime(2027, 3, 2, 8, 30, tzinfo=timezone(timedelta(hours=-5)))
@@ -153,7 +152,9 @@ def test_scenarios_are_varied():
     assert len(SCENARIOS) >= 6
     assert len({facts.scenario for facts in ward.facts.values()}) >= 6
     problems = [problem for facts in ward.facts.values() for problem in facts.problems]
-    assert any(problem.startswith(("Left", "Right")) or " left " in problem or " right " in problem for problem in problems)
+    assert any(
+        problem.startswith(("Left", "Right")) or " left " in problem or " right " in problem for problem in problems
+    )
     texts = " ".join(note.text for note in ward.notes)
     assert "Denies" in texts and "No fever" in texts
 
@@ -371,7 +372,7 @@ def test_facts_types():
             assert all(re.fullmatch(r"\d[\d./]* [A-Za-z%/]+", step.dose) for step in course.doses)
         for lab in facts.labs:
             float(lab.value)
-        assert all(isinstance(n, NoteRecord) for n in ward_for("default").notes)
+        assert all(isinstance(n, DemoNote) for n in ward_for("default").notes)
 
 
 def test_invalid_arguments():
@@ -380,26 +381,3 @@ def test_invalid_arguments():
     with pytest.raises(ValueError):
         demo_ward_generate(now=datetime(2026, 1, 1))
     assert demo_ward_generate(n_patients=0).patients == []
-
-
-def test_seed_demo_loads_a_small_ward_logins_and_a_draft_policy(db, settings, tmp_path):
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from clinsum.accounts.models import User
-    from clinsum.charts.models import Note, Patient
-    from clinsum.retention.models import RetentionPolicy
-
-    settings.VAR_DIR = tmp_path
-    out = StringIO()
-    call_command("seed_demo", patients=2, stdout=out)
-    assert Patient.objects.count() == 2 and Note.objects.exists()
-    assert set(User.objects.values_list("username", flat=True)) >= {"clinician", "nurse", "admin", "privacy"}
-    assert RetentionPolicy.objects.get(target="draft").keep_days == 30
-    logins = (tmp_path / "demo_logins.txt").read_text()
-    assert "nurse" in logins and oct((tmp_path / "demo_logins.txt").stat().st_mode & 0o777) == "0o600"
-    # Demo admins and privacy officers set up their authenticator with a one-time code (issue 14).
-    assert "MFA enrolment code for admin:" in out.getvalue() and "MFA enrolment code for privacy:" in out.getvalue()
-    call_command("seed_demo", patients=2, if_empty=True, stdout=StringIO())  # a second start changes nothing
-    assert Patient.objects.count() == 2 and RetentionPolicy.objects.count() == 1
