@@ -32,6 +32,10 @@ class User(AbstractUser):
     def reads_charts(self) -> bool:
         return self.is_active and self.role in CHART_ROLES
 
+    def reads_audit(self) -> bool:
+        """Privacy officers read the audit trail (clinsum.audit asks this, knowing no roles)."""
+        return self.is_active and self.role == Role.PRIVACY_OFFICER
+
     def needs_mfa(self) -> bool:
         return self.role in MFA_ROLES
 

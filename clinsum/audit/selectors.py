@@ -14,8 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 
-from clinsum.accounts.models import Role
-
 from .models import AuditEvent
 
 # Actions that mean "this user opened this patient's chart" for the anomaly scan.
@@ -25,7 +23,7 @@ BREAK_GLASS = "break_glass"
 
 def audit_reader_check(*, user) -> None:
     """PermissionDenied unless the user is an active privacy officer."""
-    if not (user.is_authenticated and user.is_active and user.role == Role.PRIVACY_OFFICER):
+    if not (user.is_authenticated and user.reads_audit()):
         raise PermissionDenied("Only privacy officers read the audit trail.")
 
 

@@ -1,4 +1,5 @@
-"""Privacy-officer pages. Every page view is itself audited (audit_view, audit_export); the
+"""Privacy-officer pages (the patient-access page, which also lists summaries and drafts, is
+composed in clinsum/pages.py). Every page view is itself audited (audit_view, audit_export); the
 selectors refuse every other role."""
 
 from django.conf import settings
@@ -9,15 +10,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clinsum.summaries.selectors import model_call_owners_for_reader, model_calls_for_reader
-
 from .export import EXPORT_BATCH_SIZE, audit_csv_lines
-from .forms import AnomalyForm, AuditSearchForm, PatientAccessForm
+from .forms import AnomalyForm, AuditSearchForm
 from .selectors import (
     audit_actions_for_user,
     audit_anomalies,
     audit_events_for_user,
-    audit_patient_access,
     audit_reader_check,
 )
 from .services import audit_record
@@ -60,22 +58,6 @@ def event_export(request):
 
 @login_required
 @require_GET
-def patient_access(request):
-    form = PatientAccessForm(request.GET if "patient" in request.GET else None)
-    rows = owners = None
-    if form.is_valid():
-        start, end = form.time_range()
-        rows = audit_patient_access(user=request.user, patient_id=form.cleaned_data["patient"], start=start, end=end)
-        owners = model_call_owners_for_reader(user=request.user, patient_id=form.cleaned_data["patient"])
-    else:
-        audit_reader_check(user=request.user)
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="patient_access",
-                 reason=form.describe())
-    return render(request, "audit/patient_access.html", {"form": form, "rows": rows, "owners": owners})
-
-
-@login_required
-@require_GET
 def anomaly_list(request):
     form = AnomalyForm(request.GET)
     if form.is_valid():
@@ -92,24 +74,3 @@ def anomaly_list(request):
         "form": form, "anomalies": anomalies, "start": start, "end": end,
         "per_hour": settings.AUDIT_ANOMALY_CHARTS_PER_HOUR, "day_start": day_start, "day_end": day_end,
     })
-
-
-def _model_calls(request, *, kind: str, object_id: int):
-    """The record of a summary's or draft's model calls: the prompts and answers themselves
-    (PHI), so each view is audited with the patient and the object."""
-    owner, calls = model_calls_for_reader(user=request.user, kind=kind, object_id=object_id)
-    audit_record(action="model_call_view", request=request, patient_id=owner.patient_id, object_type=kind,
-                 object_id=owner.pk, reason=f"{len(calls)} model calls")
-    return render(request, "audit/model_calls.html", {"kind": kind, "owner": owner, "calls": calls})
-
-
-@login_required
-@require_GET
-def summary_model_calls(request, summary_id: int):
-    return _model_calls(request, kind="summary", object_id=summary_id)
-
-
-@login_required
-@require_GET
-def draft_model_calls(request, draft_id: int):
-    return _model_calls(request, kind="draft", object_id=draft_id)

@@ -9,6 +9,7 @@ from clinsum.charts.views import cited_note_page
 
 from .selectors import (
     citation_get_for_user,
+    model_calls_for_reader,
     summary_get_for_user,
     summary_is_stale,
     summary_sections,
@@ -67,3 +68,24 @@ def summary_detail(request, summary_id: int):
 def citation_detail(request, citation_id: int):
     citation = citation_get_for_user(user=request.user, citation_id=citation_id)
     return cited_note_page(request, citation, reason=f"citation {citation.pk}")
+
+
+def _model_calls(request, *, kind: str, object_id: int):
+    """The record of a summary's or draft's model calls: the prompts and answers themselves
+    (PHI), so each view is audited with the patient and the object."""
+    owner, calls = model_calls_for_reader(user=request.user, kind=kind, object_id=object_id)
+    audit_record(action="model_call_view", request=request, patient_id=owner.patient_id, object_type=kind,
+                 object_id=owner.pk, reason=f"{len(calls)} model calls")
+    return render(request, "audit/model_calls.html", {"kind": kind, "owner": owner, "calls": calls})
+
+
+@login_required
+@require_GET
+def summary_model_calls(request, summary_id: int):
+    return _model_calls(request, kind="summary", object_id=summary_id)
+
+
+@login_required
+@require_GET
+def draft_model_calls(request, draft_id: int):
+    return _model_calls(request, kind="draft", object_id=draft_id)
