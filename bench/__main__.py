@@ -1,9 +1,11 @@
-"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences, summary_facts."""
+"""python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences,
+summary_facts, chunking."""
 
 import importlib
 import sys
 
-BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web", "drafting", "sentences", "summary_facts")
+BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web", "drafting", "sentences", "summary_facts",
+           "chunking")
 
 
 def main() -> int:

