@@ -62,6 +62,12 @@ def clinician(make_user):
 
 
 @pytest.fixture
+def colleague(make_user):
+    """Cora: another clinician on 4W, Alice's colleague (same unit, same charts)."""
+    return make_user("cora", "clinician", "4W")
+
+
+@pytest.fixture
 def nurse(make_user):
     return make_user("nina", "nurse", "4W")
 
