@@ -51,6 +51,11 @@ from .models import BreakGlassGrant, CareTeamMember
 # --- The rule ------------------------------------------------------------------------------------
 
 
+def _grants_in_force(*, user, now: datetime) -> QuerySet[BreakGlassGrant]:
+    """Term 3 of the rule: the user's grants in force at `now`."""
+    return BreakGlassGrant.objects.filter(user=user, granted_at__lte=now, expires_at__gt=now)
+
+
 def access_scope(*, user, now: datetime | None = None) -> AccessScope:
     """The patients `user` may read, as data: what both the ORM and the retrieval SQL apply."""
     if not (user.is_authenticated and user.reads_charts()):
@@ -58,11 +63,6 @@ def access_scope(*, user, now: datetime | None = None) -> AccessScope:
     granted = (_grants_in_force(user=user, now=now or timezone.now())
                .order_by("patient_id").values_list("patient_id", flat=True).distinct())
     return AccessScope(units=(user.unit,) if user.unit else (), user_id=user.pk, patient_ids=tuple(granted))
-
-
-def _grants_in_force(*, user, now: datetime) -> QuerySet[BreakGlassGrant]:
-    """Term 3."""
-    return BreakGlassGrant.objects.filter(user=user, granted_at__lte=now, expires_at__gt=now)
 
 
 def _patients_in(scope: AccessScope) -> QuerySet[Patient]:
