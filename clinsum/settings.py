@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "clinsum.accounts",
     "clinsum.audit",
     "clinsum.charts",
+    "clinsum.access",  # who may read which patient: care teams, break-glass grants, the rule
     "clinsum.summaries",
     "clinsum.drafting",
     "clinsum.retention",

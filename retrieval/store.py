@@ -167,39 +167,17 @@ def chunks_stale_for_notes(cursor, *, note_ids: Sequence[int], model_name: str) 
     return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def scope_sql(scope: AccessScope, *, patient_column: str, patient_id: int | None = None) -> tuple[str, list]:
-    """The access filter as a SQL predicate on `patient_column`, with its parameters.
+def scope_sql(scope: AccessScope, *, patient_column: str, patient_id: int) -> tuple[str, list]:
+    """The access filter of a one-patient query as a SQL predicate, with its parameters.
 
-    It is ANDed into every retrieval query, so a chunk the reader may not see is never read.
-    With `patient_id` (a one-patient query), the predicate also pins `patient_column` to that
-    patient and checks the patient's access once (an uncorrelated EXISTS, which PostgreSQL runs
-    as a one-time filter) instead of building the set of every patient on the reader's units.
+    It pins `patient_column` to the patient and checks that the scope admits the patient (an
+    uncorrelated EXISTS, which PostgreSQL runs once, as a one-time filter), and is ANDed into
+    every retrieval query, so a chunk the reader may not see is never read. The terms are those
+    of clinsum.access.selectors, which renders the same scope for the ORM: the patient's unit,
+    the reader's care teams, patients granted by break-glass.
     """
     if scope.unrestricted:
         return "TRUE", []
-    if patient_id is not None:
-        return _scope_sql_one_patient(scope, patient_column=patient_column, patient_id=patient_id)
-    clauses: list[str] = []
-    params: list = []
-    if scope.units:
-        clauses.append(
-            f"{patient_column} IN (SELECT id FROM {PATIENT_TABLE} WHERE unit = ANY(%s))"
-        )
-        params.append(list(scope.units))
-    if scope.user_id is not None:
-        clauses.append(
-            f"{patient_column} IN (SELECT patient_id FROM {CARE_TEAM_TABLE} WHERE user_id = %s)"
-        )
-        params.append(scope.user_id)
-    if scope.patient_ids:
-        clauses.append(f"{patient_column} = ANY(%s)")
-        params.append(list(scope.patient_ids))
-    if not clauses:
-        return "FALSE", []
-    return "(" + " OR ".join(clauses) + ")", params
-
-
-def _scope_sql_one_patient(scope: AccessScope, *, patient_column: str, patient_id: int) -> tuple[str, list]:
     clauses: list[str] = []
     params: list = []
     if scope.units:

@@ -19,10 +19,11 @@ class ChunkSpan:
 
 @dataclass(frozen=True)
 class AccessScope:
-    """Which patients a reader may see, applied inside the retrieval SQL.
+    """Which patients a reader may see, applied inside the retrieval SQL (store.scope_sql).
 
-    unrestricted is for system jobs (no user); a person gets units and/or care-team
-    membership (user_id), or break-glass patient ids.
+    A person's scope comes from clinsum.access.selectors.access_scope, the one access rule:
+    their unit, their care teams (user_id) and the patients of their break-glass grants in
+    force. Empty: nobody. unrestricted: every patient (benchmarks and tests; no user).
     """
 
     units: tuple[str, ...] = ()

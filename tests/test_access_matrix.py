@@ -22,8 +22,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from clinsum.accounts.models import AccountChange, BreakGlassGrant
-from clinsum.charts.models import CareTeamMember, Chunk, Note
+from clinsum.access.models import BreakGlassGrant, CareTeamMember
+from clinsum.accounts.models import AccountChange
+from clinsum.charts.models import Chunk, Note
 from clinsum.charts.services import notes_ingest
 from clinsum.summaries.models import Citation, Claim, Summary
 from tests.accounts.mfa import login_verified

@@ -1,4 +1,8 @@
+from functools import partial
+
 from django.conf import settings
+
+from clinsum.access.selectors import break_glass_banner_grants
 
 
 def clinsum(request):
@@ -10,10 +14,6 @@ def clinsum(request):
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.reads_charts():
-        from functools import partial
-
-        from .selectors import break_glass_banner_grants
-
         # The chart banner: patients this user sees only through break-glass right now. A
         # callable, so the query runs only on pages that show a patient.
         context["break_glass_grants"] = partial(break_glass_banner_grants, user=user)

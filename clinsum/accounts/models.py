@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -42,34 +40,6 @@ class User(AbstractUser):
     def is_local_account(self) -> bool:
         """Local accounts have a ClinSum password; directory accounts never do."""
         return self.has_usable_password()
-
-
-class BreakGlassGrant(models.Model):
-    """Time-limited emergency access by a clinician or nurse to a chart outside their scope,
-    given with a reason and reviewed afterwards by a privacy officer."""
-
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
-    patient = models.ForeignKey("charts.Patient", on_delete=models.CASCADE, related_name="break_glass_grants")
-    reason = models.TextField(help_text="Why the chart was opened, in the user's words (no PHI by design)")
-    granted_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_comment = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-granted_at", "-id"]
-        indexes = [
-            models.Index(fields=["user", "expires_at"], name="breakglass_user_expiry"),
-            models.Index(fields=["granted_at"], condition=Q(reviewed_at__isnull=True),
-                         name="breakglass_unreviewed"),
-        ]
-
-    def __str__(self) -> str:  # ids only
-        return f"BreakGlassGrant {self.pk}"
-
-    def is_active(self, now: datetime) -> bool:
-        return self.granted_at <= now < self.expires_at
 
 
 class AccountChange(models.Model):

@@ -1,18 +1,17 @@
-"""Reads for identity and access: the admin console, break-glass grants and their review.
-Each selector checks who is asking."""
+"""Reads for identity: the admin console's users, account-change review, MFA enrolment. Each
+selector checks who is asking. Care teams and break-glass grants are read in clinsum.access."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import CHART_ROLES, AccountChange, BreakGlassGrant, MFAEnrolmentCode, Role, User
+from .models import CHART_ROLES, AccountChange, MFAEnrolmentCode, Role, User
 
 # The session key that says this session spent an enrolment code and may set up an authenticator.
 ENROLMENT_CODE_SESSION_KEY = "clinsum_mfa_enrolment_code"
@@ -58,76 +57,6 @@ def chart_staff_for_admin(*, user: User) -> QuerySet[User]:
     """Active clinicians and nurses, who may be put on a care team."""
     admin_check(user=user)
     return User.objects.filter(is_active=True, role__in=CHART_ROLES).order_by("username")
-
-
-def patient_for_admin(*, user: User, patient_id: int):
-    """Id and unit only: an administrator manages care teams without seeing who the patient is."""
-    from clinsum.charts.models import Patient
-
-    admin_check(user=user)
-    patient = Patient.objects.filter(pk=patient_id).only("id", "unit").first()
-    if patient is None:
-        raise Http404("No such patient.")
-    return patient
-
-
-def patient_units_for_admin(*, user: User) -> list[str]:
-    from clinsum.charts.models import Patient
-
-    admin_check(user=user)
-    return list(Patient.objects.exclude(unit="").order_by("unit").values_list("unit", flat=True).distinct())
-
-
-def patients_on_unit_for_admin(*, user: User, unit: str) -> list[dict]:
-    """Patient ids on a unit with their care-team size, in id order; no identity."""
-    from django.db.models import Count
-
-    from clinsum.charts.models import Patient
-
-    admin_check(user=user)
-    return list(Patient.objects.filter(unit=unit).order_by("id").annotate(members=Count("care_team"))
-                .values("id", "unit", "members"))
-
-
-def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
-    admin_check(user=user)
-    return User.objects.filter(care_teams__patient_id=patient_id).order_by("username")
-
-
-# --- Break-glass -------------------------------------------------------------------------------
-
-def break_glass_grants_active(*, user: User, now: datetime | None = None) -> QuerySet[BreakGlassGrant]:
-    """The user's unexpired grants; empty for anyone who does not read charts."""
-    if not (user.is_authenticated and user.reads_charts()):
-        return BreakGlassGrant.objects.none()
-    now = now or timezone.now()
-    return BreakGlassGrant.objects.filter(user=user, granted_at__lte=now, expires_at__gt=now)
-
-
-def break_glass_banner_grants(*, user: User) -> list[BreakGlassGrant]:
-    """Active grants for patients the user would not otherwise see (the chart banner)."""
-    grants = break_glass_grants_active(user=user)
-    in_scope = Q(patient__care_team__user=user)
-    if user.is_authenticated and user.unit:
-        in_scope |= Q(patient__unit=user.unit)
-    latest: dict[int, BreakGlassGrant] = {}
-    for grant in grants.exclude(in_scope).only("id", "patient_id", "expires_at").order_by("expires_at"):
-        latest[grant.patient_id] = grant  # one banner per patient: the grant that ends last
-    return list(latest.values())
-
-
-def break_glass_grants_for_review(*, user: User) -> QuerySet[BreakGlassGrant]:
-    privacy_officer_check(user=user)
-    return (BreakGlassGrant.objects.filter(reviewed_at__isnull=True)
-            .select_related("user").order_by("granted_at", "id"))
-
-
-def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlassGrant:
-    privacy_officer_check(user=user)
-    grant = BreakGlassGrant.objects.filter(pk=grant_id).select_related("user").first()
-    if grant is None:
-        raise Http404("No such break-glass grant.")
-    return grant
 
 
 # --- Account changes ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Writes for identity and access: user lifecycle, care teams, break-glass, sessions, MFA.
-Every change is audited at the place it happens."""
+"""Writes for identity: user lifecycle, sessions, MFA. Every change is audited at the place it
+happens. Care teams and break-glass grants are written in clinsum.access."""
 
 from __future__ import annotations
 
@@ -16,12 +16,11 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
+from clinsum.access.services import access_end
 from clinsum.audit.services import audit_record
 
-from .models import CHART_ROLES, REVIEWED_ROLES, AccountChange, BreakGlassGrant, MFAEnrolmentCode, Role, User
+from .models import REVIEWED_ROLES, AccountChange, MFAEnrolmentCode, Role, User
 from .selectors import ENROLMENT_CODE_SESSION_KEY, admin_check, privacy_officer_check
-
-BREAK_GLASS_REASON_MAX_CHARS = 500  # the audit row keeps 500 characters of reason
 
 
 class AccountError(Exception):
@@ -111,8 +110,6 @@ def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None
 
 def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
     """Offboarding: no login, sessions ended now, care teams and open break-glass grants removed."""
-    from clinsum.charts.models import CareTeamMember
-
     admin_check(user=actor)
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()
@@ -125,9 +122,7 @@ def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
         _last_privacy_officer_check(user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        care_teams, _ = CareTeamMember.objects.filter(user=user).delete()
-        now = timezone.now()
-        grants = BreakGlassGrant.objects.filter(user=user, expires_at__gt=now).update(expires_at=now)
+        care_teams, grants = access_end(user=user)
         sessions = user_sessions_end(user=user)
         audit_record(action="user_deactivate", request=request, actor=actor, object_type="user", object_id=user.pk,
                      reason=f"sessions={sessions} care_teams={care_teams} break_glass_ended={grants}")
@@ -253,85 +248,6 @@ def account_change_review(*, reviewer: User, change_id: int, comment: str = "", 
         audit_record(action="account_change_review", request=request, actor=reviewer, object_type="account_change",
                      object_id=change.pk, reason=f"user={change.user_id} {comment}".strip())
     return change
-
-
-# --- Care teams ----------------------------------------------------------------------------------
-
-def care_team_add(*, actor: User, patient_id: int, username: str, request=None):
-    from clinsum.charts.models import CareTeamMember, Patient
-
-    admin_check(user=actor)
-    member = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
-    if member is None or member.role not in CHART_ROLES:
-        raise AccountError("Only an active clinician or nurse can be put on a care team.")
-    if not Patient.objects.filter(pk=patient_id).exists():
-        raise Http404("No such patient.")
-    with transaction.atomic():
-        row, created = CareTeamMember.objects.get_or_create(patient_id=patient_id, user=member)
-        if not created:
-            raise AccountError("This user is on the care team already.")
-        audit_record(action="care_team_add", request=request, actor=actor, patient_id=patient_id,
-                     object_type="user", object_id=member.pk)
-    return row
-
-
-def care_team_remove(*, actor: User, patient_id: int, user_id: int, request=None) -> None:
-    from clinsum.charts.models import CareTeamMember
-
-    admin_check(user=actor)
-    with transaction.atomic():
-        deleted, _ = CareTeamMember.objects.filter(patient_id=patient_id, user_id=user_id).delete()
-        if not deleted:
-            raise Http404("No such care-team member.")
-        audit_record(action="care_team_remove", request=request, actor=actor, patient_id=patient_id,
-                     object_type="user", object_id=user_id)
-
-
-# --- Break-glass -----------------------------------------------------------------------------------
-
-def break_glass_reason_min_chars() -> int:
-    return settings.BREAK_GLASS_REASON_MIN_CHARS
-
-
-def break_glass_grant(*, user: User, patient_id: int, reason: str, request=None) -> BreakGlassGrant:
-    """Open a chart outside the user's scope for BREAK_GLASS_HOURS, audited as break_glass."""
-    from clinsum.charts.models import Patient
-
-    if not (user.is_authenticated and user.reads_charts()):
-        raise PermissionDenied("Only clinicians and nurses can use break-glass access.")
-    reason = " ".join(reason.split())
-    if len(reason) < break_glass_reason_min_chars():
-        raise AccountError(f"Give the reason in at least {break_glass_reason_min_chars()} characters.")
-    reason = reason[:BREAK_GLASS_REASON_MAX_CHARS]
-    if not Patient.objects.filter(pk=patient_id).exists():
-        raise Http404("No such patient.")
-    now = timezone.now()
-    with transaction.atomic():
-        grant = BreakGlassGrant.objects.create(
-            user=user, patient_id=patient_id, reason=reason, granted_at=now,
-            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
-        )
-        audit_record(action="break_glass", request=request, actor=user, patient_id=patient_id,
-                     object_type="break_glass_grant", object_id=grant.pk, reason=reason)
-    return grant
-
-
-def break_glass_review(*, reviewer: User, grant_id: int, comment: str, request=None) -> BreakGlassGrant:
-    privacy_officer_check(user=reviewer)
-    comment = comment.strip()
-    if not comment:
-        raise AccountError("Write a review comment.")
-    with transaction.atomic():
-        grant = BreakGlassGrant.objects.select_for_update().filter(pk=grant_id).first()
-        if grant is None:
-            raise Http404("No such break-glass grant.")
-        if grant.reviewed_at is not None:
-            raise AccountError("This grant has been reviewed already.")
-        grant.reviewed_by, grant.reviewed_at, grant.review_comment = reviewer, timezone.now(), comment[:2000]
-        grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
-        audit_record(action="break_glass_review", request=request, actor=reviewer, patient_id=grant.patient_id,
-                     object_type="break_glass_grant", object_id=grant.pk, reason=comment)
-    return grant
 
 
 # --- MFA (TOTP) -------------------------------------------------------------------------------------

@@ -11,6 +11,23 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import devices_for_user
 
+from clinsum.access.selectors import (
+    break_glass_grant_get_for_review,
+    break_glass_grants_for_review,
+    break_glass_needed,
+    care_team_for_admin,
+    patient_for_admin,
+    patient_units_for_admin,
+    patients_on_unit_for_admin,
+)
+from clinsum.access.services import (
+    AccessError,
+    break_glass_grant,
+    break_glass_reason_min_chars,
+    break_glass_review,
+    care_team_add,
+    care_team_remove,
+)
 from clinsum.audit.services import audit_record
 
 from .errors import PatientOutOfScope
@@ -35,26 +52,15 @@ from .selectors import (
     account_changes_for_review,
     admin_check,
     audit_username,
-    break_glass_grant_get_for_review,
-    break_glass_grants_for_review,
-    care_team_for_admin,
     chart_staff_for_admin,
     locked_usernames,
     mfa_enrolment_unlocked,
-    patient_for_admin,
-    patient_units_for_admin,
-    patients_on_unit_for_admin,
     user_get_for_admin,
     user_list_for_admin,
 )
 from .services import (
     AccountError,
     account_change_review,
-    break_glass_grant,
-    break_glass_reason_min_chars,
-    break_glass_review,
-    care_team_add,
-    care_team_remove,
     mfa_enrolment_code_issue,
     mfa_enrolment_code_redeem,
     totp_device_for_enrolment,
@@ -377,9 +383,8 @@ def care_team_add_view(request, patient_id: int):
     form = CareTeamAddForm(request.POST)
     if form.is_valid():
         try:
-            care_team_add(actor=request.user, patient_id=patient.pk, username=form.cleaned_data["username"],
-                          request=request)
-        except AccountError as exc:
+            care_team_add(actor=request.user, patient_id=patient.pk, username=form.cleaned_data["username"])
+        except AccessError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, "Added to the care team.")
@@ -392,7 +397,7 @@ def care_team_add_view(request, patient_id: int):
 @require_POST
 def care_team_remove_view(request, patient_id: int, user_id: int):
     patient = patient_for_admin(user=request.user, patient_id=patient_id)
-    care_team_remove(actor=request.user, patient_id=patient.pk, user_id=user_id, request=request)
+    care_team_remove(actor=request.user, patient_id=patient.pk, user_id=user_id)
     messages.success(request, "Removed from the care team.")
     return redirect("care_team_detail", patient_id=patient.pk)
 
@@ -402,24 +407,15 @@ def care_team_remove_view(request, patient_id: int, user_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def break_glass_create(request, patient_id: int):
-    from clinsum.charts.selectors import patient_get_for_user
-
-    if not request.user.reads_charts():
-        raise PermissionDenied("Only clinicians and nurses can use break-glass access.")
     chart_url = reverse("chart_detail", args=[patient_id])
-    try:
-        patient_get_for_user(user=request.user, patient_id=patient_id)
-    except PatientOutOfScope:
-        pass  # the case this page is for
-    else:
+    if not break_glass_needed(user=request.user, patient_id=patient_id):
         return redirect(_safe_next(request, chart_url))  # in scope already: nothing to break
     min_chars = break_glass_reason_min_chars()
     form = BreakGlassForm(request.POST or None, min_chars=min_chars)
     if request.method == "POST" and form.is_valid():
         try:
-            break_glass_grant(user=request.user, patient_id=patient_id, reason=form.cleaned_data["reason"],
-                              request=request)
-        except AccountError as exc:
+            break_glass_grant(user=request.user, patient_id=patient_id, reason=form.cleaned_data["reason"])
+        except AccessError as exc:
             form.add_error("reason", str(exc))
         else:
             return redirect(_safe_next(request, chart_url))
@@ -446,9 +442,8 @@ def break_glass_review_view(request, grant_id: int):
         messages.error(request, "Write a review comment.")
     else:
         try:
-            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"],
-                               request=request)
-        except AccountError as exc:
+            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"])
+        except AccessError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")

@@ -11,6 +11,8 @@ from django.http import HttpResponseBadRequest
 
 from clinsum.logs import request_id_var
 
+from .origin import origin_of, origin_var
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
@@ -44,9 +46,11 @@ class RequestContextMiddleware:
         except BadForwardedFor:
             return HttpResponseBadRequest("Malformed X-Forwarded-For.")
         token = request_id_var.set(request.request_id)
+        origin_token = origin_var.set(origin_of(request))
         try:
             response = self.get_response(request)
         finally:
+            origin_var.reset(origin_token)
             request_id_var.reset(token)
         response["X-Request-ID"] = request.request_id
         return response

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditArchive, AuditCheckpoint, AuditEvent
+from .origin import origin_of, origin_var
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK = 0x434C494E53554D  # "CLINSUM": the advisory lock id of the chain head
@@ -58,8 +59,11 @@ def audit_record(
     reason: str = "",
     outcome: str = "ok",
 ) -> AuditEvent:
+    """One row of the chain. Its origin (address, user agent, request id) comes from `request`
+    when given, else from the web request being served (clinsum.audit.origin)."""
     if actor is None and request is not None and getattr(request, "user", None) is not None:
         actor = request.user if request.user.is_authenticated else None
+    origin = origin_of(request) if request is not None else origin_var.get()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
@@ -78,9 +82,9 @@ def audit_record(
             object_type=object_type,
             object_id=str(object_id) if object_id != "" else "",
             reason=reason[:500],
-            ip=getattr(request, "client_ip", None) if request is not None else None,
-            user_agent=(request.headers.get("User-Agent", "")[:300] if request is not None else ""),
-            request_id=getattr(request, "request_id", "") if request is not None else "",
+            ip=origin.ip,
+            user_agent=origin.user_agent,
+            request_id=origin.request_id,
             outcome=outcome,
             prev_hash=last.hash if last else GENESIS_HASH,
         )

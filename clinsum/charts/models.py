@@ -144,20 +144,6 @@ class Chunk(models.Model):
         return f"Chunk {self.pk}"
 
 
-class CareTeamMember(models.Model):
-    """A user on a patient's care team: reads the chart whatever their unit."""
-
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="care_teams")
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["patient", "user"], name="careteam_unique_member")]
-
-    def __str__(self) -> str:
-        return f"CareTeamMember {self.pk}"
-
-
 def service_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

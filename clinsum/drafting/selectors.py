@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from clinsum.access.selectors import readable_patients
 from clinsum.accounts.models import Role
-from clinsum.charts.selectors import patient_get_for_user, patients_for_user
+from clinsum.charts.selectors import patient_get_for_user
 from clinsum.summaries.models import HIDDEN_VERDICTS  # generated sentences to edit before signing
 
 from .kinds import DraftKind, draft_kind
@@ -53,7 +54,7 @@ def drafts_for_author(*, user, patient=None) -> QuerySet[Draft]:
         patient_get_for_user(user=user, patient_id=patient.pk)
         drafts = Draft.objects.filter(author=user, patient=patient)
     else:
-        drafts = Draft.objects.filter(author=user, patient__in=patients_for_user(user=user))
+        drafts = Draft.objects.filter(author=user, patient__in=readable_patients(user=user))
     return drafts.select_related("patient").order_by("-created_at", "-id")
 
 

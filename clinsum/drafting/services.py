@@ -17,12 +17,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clinsum.access.selectors import access_scope, may_read
 from clinsum.charts.models import NOTE_ORIGIN_DRAFT, Note
 from clinsum.charts.records import NoteRecord
 from clinsum.charts.services import notes_ingest
 from clinsum.summaries.backends import Generation, GenerationError
 from clinsum.summaries.backends.extractive import PROMPT_VERSION as EXTRACTIVE_VERSION
 from clinsum.summaries.services import (
+    REQUESTER_OUT_OF_SCOPE,
     backend_identity,
     grounded_generate,
     model_call_recorder,
@@ -30,7 +32,7 @@ from clinsum.summaries.services import (
     summary_sources,
 )
 from clinsum.summaries.verification import claim_verify
-from retrieval.types import AccessScope, Hit
+from retrieval.types import Hit
 
 from .kinds import DraftKind, draft_kind
 from .models import Draft, DraftCitation, DraftSentence, DraftStatus, Origin
@@ -84,7 +86,7 @@ def _draft_claim(*, draft_id: int) -> Draft | None:
         status=DraftStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now())
     if not claimed:
         return None
-    draft = Draft.objects.get(pk=draft_id)
+    draft = Draft.objects.select_related("author").get(pk=draft_id)
     if draft.attempts > settings.CLINSUM_MAX_TASK_DELIVERIES:
         draft_fail(draft_id=draft_id, reason=f"gave up after {draft.attempts - 1} interrupted attempts")
         return None
@@ -102,11 +104,15 @@ def draft_run(*, draft_id: int) -> None:
     draft = _draft_claim(draft_id=draft_id)
     if draft is None:
         return
+    # Retrieval reads as the author, under the access rule as it stands now (see summary_run).
+    if not may_read(user=draft.author, patient_id=draft.patient_id):
+        draft_fail(draft_id=draft.pk, reason=REQUESTER_OUT_OF_SCOPE)
+        return
     kind = draft_kind(draft.kind)
     started = time.monotonic()
     patient_index_pending(patient_id=draft.patient_id)
     sources, section_sources = summary_sources(patient_id=draft.patient_id, sections=kind.sections,
-                                               scope=AccessScope(patient_ids=(draft.patient_id,)),
+                                               scope=access_scope(user=draft.author),
                                                whole_chart=draft.backend == "extractive")
     if not sources:
         draft_fail(draft_id=draft.pk, reason="this chart has no indexed notes to draft from")

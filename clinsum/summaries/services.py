@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from clinsum.access.selectors import access_scope, may_read
 from clinsum.charts.indexing import embedder_get, notes_index
 from clinsum.charts.models import EmbeddingStatus, Note, Patient
 from retrieval.clinical.chart import chart_read
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 CHUNKS_PER_SECTION = 12
 CHART_CHUNKS = 5000  # the whole chart for the extractive backend (the largest Synthea chart has about 2,000)
+# Why a summary or draft fails when the person who asked lost the chart before the worker ran.
+REQUESTER_OUT_OF_SCOPE = "the person who asked for it may no longer read this chart"
 _NOT_DOCUMENTED = re.compile(r"^\W*not documented\W*$", re.IGNORECASE)
 
 
@@ -98,7 +101,7 @@ def _summary_claim(*, summary_id: int) -> Summary | None:
     ).update(status=SummaryStatus.RUNNING, attempts=F("attempts") + 1, started_at=now)
     if not claimed:
         return None  # already finished (a redelivery after completion): nothing to do
-    summary = Summary.objects.select_related("patient").get(pk=summary_id)
+    summary = Summary.objects.select_related("patient", "requested_by").get(pk=summary_id)
     if summary.attempts > settings.CLINSUM_MAX_TASK_DELIVERIES:
         summary_fail(summary_id=summary_id, reason=f"gave up after {summary.attempts - 1} interrupted attempts")
         return None
@@ -254,12 +257,15 @@ def summary_run(*, summary_id: int) -> None:
     summary = _summary_claim(summary_id=summary_id)
     if summary is None:
         return
+    # Retrieval reads as the person who asked, under the access rule as it stands now: the
+    # scope goes inside the SQL, and a requester who lost the chart since gets no summary.
+    requester = summary.requested_by
+    if requester is None or not may_read(user=requester, patient_id=summary.patient_id):
+        summary_fail(summary_id=summary.pk, reason=REQUESTER_OUT_OF_SCOPE)
+        return
     started = time.monotonic()
     patient_index_pending(patient_id=summary.patient_id)
-    # The system retrieves for a summary a user was allowed to request; the patient filter
-    # still applies inside the SQL.
-    sources, section_sources = summary_sources(patient_id=summary.patient_id,
-                                               scope=AccessScope(patient_ids=(summary.patient_id,)),
+    sources, section_sources = summary_sources(patient_id=summary.patient_id, scope=access_scope(user=requester),
                                                whole_chart=summary.backend == "extractive",
                                                chart_facts=summary.backend == "vllm")
     if not sources:

@@ -5,9 +5,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from clinsum.accounts.models import BreakGlassGrant, User
+from clinsum.access.models import BreakGlassGrant, CareTeamMember
+from clinsum.accounts.models import User
 from clinsum.audit.models import AuditEvent
-from clinsum.charts.models import CareTeamMember
 from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
 

@@ -9,10 +9,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clinsum.accounts.models import BreakGlassGrant
+from clinsum.access.models import BreakGlassGrant
+from clinsum.access.selectors import access_scope
 from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Chunk
-from clinsum.charts.selectors import patient_list_for_user, scope_for_user
+from clinsum.charts.selectors import patient_list_for_user
 from clinsum.charts.services import notes_ingest
 from retrieval.search import patient_text_search
 from tests.accounts.mfa import login_verified
@@ -103,14 +104,14 @@ def test_grants_enter_the_selectors_and_the_retrieval_scope(alice, clinician, wa
     def search():
         with connection.cursor() as cursor:
             return patient_text_search(cursor, patient_id=ward["icu"].pk, query_text="intubated", k=5,
-                                       scope=scope_for_user(user=clinician))
+                                       scope=access_scope(user=clinician))
 
     assert ward["icu"] not in set(patient_list_for_user(user=clinician))
-    assert scope_for_user(user=clinician).patient_ids == ()
+    assert access_scope(user=clinician).patient_ids == ()
     assert search() == []
     break_glass(alice, ward["icu"])
     assert ward["icu"] in set(patient_list_for_user(user=clinician))
-    assert scope_for_user(user=clinician).patient_ids == (ward["icu"].pk,)
+    assert access_scope(user=clinician).patient_ids == (ward["icu"].pk,)
     assert [hit.note_id for hit in search()] == [note.pk]
 
 
@@ -118,7 +119,7 @@ def test_an_expired_grant_gives_no_access(alice, clinician, ward):
     break_glass(alice, ward["icu"])
     BreakGlassGrant.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert alice.get(reverse("chart_detail", args=[ward["icu"].pk])).status_code == 403
-    assert scope_for_user(user=clinician).patient_ids == ()
+    assert access_scope(user=clinician).patient_ids == ()
 
 
 def test_a_grant_is_for_its_user_and_patient_only(alice, ward, outsider, make_user):

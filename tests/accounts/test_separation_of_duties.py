@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinsum.access.models import CareTeamMember
 from clinsum.accounts.models import AccountChange, MFAEnrolmentCode, User
 from clinsum.audit.models import AuditEvent
-from clinsum.charts.models import CareTeamMember, Patient
+from clinsum.charts.models import Patient
 from tests.accounts.mfa import login_verified, totp_device, totp_now
 from tests.conftest import PASSWORD
 

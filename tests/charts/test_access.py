@@ -19,7 +19,7 @@ def test_a_clinician_lists_only_patients_of_their_unit(clinician, ward):
 
 
 def test_care_team_membership_grants_a_chart_outside_the_unit(clinician, ward):
-    from clinsum.charts.models import CareTeamMember
+    from clinsum.access.models import CareTeamMember
 
     CareTeamMember.objects.create(patient=ward["icu"], user=clinician)
     assert ward["icu"] in set(patient_list_for_user(user=clinician))

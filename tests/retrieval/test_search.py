@@ -88,7 +88,7 @@ def test_the_scope_admits_a_patient_on_the_unit_or_by_break_glass(cursor, ward, 
 
 
 def test_a_care_team_member_reads_a_patient_off_their_unit(cursor, ward, add_note, clinician):
-    from clinsum.charts.models import CareTeamMember
+    from clinsum.access.models import CareTeamMember
 
     add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
     scope = AccessScope(units=("4W",), user_id=clinician.pk)
@@ -96,16 +96,6 @@ def test_a_care_team_member_reads_a_patient_off_their_unit(cursor, ward, add_not
     assert patient_vector_search(cursor, **args) == []
     CareTeamMember.objects.create(patient=ward["icu"], user=clinician)
     assert len(patient_vector_search(cursor, **args)) == 1
-
-
-def test_the_cross_patient_scope_predicate_still_filters_by_column(cursor, ward, add_note):
-    from retrieval.store import scope_sql
-
-    add_note(ward["p1"], [("Ruth.", unit(1, 0, 0, 0))])
-    add_note(ward["icu"], [("Mara.", unit(1, 0, 0, 0))])
-    access, params = scope_sql(AccessScope(units=("4W",)), patient_column="c.patient_id")
-    cursor.execute(f"SELECT DISTINCT c.patient_id FROM charts_chunk c WHERE {access}", params)
-    assert [row[0] for row in cursor.fetchall()] == [ward["p1"].pk]
 
 
 def test_text_search_finds_an_exact_term_the_vector_search_misses(cursor, ward, add_note):

@@ -1,0 +1,162 @@
+"""Who may read which patient: the one access rule, and the reads of care teams and grants.
+
+The rule. A user reads a patient's chart (its notes, summaries, drafts, and the chunks that
+retrieval gives a summary or a draft) when
+
+  - the user is logged in, active, and a clinician or a nurse (User.reads_charts). Admins,
+    privacy officers, users without a role and deactivated accounts read no chart, whatever
+    their unit, care teams or grants say; and
+  - at least one of these holds:
+    1. unit: the user has a unit and the patient is on that unit (the same ward code; an empty
+       unit matches nothing, not even patients without a unit);
+    2. care team: the user is on the patient's care team (a CareTeamMember row);
+    3. break-glass: the user holds a grant for the patient that is in force now,
+       granted_at <= now < expires_at. Grants are per user and patient, never shared.
+
+`access_scope(user)` states the rule for one user as data (retrieval.types.AccessScope): the
+unit of term 1, the user id of term 2 and the patients of term 3, or nothing at all. Every path
+that decides access reads that one value:
+
+  - the ORM: `readable_patients` filters Patient by it; the chart, summary and drafting
+    selectors build on `readable_patients`, and `may_read` asks it about one patient;
+  - the retrieval SQL: the summary and draft workers pass their requester's `access_scope` to
+    retrieval/search.py, where retrieval.store.scope_sql puts the same three terms inside the
+    statement;
+  - the break-glass banner: `break_glass_banner_grants` is term 3 less what terms 1 and 2 cover.
+
+tests/access/test_rule_agreement.py generates users of every role (deactivated ones too), units,
+care teams and grants that start and end around a fixed `now`, and checks that all these paths
+give the same answer for every user and patient.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import replace
+from datetime import datetime
+from functools import reduce
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from clinsum.accounts.models import User
+from clinsum.accounts.selectors import admin_check, privacy_officer_check
+from clinsum.charts.models import Patient
+from retrieval.types import AccessScope
+
+from .models import BreakGlassGrant, CareTeamMember
+
+# --- The rule ------------------------------------------------------------------------------------
+
+
+def _grants_in_force(*, user, now: datetime) -> QuerySet[BreakGlassGrant]:
+    """Term 3 of the rule: the user's grants in force at `now`."""
+    return BreakGlassGrant.objects.filter(user=user, granted_at__lte=now, expires_at__gt=now)
+
+
+def access_scope(*, user, now: datetime | None = None) -> AccessScope:
+    """The patients `user` may read, as data: what both the ORM and the retrieval SQL apply."""
+    if not (user.is_authenticated and user.reads_charts()):
+        return AccessScope()
+    granted = (_grants_in_force(user=user, now=now or timezone.now())
+               .order_by("patient_id").values_list("patient_id", flat=True).distinct())
+    return AccessScope(units=(user.unit,) if user.unit else (), user_id=user.pk, patient_ids=tuple(granted))
+
+
+def _patients_in(scope: AccessScope) -> QuerySet[Patient]:
+    """The scope as an ORM filter on Patient; retrieval.store.scope_sql is its SQL twin."""
+    if scope.unrestricted:
+        return Patient.objects.all()
+    terms = []
+    if scope.units:
+        terms.append(Q(unit__in=scope.units))
+    if scope.user_id is not None:
+        terms.append(Q(pk__in=CareTeamMember.objects.filter(user_id=scope.user_id).values("patient_id")))
+    if scope.patient_ids:
+        terms.append(Q(pk__in=scope.patient_ids))
+    return Patient.objects.filter(reduce(operator.or_, terms)) if terms else Patient.objects.none()
+
+
+def readable_patients(*, user, now: datetime | None = None) -> QuerySet[Patient]:
+    """The patients `user` may read; PermissionDenied for a role that reads no chart."""
+    if not (user.is_authenticated and user.reads_charts()):
+        raise PermissionDenied("Your role does not read patient charts.")
+    return _patients_in(access_scope(user=user, now=now))
+
+
+def may_read(*, user, patient_id: int, now: datetime | None = None) -> bool:
+    if not (user.is_authenticated and user.reads_charts()):
+        return False
+    return readable_patients(user=user, now=now).filter(pk=patient_id).exists()
+
+
+def break_glass_banner_grants(*, user, now: datetime | None = None) -> list[BreakGlassGrant]:
+    """The grants in force for patients the user reads only through break-glass (the chart
+    banner): one per patient, the grant that ends last."""
+    now = now or timezone.now()
+    scope = access_scope(user=user, now=now)
+    if not scope.patient_ids:
+        return []
+    standing = _patients_in(replace(scope, patient_ids=()))  # terms 1 and 2
+    grants = (_grants_in_force(user=user, now=now).exclude(patient__in=standing)
+              .only("id", "patient_id", "expires_at").order_by("expires_at", "id"))
+    latest: dict[int, BreakGlassGrant] = {}
+    for grant in grants:
+        latest[grant.patient_id] = grant
+    return list(latest.values())
+
+
+def break_glass_needed(*, user, patient_id: int) -> bool:
+    """Whether `user` must break the glass to open this chart (False: it is in their scope).
+    PermissionDenied for a role that reads no chart, Http404 for no such patient."""
+    if not (user.is_authenticated and user.reads_charts()):
+        raise PermissionDenied("Only clinicians and nurses can use break-glass access.")
+    if not Patient.objects.filter(pk=patient_id).exists():
+        raise Http404("No such patient.")
+    return not may_read(user=user, patient_id=patient_id)
+
+
+# --- Care teams (the admin console: patient ids and units, never identity) -----------------------
+
+def patient_for_admin(*, user: User, patient_id: int) -> Patient:
+    """Id and unit only: an administrator manages care teams without seeing who the patient is."""
+    admin_check(user=user)
+    patient = Patient.objects.filter(pk=patient_id).only("id", "unit").first()
+    if patient is None:
+        raise Http404("No such patient.")
+    return patient
+
+
+def patient_units_for_admin(*, user: User) -> list[str]:
+    admin_check(user=user)
+    return list(Patient.objects.exclude(unit="").order_by("unit").values_list("unit", flat=True).distinct())
+
+
+def patients_on_unit_for_admin(*, user: User, unit: str) -> list[dict]:
+    """Patient ids on a unit with their care-team size, in id order; no identity."""
+    admin_check(user=user)
+    return list(Patient.objects.filter(unit=unit).order_by("id").annotate(members=Count("care_team"))
+                .values("id", "unit", "members"))
+
+
+def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
+    admin_check(user=user)
+    return User.objects.filter(care_teams__patient_id=patient_id).order_by("username")
+
+
+# --- Break-glass review (privacy officers) -------------------------------------------------------
+
+def break_glass_grants_for_review(*, user: User) -> QuerySet[BreakGlassGrant]:
+    privacy_officer_check(user=user)
+    return (BreakGlassGrant.objects.filter(reviewed_at__isnull=True)
+            .select_related("user").order_by("granted_at", "id"))
+
+
+def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlassGrant:
+    privacy_officer_check(user=user)
+    grant = BreakGlassGrant.objects.filter(pk=grant_id).select_related("user").first()
+    if grant is None:
+        raise Http404("No such break-glass grant.")
+    return grant

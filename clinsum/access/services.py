@@ -1,0 +1,103 @@
+"""Writes to care teams and break-glass grants. Each is audited in its own transaction; the
+audit row carries the web request's origin (clinsum.audit.origin), so no request is passed in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from clinsum.accounts.models import CHART_ROLES, User
+from clinsum.accounts.selectors import admin_check, privacy_officer_check
+from clinsum.audit.services import audit_record
+from clinsum.charts.models import Patient
+
+from .models import BreakGlassGrant, CareTeamMember
+
+BREAK_GLASS_REASON_MAX_CHARS = 500  # the audit row keeps 500 characters of reason
+
+
+class AccessError(Exception):
+    """A care-team or break-glass request that cannot be done; the message is shown to the user."""
+
+
+def care_team_add(*, actor: User, patient_id: int, username: str) -> CareTeamMember:
+    admin_check(user=actor)
+    member = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if member is None or member.role not in CHART_ROLES:
+        raise AccessError("Only an active clinician or nurse can be put on a care team.")
+    if not Patient.objects.filter(pk=patient_id).exists():
+        raise Http404("No such patient.")
+    with transaction.atomic():
+        row, created = CareTeamMember.objects.get_or_create(patient_id=patient_id, user=member)
+        if not created:
+            raise AccessError("This user is on the care team already.")
+        audit_record(action="care_team_add", actor=actor, patient_id=patient_id, object_type="user",
+                     object_id=member.pk)
+    return row
+
+
+def care_team_remove(*, actor: User, patient_id: int, user_id: int) -> None:
+    admin_check(user=actor)
+    with transaction.atomic():
+        deleted, _ = CareTeamMember.objects.filter(patient_id=patient_id, user_id=user_id).delete()
+        if not deleted:
+            raise Http404("No such care-team member.")
+        audit_record(action="care_team_remove", actor=actor, patient_id=patient_id, object_type="user",
+                     object_id=user_id)
+
+
+def access_end(*, user: User) -> tuple[int, int]:
+    """Offboarding: take the user off every care team and end their grants in force now.
+    Returns (care-team rows removed, grants ended); the caller audits and holds the transaction."""
+    care_teams, _ = CareTeamMember.objects.filter(user=user).delete()
+    now = timezone.now()
+    grants = BreakGlassGrant.objects.filter(user=user, expires_at__gt=now).update(expires_at=now)
+    return care_teams, grants
+
+
+def break_glass_reason_min_chars() -> int:
+    return settings.BREAK_GLASS_REASON_MIN_CHARS
+
+
+def break_glass_grant(*, user: User, patient_id: int, reason: str) -> BreakGlassGrant:
+    """Open a chart outside the user's scope for BREAK_GLASS_HOURS, audited as break_glass."""
+    if not (user.is_authenticated and user.reads_charts()):
+        raise PermissionDenied("Only clinicians and nurses can use break-glass access.")
+    reason = " ".join(reason.split())
+    if len(reason) < break_glass_reason_min_chars():
+        raise AccessError(f"Give the reason in at least {break_glass_reason_min_chars()} characters.")
+    reason = reason[:BREAK_GLASS_REASON_MAX_CHARS]
+    if not Patient.objects.filter(pk=patient_id).exists():
+        raise Http404("No such patient.")
+    now = timezone.now()
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.create(
+            user=user, patient_id=patient_id, reason=reason, granted_at=now,
+            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        audit_record(action="break_glass", actor=user, patient_id=patient_id, object_type="break_glass_grant",
+                     object_id=grant.pk, reason=reason)
+    return grant
+
+
+def break_glass_review(*, reviewer: User, grant_id: int, comment: str) -> BreakGlassGrant:
+    privacy_officer_check(user=reviewer)
+    comment = comment.strip()
+    if not comment:
+        raise AccessError("Write a review comment.")
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.select_for_update().filter(pk=grant_id).first()
+        if grant is None:
+            raise Http404("No such break-glass grant.")
+        if grant.reviewed_at is not None:
+            raise AccessError("This grant has been reviewed already.")
+        grant.reviewed_by, grant.reviewed_at, grant.review_comment = reviewer, timezone.now(), comment[:2000]
+        grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
+        audit_record(action="break_glass_review", actor=reviewer, patient_id=grant.patient_id,
+                     object_type="break_glass_grant", object_id=grant.pk, reason=comment)
+    return grant

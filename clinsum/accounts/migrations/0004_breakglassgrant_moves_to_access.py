@@ -1,0 +1,18 @@
+"""BreakGlassGrant now lives in the access app (access 0001); its table stays as it is."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("accounts", "0003_separation_of_duties"),
+        ("access", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[],
+            state_operations=[migrations.DeleteModel(name="BreakGlassGrant")],
+        ),
+    ]
