@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinsum.accounts.context_processors.clinsum",
+                "clinsum.access.context_processors.break_glass",
             ],
         },
     },

@@ -1,9 +1,9 @@
 from django.urls import include, path
 
 from clinsum import health, metrics, pages
+from clinsum.access import views as access
 from clinsum.accounts import views as accounts
 from clinsum.charts import api as charts_api
-from clinsum.charts import views as charts
 from clinsum.summaries import views as summaries
 
 urlpatterns = [
@@ -14,10 +14,10 @@ urlpatterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("users/", accounts.user_list, name="user_list"),
-    path("patients/", charts.patient_list, name="patient_list"),
-    path("patients/<int:patient_id>/", charts.chart_detail, name="chart_detail"),
+    path("patients/", access.patient_list, name="patient_list"),
+    path("patients/<int:patient_id>/", pages.chart_detail, name="chart_detail"),
     path("patients/<int:patient_id>/summaries/", summaries.summary_create, name="summary_create"),
-    path("notes/<int:note_id>/", charts.note_detail, name="note_detail"),
+    path("notes/<int:note_id>/", access.note_detail, name="note_detail"),
     path("summaries/<int:summary_id>/", summaries.summary_detail, name="summary_detail"),
     path("summaries/<int:summary_id>/retry/", summaries.summary_retry_view, name="summary_retry"),
     path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("clinsum.audit.urls")),
     path("", include("clinsum.retention.urls")),
     path("", include("clinsum.accounts.urls")),
+    path("", include("clinsum.access.urls")),
 ]
 
 # 403 page: says why, and offers break-glass for a chart outside the reader's scope.

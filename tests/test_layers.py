@@ -80,6 +80,29 @@ def test_apps_import_each_other_without_a_cycle():
         raise AssertionError(f"import cycle {' -> '.join(cycle)}\n{detail}")
 
 
+# Bottom to top. An app imports only apps in lower layers (so, never one in its own layer).
+LAYERS = (
+    ("db",),
+    ("audit",),  # records events for everyone above; knows no roles (user.reads_audit())
+    ("accounts", "charts"),  # who people are; what the chart holds (ingest, indexing, FHIR)
+    ("access",),  # who may read which patient, and the reads and pages under that rule
+    ("summaries",),  # grounded summaries, their verification and model-call records
+    ("drafting",),  # nurses' drafts, built on the summaries' generation
+    ("retention",),  # deletes across all of the above
+)
+
+
+def test_every_app_has_a_layer():
+    assert sorted(app for layer in LAYERS for app in layer) == apps()
+
+
+def test_apps_import_only_lower_layers():
+    level = {app: i for i, layer in enumerate(LAYERS) for app in layer}
+    wrong = [f"{a} -> {b}: {sorted(set(files))}" for a, targets in app_graph().items() for b, files in targets.items()
+             if level[b] >= level[a]]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_the_django_free_packages_import_no_django_and_no_clinsum():
     for package in ("retrieval", "demo"):
         for path in (ROOT / package).rglob("*.py"):

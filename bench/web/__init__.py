@@ -73,7 +73,7 @@ def ward_prepare(*, n_users: int) -> dict:
     from clinsum.accounts.services import user_create
     from clinsum.charts.indexing import notes_index
     from clinsum.charts.models import EmbeddingStatus, Note, Patient
-    from clinsum.charts.selectors import patient_list_for_user
+    from clinsum.access.selectors import patient_list_for_user
     from clinsum.charts.services import EMBED_BATCH
     from clinsum.summaries.models import SummaryStatus
     from clinsum.summaries.services import summary_request, summary_run

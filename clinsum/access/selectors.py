@@ -43,7 +43,8 @@ from django.utils import timezone
 
 from clinsum.accounts.models import User
 from clinsum.accounts.selectors import admin_check, privacy_officer_check
-from clinsum.charts.models import Patient
+from clinsum.accounts.errors import PatientOutOfScope
+from clinsum.charts.models import Note, Patient
 from retrieval.types import AccessScope
 
 from .models import BreakGlassGrant, CareTeamMember
@@ -116,6 +117,42 @@ def break_glass_needed(*, user, patient_id: int) -> bool:
     if not Patient.objects.filter(pk=patient_id).exists():
         raise Http404("No such patient.")
     return not may_read(user=user, patient_id=patient_id)
+
+
+# --- Patients and notes as a user may read them --------------------------------------------------
+
+def patient_list_for_user(*, user: User, query: str = "") -> QuerySet[Patient]:
+    patients = readable_patients(user=user)
+    query = query.strip()
+    if query:
+        patients = patients.filter(
+            Q(mrn__iexact=query) | Q(family_name__icontains=query) | Q(given_name__icontains=query)
+        )
+    return patients.order_by("family_name", "given_name", "mrn")
+
+
+def patient_get_for_user(*, user: User, patient_id: int) -> Patient:
+    """The patient, or PermissionDenied/Http404. Out-of-scope and non-existent look the same
+    to roles without chart access; chart readers get 403 for an existing out-of-scope chart."""
+    patient = readable_patients(user=user).filter(pk=patient_id).first()
+    if patient is None:
+        if Patient.objects.filter(pk=patient_id).exists():
+            raise PatientOutOfScope(patient_id)  # the 403 page offers break-glass
+        raise Http404("No such patient.")
+    return patient
+
+
+def note_list_for_patient(*, user: User, patient: Patient) -> QuerySet[Note]:
+    patient_get_for_user(user=user, patient_id=patient.pk)
+    return Note.objects.filter(patient=patient).defer("text").order_by("-authored_at", "-id")
+
+
+def note_get_for_user(*, user: User, note_id: int) -> Note:
+    note = Note.objects.filter(pk=note_id).only("id", "patient_id").first()
+    if note is None:
+        raise Http404("No such note.")
+    patient = patient_get_for_user(user=user, patient_id=note.patient_id)
+    return Note.objects.select_related("patient").get(pk=note_id, patient=patient)
 
 
 # --- Care teams (the admin console: patient ids and units, never identity) -----------------------

@@ -60,6 +60,12 @@ def access_end(*, user: User) -> tuple[int, int]:
     return care_teams, grants
 
 
+def access_end_on_deactivation(sender, *, user: User, **kwargs) -> str:
+    """Receiver of accounts.signals.user_deactivated (connected in AccessConfig.ready)."""
+    care_teams, grants = access_end(user=user)
+    return f"care_teams={care_teams} break_glass_ended={grants}"
+
+
 def break_glass_reason_min_chars() -> int:
     return settings.BREAK_GLASS_REASON_MIN_CHARS
 

@@ -16,11 +16,11 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
-from clinsum.access.services import access_end
 from clinsum.audit.services import audit_record
 
 from .models import REVIEWED_ROLES, AccountChange, MFAEnrolmentCode, Role, User
 from .selectors import ENROLMENT_CODE_SESSION_KEY, admin_check, privacy_officer_check
+from .signals import user_deactivated
 
 
 class AccountError(Exception):
@@ -122,10 +122,10 @@ def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
         _last_privacy_officer_check(user=user)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        care_teams, grants = access_end(user=user)
+        ended = [text for _, text in user_deactivated.send(sender=User, user=user) if text]
         sessions = user_sessions_end(user=user)
         audit_record(action="user_deactivate", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason=f"sessions={sessions} care_teams={care_teams} break_glass_ended={grants}")
+                     reason=" ".join([f"sessions={sessions}", *ended]))
     return user
 
 

@@ -3,40 +3,20 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import devices_for_user
 
-from clinsum.access.selectors import (
-    break_glass_grant_get_for_review,
-    break_glass_grants_for_review,
-    break_glass_needed,
-    care_team_for_admin,
-    patient_for_admin,
-    patient_units_for_admin,
-    patients_on_unit_for_admin,
-)
-from clinsum.access.services import (
-    AccessError,
-    break_glass_grant,
-    break_glass_reason_min_chars,
-    break_glass_review,
-    care_team_add,
-    care_team_remove,
-)
 from clinsum.audit.services import audit_record
 
 from .errors import PatientOutOfScope
+from .next_url import safe_next
 from .forms import (
     AccountChangeReviewForm,
-    BreakGlassForm,
-    BreakGlassReviewForm,
-    CareTeamAddForm,
-    CareTeamLookupForm,
     EnrolmentCodeForm,
     LoginForm,
     OwnPasswordChangeForm,
@@ -52,7 +32,6 @@ from .selectors import (
     account_changes_for_review,
     admin_check,
     audit_username,
-    chart_staff_for_admin,
     locked_usernames,
     mfa_enrolment_unlocked,
     user_get_for_admin,
@@ -74,14 +53,6 @@ from .services import (
     user_unlock,
     user_update,
 )
-
-
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
 
 
 # --- Login, logout, lockout, MFA ----------------------------------------------------------------
@@ -136,16 +107,16 @@ def lockout(request, original_response=None, credentials=None):
 @login_required
 def mfa_verify(request):
     if not request.user.needs_mfa() or request.user.is_verified():
-        return redirect(_safe_next(request, reverse("home")))
+        return redirect(safe_next(request, reverse("home")))
     if not any(devices_for_user(request.user, confirmed=True)):
         return redirect(reverse("mfa_enrol") + "?" + request.GET.urlencode())
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if totp_verify(user=request.user, token=form.cleaned_data["token"], request=request):
             session_touch(request)
-            return redirect(_safe_next(request, reverse("home")))
+            return redirect(safe_next(request, reverse("home")))
         form.add_error("token", "That code is not valid. Codes change every 30 seconds; try the current one.")
-    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request, "")})
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": safe_next(request, "")})
 
 
 @sensitive_post_parameters("code")
@@ -153,7 +124,7 @@ def mfa_verify(request):
 @login_required
 def mfa_enrol(request):
     if not request.user.needs_mfa() or request.user.is_verified():
-        return redirect(_safe_next(request, reverse("home")))
+        return redirect(safe_next(request, reverse("home")))
     if any(devices_for_user(request.user, confirmed=True)):
         return redirect(reverse("mfa_verify") + "?" + request.GET.urlencode())
     if not mfa_enrolment_unlocked(user=request.user, session=request.session):
@@ -164,10 +135,10 @@ def mfa_enrol(request):
         if totp_enrol_confirm(user=request.user, token=form.cleaned_data["token"], request=request):
             session_touch(request)
             messages.success(request, "Two-step verification is set up.")
-            return redirect(_safe_next(request, reverse("home")))
+            return redirect(safe_next(request, reverse("home")))
         form.add_error("token", "That code is not valid. Check the time on your phone and try the current code.")
     return render(request, "accounts/mfa_enrol.html", {
-        "form": form, "next": _safe_next(request, ""),
+        "form": form, "next": safe_next(request, ""),
         "qr_svg": totp_qr_svg(device), "secret": totp_secret_base32(device),
     })
 
@@ -177,10 +148,10 @@ def _mfa_enrolment_code_step(request):
     form = EnrolmentCodeForm(request.POST if "code" in request.POST else None)
     if request.method == "POST" and form.is_valid():
         if mfa_enrolment_code_redeem(user=request.user, code=form.cleaned_data["code"], request=request):
-            return redirect(reverse("mfa_enrol") + "?" + urlencode({"next": _safe_next(request, "")}))
+            return redirect(reverse("mfa_enrol") + "?" + urlencode({"next": safe_next(request, "")}))
         form.add_error("code", "That enrolment code is not valid: it may be mistyped, used, expired or "
                                "voided after too many tries. Ask an administrator for a new one.")
-    return render(request, "accounts/mfa_enrol_code.html", {"form": form, "next": _safe_next(request, "")})
+    return render(request, "accounts/mfa_enrol_code.html", {"form": form, "next": safe_next(request, "")})
 
 
 @sensitive_post_parameters()
@@ -196,12 +167,12 @@ def password_change(request):
             user_password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
                                  request=request)
             messages.success(request, "Your password has been changed.")
-            return redirect(_safe_next(request, reverse("home")))
+            return redirect(safe_next(request, reverse("home")))
         if "old_password" in form.errors:
             audit_record(action="password_change_failed", request=request, outcome="denied", object_type="user",
                          object_id=request.user.pk, reason="current password wrong")
     return render(request, "accounts/password_change.html", {
-        "form": form, "next": _safe_next(request, ""), "forced": request.user.must_change_password,
+        "form": form, "next": safe_next(request, ""), "forced": request.user.must_change_password,
     })
 
 
@@ -339,116 +310,7 @@ def user_mfa_reset_view(request, user_id: int):
     return _enrolment_code_page(request, target, code)
 
 
-@login_required
-@require_GET
-def care_team_search(request):
-    """Patients by id or by unit, never by name or MRN: an administrator sees no patient identity."""
-    admin_check(user=request.user)
-    form = CareTeamLookupForm(request.GET if "patient" in request.GET else None)
-    if form.is_valid():
-        try:
-            patient = patient_for_admin(user=request.user, patient_id=form.cleaned_data["patient"])
-        except Http404:
-            form.add_error("patient", "No patient has this id.")
-        else:
-            return redirect("care_team_detail", patient_id=patient.pk)
-    units = patient_units_for_admin(user=request.user)
-    unit = request.GET.get("unit", "")
-    patients = None
-    if unit in units:
-        patients = patients_on_unit_for_admin(user=request.user, unit=unit)
-        audit_record(action="care_team_list", request=request, object_type="unit", object_id=unit[:64],
-                     reason=f"patients={len(patients)}")
-    return render(request, "accounts/care_team_search.html", {
-        "form": form, "units": units, "unit": unit if patients is not None else "", "patients": patients,
-    })
-
-
-@login_required
-@require_GET
-def care_team_detail(request, patient_id: int):
-    patient = patient_for_admin(user=request.user, patient_id=patient_id)
-    audit_record(action="care_team_view", request=request, patient_id=patient.pk, object_type="patient",
-                 object_id=patient.pk)
-    return render(request, "accounts/care_team_detail.html", {
-        "patient": patient, "members": care_team_for_admin(user=request.user, patient_id=patient.pk),
-        "staff": chart_staff_for_admin(user=request.user), "form": CareTeamAddForm(),
-    })
-
-
-@login_required
-@require_POST
-def care_team_add_view(request, patient_id: int):
-    patient = patient_for_admin(user=request.user, patient_id=patient_id)
-    form = CareTeamAddForm(request.POST)
-    if form.is_valid():
-        try:
-            care_team_add(actor=request.user, patient_id=patient.pk, username=form.cleaned_data["username"])
-        except AccessError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "Added to the care team.")
-    else:
-        messages.error(request, "Choose a clinician or nurse.")
-    return redirect("care_team_detail", patient_id=patient.pk)
-
-
-@login_required
-@require_POST
-def care_team_remove_view(request, patient_id: int, user_id: int):
-    patient = patient_for_admin(user=request.user, patient_id=patient_id)
-    care_team_remove(actor=request.user, patient_id=patient.pk, user_id=user_id)
-    messages.success(request, "Removed from the care team.")
-    return redirect("care_team_detail", patient_id=patient.pk)
-
-
 # --- Break-glass -----------------------------------------------------------------------------------
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def break_glass_create(request, patient_id: int):
-    chart_url = reverse("chart_detail", args=[patient_id])
-    if not break_glass_needed(user=request.user, patient_id=patient_id):
-        return redirect(_safe_next(request, chart_url))  # in scope already: nothing to break
-    min_chars = break_glass_reason_min_chars()
-    form = BreakGlassForm(request.POST or None, min_chars=min_chars)
-    if request.method == "POST" and form.is_valid():
-        try:
-            break_glass_grant(user=request.user, patient_id=patient_id, reason=form.cleaned_data["reason"])
-        except AccessError as exc:
-            form.add_error("reason", str(exc))
-        else:
-            return redirect(_safe_next(request, chart_url))
-    return render(request, "accounts/break_glass_form.html", {
-        "form": form, "patient_id": patient_id, "hours": settings.BREAK_GLASS_HOURS, "min_chars": min_chars,
-        "next": _safe_next(request, ""),
-    })
-
-
-@login_required
-@require_GET
-def break_glass_review_list(request):
-    grants = break_glass_grants_for_review(user=request.user)
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="break_glass_reviews")
-    return render(request, "accounts/break_glass_reviews.html", {"grants": grants, "form": BreakGlassReviewForm()})
-
-
-@login_required
-@require_POST
-def break_glass_review_view(request, grant_id: int):
-    grant = break_glass_grant_get_for_review(user=request.user, grant_id=grant_id)
-    form = BreakGlassReviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Write a review comment.")
-    else:
-        try:
-            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"])
-        except AccessError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")
-    return redirect("break_glass_review_list")
-
 
 # --- Account changes reviewed by a privacy officer -------------------------------------------------
 

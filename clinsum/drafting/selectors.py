@@ -11,7 +11,7 @@ from django.http import Http404
 
 from clinsum.access.selectors import readable_patients
 from clinsum.accounts.models import Role
-from clinsum.charts.selectors import patient_get_for_user
+from clinsum.access.selectors import patient_get_for_user
 from clinsum.summaries.models import HIDDEN_VERDICTS  # generated sentences to edit before signing
 
 from .kinds import DraftKind, draft_kind

@@ -10,7 +10,7 @@ from django.db.models import Count, Model, Prefetch
 from django.http import Http404
 
 from clinsum.audit.selectors import audit_reader_check
-from clinsum.charts.selectors import patient_get_for_user
+from clinsum.access.selectors import patient_get_for_user
 
 from .models import HIDDEN_VERDICTS, Citation, Claim, ModelCall, Summary
 from .sections import SUMMARY_SECTIONS

@@ -13,7 +13,7 @@ from clinsum.access.models import BreakGlassGrant
 from clinsum.access.selectors import access_scope
 from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Chunk
-from clinsum.charts.selectors import patient_list_for_user
+from clinsum.access.selectors import patient_list_for_user
 from clinsum.charts.services import notes_ingest
 from retrieval.search import patient_text_search
 from tests.accounts.mfa import login_verified

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
-from clinsum.charts.selectors import patient_list_for_user
+from clinsum.access.selectors import patient_list_for_user
 from clinsum.charts.services import notes_ingest
 from tests.conftest import note_record
 

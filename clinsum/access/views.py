@@ -1,0 +1,194 @@
+"""Pages that read patients and notes under the access rule, and the pages that change who may
+read them: the ward's patient list, a note (also as a citation's target), care teams (the
+admin console: patient ids and units, never identity) and break-glass (request and review)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clinsum.accounts.forms import BreakGlassForm, BreakGlassReviewForm, CareTeamAddForm, CareTeamLookupForm
+from clinsum.accounts.next_url import safe_next
+from clinsum.accounts.selectors import admin_check, chart_staff_for_admin
+from clinsum.audit.services import audit_record
+
+from .selectors import (
+    break_glass_grant_get_for_review,
+    break_glass_grants_for_review,
+    break_glass_needed,
+    care_team_for_admin,
+    note_get_for_user,
+    patient_for_admin,
+    patient_list_for_user,
+    patient_units_for_admin,
+    patients_on_unit_for_admin,
+)
+from .services import (
+    AccessError,
+    break_glass_grant,
+    break_glass_reason_min_chars,
+    break_glass_review,
+    care_team_add,
+    care_team_remove,
+)
+
+PATIENT_LIST_MAX = 500  # a ward list, not the hospital
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_list(request):
+    """The patients of the user's unit and care teams. A search is POSTed, so a name or MRN never
+    sits in a URL, and so in no access log, browser history or proxy log; a query string is ignored."""
+    query = request.POST.get("q", "") if request.method == "POST" else ""
+    if "\x00" in query:
+        return HttpResponseBadRequest("The search contains a NUL character.")
+    patients = list(patient_list_for_user(user=request.user, query=query)[:PATIENT_LIST_MAX])
+    shown = ", ".join(str(p.pk) for p in patients[:50])
+    audit_record(action="patient_list_view", request=request,
+                 reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300])
+    return render(request, "charts/patient_list.html", {"patients": patients, "q": query})
+
+
+def note_context(note, *, start: int | None = None, end: int | None = None) -> dict:
+    """The note split around the highlighted span; the template escapes each part."""
+    text = note.text
+    versions = list(note.versions.all())  # earlier texts of an amended note, newest first
+    if start is None or end is None or not (0 <= start < end <= len(text)):
+        return {"note": note, "patient": note.patient, "before": text, "cited": "", "after": "",
+                "versions": versions}
+    return {"note": note, "patient": note.patient, "before": text[:start], "cited": text[start:end], "after": text[end:],
+            "versions": versions}
+
+
+def cited_note_page(request, citation, *, reason: str):
+    """The note a citation (a summary's or a draft's) points to, its span highlighted; a read of
+    the note, audited as one. The caller has checked access to the citation."""
+    note = citation.note
+    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note",
+                 object_id=note.pk, reason=reason)
+    context = note_context(note, start=citation.char_start, end=citation.char_end)
+    context["citation"] = citation
+    return render(request, "charts/note.html", context)
+
+
+@login_required
+@require_GET
+def note_detail(request, note_id: int):
+    note = note_get_for_user(user=request.user, note_id=note_id)
+    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note", object_id=note.pk)
+    return render(request, "charts/note.html", note_context(note))
+
+
+# --- Care teams and break-glass ------------------------------------------------------------
+
+@login_required
+@require_GET
+def care_team_search(request):
+    """Patients by id or by unit, never by name or MRN: an administrator sees no patient identity."""
+    admin_check(user=request.user)
+    form = CareTeamLookupForm(request.GET if "patient" in request.GET else None)
+    if form.is_valid():
+        try:
+            patient = patient_for_admin(user=request.user, patient_id=form.cleaned_data["patient"])
+        except Http404:
+            form.add_error("patient", "No patient has this id.")
+        else:
+            return redirect("care_team_detail", patient_id=patient.pk)
+    units = patient_units_for_admin(user=request.user)
+    unit = request.GET.get("unit", "")
+    patients = None
+    if unit in units:
+        patients = patients_on_unit_for_admin(user=request.user, unit=unit)
+        audit_record(action="care_team_list", request=request, object_type="unit", object_id=unit[:64],
+                     reason=f"patients={len(patients)}")
+    return render(request, "accounts/care_team_search.html", {
+        "form": form, "units": units, "unit": unit if patients is not None else "", "patients": patients,
+    })
+
+
+@login_required
+@require_GET
+def care_team_detail(request, patient_id: int):
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
+    audit_record(action="care_team_view", request=request, patient_id=patient.pk, object_type="patient",
+                 object_id=patient.pk)
+    return render(request, "accounts/care_team_detail.html", {
+        "patient": patient, "members": care_team_for_admin(user=request.user, patient_id=patient.pk),
+        "staff": chart_staff_for_admin(user=request.user), "form": CareTeamAddForm(),
+    })
+
+
+@login_required
+@require_POST
+def care_team_add_view(request, patient_id: int):
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
+    form = CareTeamAddForm(request.POST)
+    if form.is_valid():
+        try:
+            care_team_add(actor=request.user, patient_id=patient.pk, username=form.cleaned_data["username"])
+        except AccessError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Added to the care team.")
+    else:
+        messages.error(request, "Choose a clinician or nurse.")
+    return redirect("care_team_detail", patient_id=patient.pk)
+
+
+@login_required
+@require_POST
+def care_team_remove_view(request, patient_id: int, user_id: int):
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
+    care_team_remove(actor=request.user, patient_id=patient.pk, user_id=user_id)
+    messages.success(request, "Removed from the care team.")
+    return redirect("care_team_detail", patient_id=patient.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass_create(request, patient_id: int):
+    chart_url = reverse("chart_detail", args=[patient_id])
+    if not break_glass_needed(user=request.user, patient_id=patient_id):
+        return redirect(safe_next(request, chart_url))  # in scope already: nothing to break
+    min_chars = break_glass_reason_min_chars()
+    form = BreakGlassForm(request.POST or None, min_chars=min_chars)
+    if request.method == "POST" and form.is_valid():
+        try:
+            break_glass_grant(user=request.user, patient_id=patient_id, reason=form.cleaned_data["reason"])
+        except AccessError as exc:
+            form.add_error("reason", str(exc))
+        else:
+            return redirect(safe_next(request, chart_url))
+    return render(request, "accounts/break_glass_form.html", {
+        "form": form, "patient_id": patient_id, "hours": settings.BREAK_GLASS_HOURS, "min_chars": min_chars,
+        "next": safe_next(request, ""),
+    })
+
+
+@login_required
+@require_GET
+def break_glass_review_list(request):
+    grants = break_glass_grants_for_review(user=request.user)
+    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="break_glass_reviews")
+    return render(request, "accounts/break_glass_reviews.html", {"grants": grants, "form": BreakGlassReviewForm()})
+
+
+@login_required
+@require_POST
+def break_glass_review_view(request, grant_id: int):
+    grant = break_glass_grant_get_for_review(user=request.user, grant_id=grant_id)
+    form = BreakGlassReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a review comment.")
+    else:
+        try:
+            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"])
+        except AccessError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")
+    return redirect("break_glass_review_list")
