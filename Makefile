@@ -21,13 +21,21 @@ define debs
 	fi
 endef
 
-.PHONY: run test setup setup-test certs clean-data
+.PHONY: run test lint setup setup-test certs clean-data
 
 run: $(VENV)/.installed-run
 	$(PY) -m clinsum.devstack run
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# What CI checks before the suite: lint rules, formatting, types, and that every model change
+# has its migration. Fix with `ruff check --fix .` and `ruff format .`.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	CLINSUM_VAR_DIR=$${CLINSUM_VAR_DIR:-var/lint} $(PY) manage.py makemigrations --check --dry-run --no-input
 
 setup: $(VENV)/.installed-run
 setup-test: $(VENV)/.installed-test
