@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import logging
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
@@ -146,22 +145,13 @@ def draft_note_text(*, draft: Draft, kind: DraftKind, provenance: str) -> str:
     return "\n".join(parts)
 
 
-def draft_sign(*, draft: Draft, user, password: str, request) -> Note:
-    """The author, after re-entering the password, turns the draft into a Note of the kind's
-    type (author = the nurse, provenance in its text), ingested and indexed like any other;
-    the draft becomes read-only. The password is checked by the login backends (LDAP too),
-    with `request` for django-axes: a wrong password counts toward lockout like a login."""
+def draft_sign(*, draft: Draft, user) -> Note:
+    """The author turns the draft into a Note of the kind's type (author = the nurse,
+    provenance in its text), ingested and indexed like any other; the draft becomes
+    read-only. The web door has the author re-enter the password first (views.password_reconfirm)."""
     drafting_check(user=user)
     if draft.author_id != user.pk:
         raise PermissionDenied("Only the draft's author signs it.")
-    if not password:
-        raise DraftError("Enter your password to sign.")
-    confirmed = authenticate(request, username=user.get_username(), password=password)
-    if confirmed is None or confirmed.pk != user.pk:
-        if getattr(request, "axes_locked_out", False):
-            raise DraftError("Too many wrong passwords: signing and logging in are locked for now. "
-                             "Ask an administrator to unlock your account; the draft is kept.")
-        raise DraftError("That password is not correct; the draft was not signed.")
     kind = draft_kind(draft.kind)
     with transaction.atomic():
         locked = Draft.objects.select_for_update().select_related("patient").get(pk=draft.pk)
