@@ -44,6 +44,7 @@ def main() -> int:
     from clinsum.drafting.models import Draft, DraftStatus
     from clinsum.drafting.plain_language import jargon_unexplained, reading_grade
     from clinsum.drafting.services import draft_create, draft_run, draft_section_save, draft_sign
+    from clinsum.drafting.views import password_reconfirm
     from clinsum.summaries.models import Summary
     from clinsum.summaries.services import summary_request, summary_run
 
@@ -111,7 +112,8 @@ def main() -> int:
             request = factory.post("/sign/", REMOTE_ADDR="10.1.1.1")
             request.user = nurse
             t = time.perf_counter()
-            draft_sign(draft=draft, user=nurse, password=password, request=request)
+            password_reconfirm(request, password=password)  # as the sign page does
+            draft_sign(draft=draft, user=nurse)
             signs.append(time.perf_counter() - t)
 
     print(f"\n{'what (per chart)':<26}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'sentences p50':>15}{'verified':>10}")

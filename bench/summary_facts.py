@@ -9,7 +9,7 @@ verdict not in the app's HIDDEN_VERDICTS: not unsupported, not out of date; clai
 note ids):
 
 - baseline: the frozen extractive backend (bench/baseline/extractive_v2.py) fed with
-  `summary_sources(...)` over the five sections as they were at that commit, each claim checked
+  `sources_retrieve(...)` over the five sections as they were at that commit, each claim checked
   with `clinsum.summaries.verification.claim_verify`;
 - current: the real service, `summary_request` + `summary_run`, then the summary's Claim rows.
 
@@ -613,13 +613,13 @@ def run_baseline(patient_id: int, sections) -> tuple[list[Shown], float]:
     shown = a verdict the app shows as fact (not unsupported, nor out of date where it has that)."""
     from bench.baseline import extractive_v2
     from clinsum.charts.indexing import embedder_get
-    from clinsum.summaries.services import summary_sources
+    from clinsum.summaries.generation.sources import sources_retrieve
     from clinsum.summaries.verification import claim_verify
     from retrieval.types import AccessScope
 
     started = time.perf_counter()
-    sources, section_sources = summary_sources(patient_id=patient_id, scope=AccessScope(patient_ids=(patient_id,)),
-                                               sections=sections)
+    sources, section_sources = sources_retrieve(patient_id=patient_id, scope=AccessScope(patient_ids=(patient_id,)),
+                                                sections=sections)
     generation = extractive_v2.extractive_generate(sections=sections, section_sources=section_sources,
                                                    sources=sources, embedder=embedder_get())
     shown = []

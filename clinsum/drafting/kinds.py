@@ -1,7 +1,7 @@
 """The kinds of nursing documentation ClinSum drafts: each is a template of sections, each
 section with its own retrieval query, and a prompt that frames the task for the LLM.
 
-Sections reuse SummarySection, so retrieval (summary_sources), both backends and the verifier
+Sections reuse SummarySection, so retrieval (generation.sources), both backends and the verifier
 work on drafts exactly as on summaries.
 """
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from clinsum.charts.models import Note, Patient
-from clinsum.summaries.models import CitedSpan
+from clinsum.summaries.generation.models import CitedSpan, GenerationJob
 
 from .kinds import DRAFT_KINDS
 
@@ -19,29 +19,17 @@ class DraftStatus(models.TextChoices):
     SIGNED = "signed", "Signed"
 
 
-class Draft(models.Model):
+class Draft(GenerationJob):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="drafts")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="drafts")
     kind = models.CharField(max_length=32, choices=[(k.key, k.title) for k in DRAFT_KINDS.values()])
     status = models.CharField(max_length=16, choices=DraftStatus.choices, default=DraftStatus.QUEUED)
-    backend = models.CharField(max_length=32)
-    model = models.CharField(max_length=200, blank=True)
-    prompt_version = models.CharField(max_length=32, blank=True)
-    error = models.CharField(max_length=500, blank=True, help_text="Reason shown to the nurse; never PHI")
-    attempts = models.PositiveSmallIntegerField(default=0)
     revision = models.PositiveIntegerField(default=0, help_text="Bumped by every edit; stale edits are refused")
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    tokens_in = models.PositiveIntegerField(default=0)
-    tokens_out = models.PositiveIntegerField(default=0)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_note = models.OneToOneField(Note, on_delete=models.CASCADE, null=True, blank=True, related_name="draft")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(GenerationJob.Meta):
         indexes = [models.Index(fields=["author", "-created_at"], name="draft_author_recent")]
 
     def __str__(self) -> str:

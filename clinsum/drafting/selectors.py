@@ -15,7 +15,7 @@ from clinsum.access.selectors import patient_get_for_user
 from clinsum.summaries.models import HIDDEN_VERDICTS  # generated sentences to edit before signing
 
 from .kinds import DraftKind, draft_kind
-from .models import Draft, DraftCitation, DraftSentence, DraftStatus
+from .models import Draft, DraftCitation, DraftSentence
 from .plain_language import jargon_unexplained
 
 
@@ -95,10 +95,6 @@ def draft_sections(*, draft: Draft, kind: DraftKind | None = None, only: str | N
 def draft_unresolved(*, draft: Draft) -> int:
     """Generated sentences the verifier could not support and the nurse has not changed."""
     return draft.sentences.filter(origin="generated", verdict__in=HIDDEN_VERDICTS).count()
-
-
-def draft_is_pending(draft: Draft) -> bool:
-    return draft.status in (DraftStatus.QUEUED, DraftStatus.RUNNING)
 
 
 def draft_older_than_chart(*, draft: Draft) -> list[dict]:

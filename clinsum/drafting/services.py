@@ -1,41 +1,29 @@
 """Drafts: create (web), generate (worker), edit (autosave), sign (-> a Note), discard.
 
-Generation is the summaries pipeline with the draft kind's sections and prompt: retrieval of
-this patient's chunks per section, a backend, and claim_verify on every sentence.
+Generation is the grounded-generation job (clinsum/summaries/generation/jobs.py) with the draft kind's
+sections and prompt (jobs.DRAFT_JOB): retrieval of this patient's chunks per section, a
+backend, and claim_verify on every sentence.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import time
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinsum.access.selectors import access_scope, may_read
 from clinsum.charts.models import NOTE_ORIGIN_DRAFT, Note
 from clinsum.charts.records import NoteRecord
 from clinsum.charts.services import notes_ingest
-from clinsum.summaries.backends import Generation, GenerationError
-from clinsum.summaries.backends.extractive import PROMPT_VERSION as EXTRACTIVE_VERSION
-from clinsum.summaries.services import (
-    REQUESTER_OUT_OF_SCOPE,
-    backend_identity,
-    grounded_generate,
-    model_call_recorder,
-    patient_index_pending,
-    summary_sources,
-)
-from clinsum.summaries.verification import claim_verify
-from retrieval.types import Hit
+from clinsum.summaries.generation.calls import backend_identity
+from clinsum.summaries.generation.jobs import job_run
 
+from .jobs import DRAFT_JOB
 from .kinds import DraftKind, draft_kind
-from .models import Draft, DraftCitation, DraftSentence, DraftStatus, Origin
+from .models import Draft, DraftSentence, DraftStatus, Origin
 from .selectors import draft_unresolved, drafting_check
 
 logger = logging.getLogger(__name__)
@@ -52,15 +40,10 @@ class DraftConflict(DraftError):
     """The edit was based on an older revision (another tab, a stale page)."""
 
 
-def _identity(kind: DraftKind) -> tuple[str, str, str]:
-    backend, model, _ = backend_identity()
-    return backend, model, (kind.prompt.version if backend == "vllm" else EXTRACTIVE_VERSION)
-
-
 def draft_create(*, patient, user, kind_key: str) -> Draft:
     drafting_check(user=user)
     kind = draft_kind(kind_key)
-    backend, model, prompt_version = _identity(kind)
+    backend, model, prompt_version = backend_identity(prompt=kind.prompt)
     with transaction.atomic():
         draft = Draft.objects.create(patient=patient, author=user, kind=kind.key, backend=backend, model=model,
                                      prompt_version=prompt_version)
@@ -81,78 +64,9 @@ def draft_retry(*, draft: Draft, user) -> Draft:
     return draft_create(patient=draft.patient, user=user, kind_key=draft.kind)
 
 
-def _draft_claim(*, draft_id: int) -> Draft | None:
-    claimed = Draft.objects.filter(pk=draft_id, status__in=[DraftStatus.QUEUED, DraftStatus.RUNNING]).update(
-        status=DraftStatus.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now())
-    if not claimed:
-        return None
-    draft = Draft.objects.select_related("author").get(pk=draft_id)
-    if draft.attempts > settings.CLINSUM_MAX_TASK_DELIVERIES:
-        draft_fail(draft_id=draft_id, reason=f"gave up after {draft.attempts - 1} interrupted attempts")
-        return None
-    return draft
-
-
-def draft_fail(*, draft_id: int, reason: str) -> None:
-    Draft.objects.filter(pk=draft_id, status__in=[DraftStatus.QUEUED, DraftStatus.RUNNING]).update(
-        status=DraftStatus.FAILED, error=reason[:500], finished_at=timezone.now())
-    logger.warning("draft %s failed: %s", draft_id, reason)
-
-
 def draft_run(*, draft_id: int) -> None:
     """Worker side. Raises only retryable GenerationErrors; otherwise ends ready or failed."""
-    draft = _draft_claim(draft_id=draft_id)
-    if draft is None:
-        return
-    # Retrieval reads as the author, under the access rule as it stands now (see summary_run).
-    if not may_read(user=draft.author, patient_id=draft.patient_id):
-        draft_fail(draft_id=draft.pk, reason=REQUESTER_OUT_OF_SCOPE)
-        return
-    kind = draft_kind(draft.kind)
-    started = time.monotonic()
-    patient_index_pending(patient_id=draft.patient_id)
-    sources, section_sources = summary_sources(patient_id=draft.patient_id, sections=kind.sections,
-                                               scope=access_scope(user=draft.author),
-                                               whole_chart=draft.backend == "extractive")
-    if not sources:
-        draft_fail(draft_id=draft.pk, reason="this chart has no indexed notes to draft from")
-        return
-    try:
-        generation = grounded_generate(backend=draft.backend, sections=kind.sections, sources=sources,
-                                       section_sources=section_sources, prompt=kind.prompt,
-                                       record=model_call_recorder(draft_id=draft.pk))
-    except GenerationError as exc:
-        if exc.retryable:
-            raise
-        draft_fail(draft_id=draft.pk, reason=str(exc))
-        return
-    draft_store(draft=draft, generation=generation, sources=sources,
-                latency_ms=int((time.monotonic() - started) * 1000))
-
-
-def draft_store(*, draft: Draft, generation: Generation, sources: dict[str, Hit], latency_ms: int) -> None:
-    with transaction.atomic():
-        locked = Draft.objects.select_for_update().get(pk=draft.pk)
-        if locked.status != DraftStatus.RUNNING:
-            return  # another delivery finished it
-        ordinals: dict[str, int] = {}
-        for generated in generation.claims:
-            if not generated.citations and generated.text.strip().rstrip(".").lower() == "not documented":
-                continue  # the model declining to guess is not a sentence of the draft
-            check = claim_verify(claim=generated, sources=sources, patient_id=draft.patient_id)
-            ordinal = ordinals.get(generated.section, 0)
-            ordinals[generated.section] = ordinal + 1
-            sentence = DraftSentence.objects.create(
-                draft=draft, section=generated.section, ordinal=ordinal, text=" ".join(generated.text.split()),
-                origin=Origin.GENERATED, verdict=check.verdict, verdict_reason=check.reason[:300])
-            DraftCitation.objects.bulk_create(
-                [DraftCitation(sentence=sentence, **DraftCitation.fields_of(c)) for c in check.citations
-                 if c.hit is not None])
-        Draft.objects.filter(pk=draft.pk).update(
-            status=DraftStatus.READY, finished_at=timezone.now(), latency_ms=latency_ms,
-            model=generation.model[:200], prompt_version=generation.prompt_version,
-            tokens_in=generation.tokens_in, tokens_out=generation.tokens_out)
-    logger.info("draft %s ready: %d sentences, %d ms", draft.pk, sum(ordinals.values()), latency_ms)
+    job_run(DRAFT_JOB, job_id=draft_id)
 
 
 def _normalise(line: str) -> str:
@@ -231,22 +145,13 @@ def draft_note_text(*, draft: Draft, kind: DraftKind, provenance: str) -> str:
     return "\n".join(parts)
 
 
-def draft_sign(*, draft: Draft, user, password: str, request) -> Note:
-    """The author, after re-entering the password, turns the draft into a Note of the kind's
-    type (author = the nurse, provenance in its text), ingested and indexed like any other;
-    the draft becomes read-only. The password is checked by the login backends (LDAP too),
-    with `request` for django-axes: a wrong password counts toward lockout like a login."""
+def draft_sign(*, draft: Draft, user) -> Note:
+    """The author turns the draft into a Note of the kind's type (author = the nurse,
+    provenance in its text), ingested and indexed like any other; the draft becomes
+    read-only. The web door has the author re-enter the password first (views.password_reconfirm)."""
     drafting_check(user=user)
     if draft.author_id != user.pk:
         raise PermissionDenied("Only the draft's author signs it.")
-    if not password:
-        raise DraftError("Enter your password to sign.")
-    confirmed = authenticate(request, username=user.get_username(), password=password)
-    if confirmed is None or confirmed.pk != user.pk:
-        if getattr(request, "axes_locked_out", False):
-            raise DraftError("Too many wrong passwords: signing and logging in are locked for now. "
-                             "Ask an administrator to unlock your account; the draft is kept.")
-        raise DraftError("That password is not correct; the draft was not signed.")
     kind = draft_kind(draft.kind)
     with transaction.atomic():
         locked = Draft.objects.select_for_update().select_related("patient").get(pk=draft.pk)

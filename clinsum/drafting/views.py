@@ -1,6 +1,7 @@
 """Draft pages. Thin: a selector checks who may see what, a service changes it, and every
 read or change of a draft is audited before the response."""
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
@@ -139,12 +140,27 @@ def _section_response(request, draft, section_key: str, *, saved: bool = False, 
     return response
 
 
+def password_reconfirm(request, *, password: str) -> None:
+    """Re-authentication before signing: the password is checked by the login backends (LDAP
+    too) with this request, so django-axes counts a wrong one toward the lockout like a login."""
+    if not password:
+        raise DraftError("Enter your password to sign.")
+    user = request.user
+    confirmed = authenticate(request, username=user.get_username(), password=password)
+    if confirmed is None or confirmed.pk != user.pk:
+        if getattr(request, "axes_locked_out", False):
+            raise DraftError("Too many wrong passwords: signing and logging in are locked for now. "
+                             "Ask an administrator to unlock your account; the draft is kept.")
+        raise DraftError("That password is not correct; the draft was not signed.")
+
+
 @login_required
 @require_POST
 def draft_sign_view(request, draft_id: int):
     draft = draft_get_for_author(user=request.user, draft_id=draft_id)
     try:
-        note = draft_sign(draft=draft, user=request.user, password=request.POST.get("password", ""), request=request)
+        password_reconfirm(request, password=request.POST.get("password", ""))
+        note = draft_sign(draft=draft, user=request.user)
     except DraftError as exc:
         _audit(request, "draft_sign", draft, outcome="refused", reason=str(exc)[:200])
         draft.refresh_from_db()

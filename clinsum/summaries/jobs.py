@@ -1,38 +1,50 @@
-"""The retry policy of jobs that call the language model (summaries, nursing drafts).
-
-A job is a row with `status` (queued/running/...), `error` and `attempts`, and a service that
-runs it by id. Retryable backend errors (connection, timeout, 429, 5xx) requeue the row and
-retry with backoff; after the last retry, a soft time limit or any other error, the row ends
-`failed` with a reason that names no PHI. `attempts` counts only interrupted deliveries and the
-last one, so a job whose worker keeps dying is given up (services' claiming)."""
+"""A chart-review summary as a grounded-generation job (clinsum/summaries/generation/jobs.py): the five
+sections with the chart-review prompt, stored as Claims with Citations, plus what the sources
+state that no shown claim carries (omissions)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.db.models import F, Model
+from clinsum.summaries.generation.jobs import Plan
+from retrieval.types import Hit
 
-from .backends import GenerationError
+from .backends import GeneratedClaim
+from .models import Citation, Claim, Summary, SummaryStatus
+from .omissions import omissions_find
+from .prompts import CHART_REVIEW
+from .sections import SUMMARY_SECTIONS
+from .verification import PARTLY, SUPPORTED, ClaimCheck, claim_verify
 
-logger = logging.getLogger(__name__)
+
+class SummaryJob:
+    model = Summary
+    requester = "requested_by"
+    stored = SummaryStatus.DONE
+    call_owner = "summary_id"
+    no_sources = "this chart has no indexed notes to summarise"
+
+    def plan(self, job: Summary) -> Plan:
+        return Plan(sections=SUMMARY_SECTIONS, prompt=CHART_REVIEW, chart_facts=True)
+
+    def rows_store(self, *, job: Summary, verified: list[tuple[GeneratedClaim, ClaimCheck]],
+                   sources: dict[str, Hit]) -> dict[str, Any]:
+        shown = [claim for claim, check in verified if check.verdict in (SUPPORTED, PARTLY)]
+        # What the sources state (an allergy, a high-risk drug) that no shown claim carries.
+        missing = [(g, claim_verify(claim=g, sources=sources, patient_id=job.patient_id), True)
+                   for g in omissions_find(shown=shown, sources=sources)]
+        supported = 0
+        for ordinal, (generated, check, possibly_missing) in enumerate(
+                [(g, c, False) for g, c in verified] + missing):
+            supported += check.verdict == SUPPORTED and not possibly_missing
+            claim = Claim.objects.create(summary=job, section=generated.section, ordinal=ordinal,
+                                         text=generated.text, verdict=check.verdict, verdict_reason=check.reason[:300],
+                                         possibly_missing=possibly_missing)
+            Citation.objects.bulk_create(
+                [Citation(claim=claim, **Citation.fields_of(c)) for c in check.citations if c.hit is not None])
+        n_claims = len(verified)
+        return {"n_claims": n_claims, "supported_fraction": (supported / n_claims) if n_claims else None,
+                "source_note_ids": list(dict.fromkeys(hit.note_id for hit in sources.values()))}
 
 
-def llm_job_run(task, *, model: type[Model], job_id: int, run: Callable[[int], None],
-                fail: Callable[[int, str], None]) -> None:
-    name = model._meta.verbose_name
-    try:
-        run(job_id)
-    except GenerationError as exc:
-        if task.request.retries >= task.max_retries:
-            fail(job_id, f"{exc} (gave up after {task.request.retries + 1} tries)")
-            return
-        # This delivery ended cleanly; `attempts` counts only interrupted ones and the last.
-        model.objects.filter(pk=job_id).update(status="queued", error=str(exc)[:500], attempts=F("attempts") - 1)
-        raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1)))
-    except SoftTimeLimitExceeded:
-        fail(job_id, "took longer than the time limit")
-    except Exception as exc:  # the worker must not die on one bad job; the reason names no PHI
-        logger.exception("%s %s crashed", name, job_id)
-        fail(job_id, f"internal error ({type(exc).__name__})")
+SUMMARY_JOB = SummaryJob()

@@ -3,7 +3,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
-from clinsum.charts.models import Chunk, Note, Patient
+from clinsum.charts.models import Patient
+from clinsum.summaries.generation.models import CitedSpan, GenerationJob
 
 
 class SummaryStatus(models.TextChoices):
@@ -13,31 +14,19 @@ class SummaryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Summary(models.Model):
+class Summary(GenerationJob):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="summaries")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     status = models.CharField(max_length=16, choices=SummaryStatus.choices, default=SummaryStatus.QUEUED)
-    backend = models.CharField(max_length=32)
-    model = models.CharField(max_length=200, blank=True)
-    prompt_version = models.CharField(max_length=32, blank=True)
     fingerprint = models.CharField(max_length=64, db_index=True, help_text="note set + backend + model + prompt")
-    error = models.CharField(max_length=500, blank=True, help_text="Reason shown to the user; never PHI")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     n_claims = models.PositiveIntegerField(default=0)
     supported_fraction = models.FloatField(null=True, blank=True)
-    tokens_in = models.PositiveIntegerField(default=0)
-    tokens_out = models.PositiveIntegerField(default=0)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
     source_note_ids = models.JSONField(default=list, blank=True,
                                        help_text="The notes retrieval gave the generator, in source order")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(GenerationJob.Meta):
         indexes = [models.Index(fields=["patient", "-created_at"], name="summary_patient_recent")]
 
     def __str__(self) -> str:
@@ -72,30 +61,6 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"Claim {self.pk}"
-
-
-class CitedSpan(models.Model):
-    """Where a generated sentence's support lies: note.text[char_start:char_end] is the quoted
-    span. Shared by summary claims and nursing-draft sentences."""
-
-    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="+")
-    chunk = models.ForeignKey(Chunk, on_delete=models.SET_NULL, null=True, related_name="+")
-    source_id = models.CharField(max_length=32, help_text="The stable id the generator cited, e.g. S3")
-    quote = models.TextField(blank=True)
-    char_start = models.PositiveIntegerField(null=True)
-    char_end = models.PositiveIntegerField(null=True)
-    found = models.BooleanField(default=False, help_text="The quote was located in the cited chunk")
-    newer = models.BooleanField(default=False, help_text="Cited by the verifier: a newer note that contradicts the claim")
-
-    class Meta:
-        abstract = True
-
-    @staticmethod
-    def fields_of(check) -> dict:
-        """The stored fields of one verified citation (verification.CitationCheck with a hit)."""
-        return {"note_id": check.hit.note_id, "chunk_id": check.hit.chunk_id, "source_id": check.source_id[:32],
-                "quote": check.quote[:2000], "char_start": check.note_start, "char_end": check.note_end,
-                "found": check.found, "newer": check.newer}
 
 
 class Citation(CitedSpan):

@@ -26,9 +26,16 @@ PROMPT_VERSION = "chart-review-v1"
 QUOTE_MAX_WORDS = 25
 NOT_DOCUMENTED = "Not documented."
 SCHEMA_NAME = "chart_review_summary"
+_NOT_DOCUMENTED = re.compile(r"^\W*not documented\W*$", re.IGNORECASE)
 
 CHART_REVIEW_ROLE = "You write chart-review summaries for clinicians from excerpts of one patient's notes."
 CHART_REVIEW_STYLE = "Write each claim as one short sentence in plain clinical language."
+
+
+def not_documented(text: str) -> bool:
+    """The model declining to guess (rule 5), however it dressed "Not documented." up
+    ("Not documented", "- not documented -", "**Not documented.**")."""
+    return bool(_NOT_DOCUMENTED.match(text))
 
 
 def system_rules_compose(*, role: str, style: str) -> str:

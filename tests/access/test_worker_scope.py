@@ -16,7 +16,8 @@ from clinsum.charts.services import notes_ingest
 from clinsum.drafting.models import Draft, DraftStatus
 from clinsum.drafting.services import draft_run
 from clinsum.summaries.models import Summary, SummaryStatus
-from clinsum.summaries.services import REQUESTER_OUT_OF_SCOPE, summary_run
+from clinsum.summaries.generation.jobs import REQUESTER_OUT_OF_SCOPE
+from clinsum.summaries.services import summary_run
 from tests.conftest import note_record
 
 ICU_NOTE = "Assessment: intubated and sedated. Plan: wean norepinephrine, daily sedation hold."

@@ -25,6 +25,7 @@ from clinsum.drafting.services import (
     draft_section_save,
     draft_sign,
 )
+from clinsum.drafting.views import password_reconfirm
 from clinsum.summaries.backends import GenerationError
 from clinsum.summaries.prompts import SYSTEM_RULES
 from tests.conftest import PASSWORD
@@ -42,9 +43,11 @@ def made(patient, user, kind: str = "sbar_handoff") -> Draft:
 
 
 def sign(draft: Draft, user, password: str = PASSWORD) -> Note:
+    """What the sign page does: the password re-entered (axes counts it), then the service."""
     request = RequestFactory().post("/sign/", REMOTE_ADDR="10.0.0.7")
     request.user = user
-    return draft_sign(draft=draft, user=user, password=password, request=request)
+    password_reconfirm(request, password=password)
+    return draft_sign(draft=draft, user=user)
 
 
 def section_text(draft: Draft, key: str) -> str:

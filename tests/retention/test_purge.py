@@ -293,9 +293,9 @@ def test_the_owner_role_is_still_refused_by_the_receipt_triggers(ward, progress_
 def test_model_call_records_go_with_their_summary_and_with_any_note_they_carried(chart):
     """The mixed summary goes (it cites an expired note) and its record with it; the fresh one stays,
     but its record of a call that sent an expired note (retrieved, never cited) goes."""
+    from clinsum.summaries.generation.calls import model_call_recorder
     from clinsum.summaries.backends import ModelCallRecord
     from clinsum.summaries.models import ModelCall
-    from clinsum.summaries.services import model_call_recorder
 
     model_call_recorder(summary_id=chart["mixed"].pk)(
         ModelCallRecord(backend="vllm", note_ids=[chart["old1"].pk, chart["recent"].pk], request_body="{}"))

@@ -25,7 +25,7 @@ from clinsum.summaries.models import ModelCall, Summary, SummaryStatus
 from clinsum.summaries.prompts import PROMPT_VERSION
 from clinsum.summaries.services import summary_run
 from clinsum.summaries.tasks import summary_generate
-from tests.conftest import note_record
+from tests.conftest import note_record, wait_for
 from tests.llm_stub import error, malformed, raw, reply, sleep
 from tests.summaries.test_vllm_backend import cite_each_source
 
@@ -134,6 +134,8 @@ def test_a_timeout_is_recorded_with_the_request_and_no_answer(chart, clinician, 
     assert (call.outcome, call.http_status, call.response_body) == ("timeout", None, "")
     assert "did not answer within 1 s" in call.error and call.latency_ms >= 900
     assert json.loads(call.request_body) == vllm_backend.requests[0]
+    # The stub answers once its sleep ends: let that late answer land here, not in the next test's record.
+    wait_for(lambda: vllm_backend.responses, timeout=10, what="the stub's late answer")
 
 
 def test_an_extractive_summary_records_what_the_backend_did(chart, clinician, settings):

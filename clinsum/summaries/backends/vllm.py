@@ -27,6 +27,7 @@ from ..prompts import (
     PromptSpec,
     batches_split,
     estimate_tokens,
+    not_documented,
     render_user_message,
     response_format,
 )
@@ -47,7 +48,6 @@ MESSAGE_ERROR_MAX = 200
 MALFORMED = "the model returned an answer that is not valid JSON for the summary schema"
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _NEGATION = re.compile(r"\b(?:no|not|denies|denied|without|negative|absent|never|none)\b|n't\b", re.IGNORECASE)
-_NOT_DOCUMENTED = re.compile(r"^\W*not documented\W*$", re.IGNORECASE)
 _RETRYABLE_STATUS = {408, 409, 429}  # plus every 5xx
 
 
@@ -166,7 +166,7 @@ def claims_merge(
                 kept.append(claim)
     merged: list[GeneratedClaim] = []
     for claims in by_section.values():
-        documented = [c for c in claims if not _NOT_DOCUMENTED.match(c.text)]
+        documented = [c for c in claims if not not_documented(c.text)]
         merged.extend(documented or claims[:1])
     return merged
 
