@@ -125,9 +125,7 @@ def vllm_backend(settings, llm_server):
     settings.SUMMARY_BACKEND = "vllm"
     settings.LLM_BASE_URL = llm_server.base_url
     settings.LLM_MODEL = llm_server.model
-    llm_server._queue.clear()
-    llm_server.requests.clear()
-    llm_server.responses.clear()
+    llm_server.reset()
     return llm_server
 
 

@@ -1,5 +1,7 @@
 """pytest plugin (loaded with -p before Django is set up): points ClinSum at a test-only
-embedded stack under var/test and starts PostgreSQL+pgvector and Redis for the session."""
+embedded stack under var/test and starts PostgreSQL+pgvector and Redis for the session, once
+collection shows a test that needs the database. A run of Django-free tests only (chunking, the
+verifier's pure checks, the demo ward generator) starts neither."""
 
 from __future__ import annotations
 
@@ -16,8 +18,14 @@ for name in ("DATABASE_URL", "REDIS_URL", "LLM_BASE_URL", "SUMMARY_BACKEND"):
 _stack = None
 
 
-def pytest_configure(config):
+def _needs_database(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or "django_db_setup" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
     global _stack
+    if _stack is not None or not any(_needs_database(item) for item in items):
+        return
     from clinsum.devstack import EmbeddedStack
 
     root = Path(os.environ["CLINSUM_VAR_DIR"])

@@ -148,6 +148,13 @@ class LLMStub:
         self._server.server_close()
         self._thread.join(timeout=5)
 
+    def reset(self) -> None:
+        """Forget the script and what was asked and answered: one stub serves the whole session."""
+        with self._lock:
+            self._queue.clear()
+            self.requests.clear()
+            self.responses.clear()
+
     def script(self, *behaviours: Behaviour) -> None:
         with self._lock:
             self._queue.extend(behaviours)

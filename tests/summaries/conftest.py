@@ -1,4 +1,4 @@
-"""Fixtures for summary tests: an OpenAI-compatible stub of the vLLM server."""
+"""Fixtures for summary tests: the session's OpenAI-compatible stub of the vLLM server."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from tests.llm_stub import LLMStub
 
 
 @pytest.fixture
-def llm_stub() -> Iterator[LLMStub]:
-    """A started stub (`.base_url` ends in /v1, `.script(...)`, `.requests`); stopped after the test."""
-    stub = LLMStub().start()
-    try:
-        yield stub
-    finally:
-        stub.stop()
+def llm_stub(llm_server) -> Iterator[LLMStub]:
+    """The session's stub (`.base_url` ends in /v1, `.script(...)`, `.requests`), reset before and
+    after the test: one stub per session, never one per test."""
+    llm_server.reset()
+    yield llm_server
+    llm_server.reset()
