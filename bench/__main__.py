@@ -4,8 +4,18 @@ summary_facts, chunking."""
 import importlib
 import sys
 
-BENCHES = ("ingest", "retrieval", "known_item", "corpus", "grounding", "web", "drafting", "sentences", "summary_facts",
-           "chunking")
+BENCHES = (
+    "ingest",
+    "retrieval",
+    "known_item",
+    "corpus",
+    "grounding",
+    "web",
+    "drafting",
+    "sentences",
+    "summary_facts",
+    "chunking",
+)
 
 
 def main() -> int:

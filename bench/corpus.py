@@ -22,8 +22,11 @@ SOURCES = [
     ("mtsamples", [DATA / "mtsamples"], {"patient_per_file": True}),
     ("synthea-fhir", sorted((DATA / "synthea-fhir").glob("*.ndjson")), {}),
     ("synthea-bundles", sorted((DATA / "synthea-bundles").glob("*.json")), {}),
-    ("nursing-notes", [DATA / "nursing-notes" / "nursing-notes.txt"], {"patient_per_file": True,
-                                                                       "authored_at": "2026-01-01T00:00:00Z"}),
+    (
+        "nursing-notes",
+        [DATA / "nursing-notes" / "nursing-notes.txt"],
+        {"patient_per_file": True, "authored_at": "2026-01-01T00:00:00Z"},
+    ),
 ]
 
 
@@ -47,8 +50,11 @@ def main(argv=None) -> int:
             report = out.getvalue().strip().replace("\n", "; ")
             problems = [line for line in err.getvalue().splitlines() if not line.startswith("warning:")]
             warnings = len(err.getvalue().splitlines()) - len(problems)
-            print(f"  {name:<16} {time.perf_counter() - started:5.1f} s  {report}"
-                  + (f"  [{warnings} warnings]" if warnings else "") + (f"  PROBLEMS: {problems[:3]}" if problems else ""))
+            print(
+                f"  {name:<16} {time.perf_counter() - started:5.1f} s  {report}"
+                + (f"  [{warnings} warnings]" if warnings else "")
+                + (f"  PROBLEMS: {problems[:3]}" if problems else "")
+            )
     by_type = dict(Note.objects.values_list("note_type").annotate(n=Count("id")).order_by("note_type"))
     print(f"stored: {Patient.objects.count()} patients, {Note.objects.count()} notes; by type {by_type}")
     started = time.perf_counter()

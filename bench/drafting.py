@@ -53,24 +53,31 @@ def main() -> int:
     charts_reset()
     User.objects.filter(username="bench.nurse").delete()
     password = "bench-drafting-password"
-    nurse = User.objects.create_user(username="bench.nurse", password=password, role="nurse", unit="4W",
-                                     first_name="Bench", last_name="Nurse")
+    nurse = User.objects.create_user(
+        username="bench.nurse", password=password, role="nurse", unit="4W", first_name="Bench", last_name="Nurse"
+    )
 
-    parsed = parse_nursing_corpus_file(DATA / "nursing-notes" / "nursing-notes.txt",
-                                       authored_at=datetime(2026, 11, 1, 7, 0, tzinfo=dt_timezone.utc))
+    parsed = parse_nursing_corpus_file(
+        DATA / "nursing-notes" / "nursing-notes.txt", authored_at=datetime(2026, 11, 1, 7, 0, tzinfo=dt_timezone.utc)
+    )
     by_patient: dict[str, list] = {}
     for note in parsed.notes:
         by_patient.setdefault(note.mrn, []).append(note)
     chosen = sorted(by_patient, key=lambda mrn: -len(by_patient[mrn]))[: args.patients]
-    notes = [n for mrn in chosen for n in by_patient[mrn][-args.max_notes:]]
-    notes_ingest(notes=notes, patients=[PatientRecord(mrn=m, family_name=f"Corpus {m}", unit="4W") for m in chosen],
-                 enqueue=False)
+    notes = [n for mrn in chosen for n in by_patient[mrn][-args.max_notes :]]
+    notes_ingest(
+        notes=notes,
+        patients=[PatientRecord(mrn=m, family_name=f"Corpus {m}", unit="4W") for m in chosen],
+        enqueue=False,
+    )
     from clinsum.charts.models import Note, Patient
 
     started = time.perf_counter()
     notes_index(note_ids=list(Note.objects.values_list("pk", flat=True)))
-    print(f"{len(chosen)} corpus patients, {len(notes)} nursing notes, indexed in {time.perf_counter() - started:.0f} s "
-          "(not timed below)")
+    print(
+        f"{len(chosen)} corpus patients, {len(notes)} nursing notes, indexed in {time.perf_counter() - started:.0f} s "
+        "(not timed below)"
+    )
 
     # Warm the embedder and the code paths once.
     first = Patient.objects.get(mrn=chosen[0])
@@ -106,8 +113,9 @@ def main() -> int:
             section = kind.sections[0].key
             lines = [t for s, t, _ in rows if s == section] + ["Nurse's own observation added at handoff."]
             t = time.perf_counter()
-            draft = draft_section_save(draft=draft, user=nurse, section=section, text="\n".join(lines),
-                                       revision=draft.revision)
+            draft = draft_section_save(
+                draft=draft, user=nurse, section=section, text="\n".join(lines), revision=draft.revision
+            )
             edits.append(time.perf_counter() - t)
             request = factory.post("/sign/", REMOTE_ADDR="10.1.1.1")
             request.user = nurse
@@ -116,21 +124,32 @@ def main() -> int:
             draft_sign(draft=draft, user=nurse)
             signs.append(time.perf_counter() - t)
 
-    print(f"\n{'what (per chart)':<26}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'sentences p50':>15}{'verified':>10}")
+    print(
+        f"\n{'what (per chart)':<26}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}{'sentences p50':>15}{'verified':>10}"
+    )
     for key, values in timings.items():
-        extra = (f"{statistics.median(sentences[key]):>15.0f}{statistics.mean(verified[key]):>10.1%}"
-                 if key in sentences else "")
-        print(f"{key:<26}{len(values):>4}{pct(values, .5):>9.2f}{pct(values, .95):>9.2f}{max(values):>9.2f}{extra}")
+        extra = (
+            f"{statistics.median(sentences[key]):>15.0f}{statistics.mean(verified[key]):>10.1%}"
+            if key in sentences
+            else ""
+        )
+        print(f"{key:<26}{len(values):>4}{pct(values, 0.5):>9.2f}{pct(values, 0.95):>9.2f}{max(values):>9.2f}{extra}")
     base = statistics.median(timings["summary (baseline)"])
     for key in DRAFT_KINDS:
         print(f"  {key}: {statistics.median(timings[key]) / base:.2f}x the summary's median")
-    print(f"edit one section (autosave): p50 {pct(edits, .5) * 1000:.1f} ms, p95 {pct(edits, .95) * 1000:.1f} ms "
-          f"(n={len(edits)})")
-    print(f"sign (password check + note ingest): p50 {pct(signs, .5) * 1000:.0f} ms, "
-          f"p95 {pct(signs, .95) * 1000:.0f} ms (n={len(signs)})")
-    print(f"discharge instructions (extractive, clinical words): reading grade median {statistics.median(grades):.1f} "
-          f"(target <= {DRAFT_KINDS['discharge_instructions'].reading_grade_target}), unexplained jargon terms "
-          f"median {statistics.median(jargon):.0f} per draft: what the nurse is shown to rewrite")
+    print(
+        f"edit one section (autosave): p50 {pct(edits, 0.5) * 1000:.1f} ms, p95 {pct(edits, 0.95) * 1000:.1f} ms "
+        f"(n={len(edits)})"
+    )
+    print(
+        f"sign (password check + note ingest): p50 {pct(signs, 0.5) * 1000:.0f} ms, "
+        f"p95 {pct(signs, 0.95) * 1000:.0f} ms (n={len(signs)})"
+    )
+    print(
+        f"discharge instructions (extractive, clinical words): reading grade median {statistics.median(grades):.1f} "
+        f"(target <= {DRAFT_KINDS['discharge_instructions'].reading_grade_target}), unexplained jargon terms "
+        f"median {statistics.median(jargon):.0f} per draft: what the nurse is shown to rewrite"
+    )
     return 0
 
 

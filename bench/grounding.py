@@ -46,9 +46,29 @@ from retrieval.types import Hit  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 MIN_WORDS, MAX_WORDS = 5, 60  # longer "sentences" (run-on nursing notes) are not realistic claims
 SHORT_OK = {"family_as_patient", "lab_values_swapped", "quote_out_of_context"}  # "Mother with breast cancer."
-DRUGS = ["furosemide", "metoprolol", "lisinopril", "vancomycin", "ceftriaxone", "heparin", "enoxaparin",
-         "pantoprazole", "insulin", "aspirin", "atorvastatin", "amlodipine", "prednisone", "warfarin",
-         "apixaban", "azithromycin", "levofloxacin", "omeprazole", "digoxin", "diltiazem", "albuterol"]
+DRUGS = [
+    "furosemide",
+    "metoprolol",
+    "lisinopril",
+    "vancomycin",
+    "ceftriaxone",
+    "heparin",
+    "enoxaparin",
+    "pantoprazole",
+    "insulin",
+    "aspirin",
+    "atorvastatin",
+    "amlodipine",
+    "prednisone",
+    "warfarin",
+    "apixaban",
+    "azithromycin",
+    "levofloxacin",
+    "omeprazole",
+    "digoxin",
+    "diltiazem",
+    "albuterol",
+]
 UNIT_SWAPS = {"mg": "mcg", "mcg": "mg", "mL": "L", "units": "mg", "mmol/L": "mg/dL", "mg/dL": "mmol/L", "g": "mg"}
 
 
@@ -84,21 +104,26 @@ class Item:
 
     @property
     def sentence(self) -> str:
-        return self.hit.text[self.start:self.end]
+        return self.hit.text[self.start : self.end]
 
     @property
     def next_sentence(self) -> str | None:
-        return None if self.next_start is None else self.hit.text[self.next_start:self.next_end]
+        return None if self.next_start is None else self.hit.text[self.next_start : self.next_end]
 
 
 # --------------------------------------------------------------------------------------
 # Corpus
 # --------------------------------------------------------------------------------------
 
+
 def _mtsamples_type(name: str) -> str:
-    for pattern, note_type in (("discharge", "discharge_summary"), ("consult", "consult"),
-                               (r"(^|-)h-?p|history-and-physical", "history_physical"), ("progress", "progress"),
-                               (r"emergency|(^|-)er-", "emergency")):
+    for pattern, note_type in (
+        ("discharge", "discharge_summary"),
+        ("consult", "consult"),
+        (r"(^|-)h-?p|history-and-physical", "history_physical"),
+        ("progress", "progress"),
+        (r"emergency|(^|-)er-", "emergency"),
+    ):
         if re.search(pattern, name):
             return note_type
     return "other"
@@ -112,12 +137,20 @@ def corpus(limit_mtsamples: int, limit_nursing: int):
     for n in demo.notes:
         notes.append(Note(len(notes) + 1, ids[n.mrn], n.text, n.note_type, n.authored_at, "ward"))
     reports = [p for p in sorted((DATA / "mtsamples").glob("*.txt")) if not p.name.startswith("LICENSE")]
-    for index, path in enumerate(reports[:limit_mtsamples or None]):
-        notes.append(Note(len(notes) + 1, 1000 + index, path.read_text(errors="replace"),
-                          _mtsamples_type(path.stem), None, "mtsamples"))
+    for index, path in enumerate(reports[: limit_mtsamples or None]):
+        notes.append(
+            Note(
+                len(notes) + 1,
+                1000 + index,
+                path.read_text(errors="replace"),
+                _mtsamples_type(path.stem),
+                None,
+                "mtsamples",
+            )
+        )
     raw = (DATA / "nursing-notes" / "nursing-notes.txt").read_text(errors="replace")
     records = re.findall(r"START_OF_RECORD=(\d+)\|\|\|\|\d+\|\|\|\|\n(.*?)\n\|\|\|\|END_OF_RECORD", raw, re.S)
-    for patient, text in records[:limit_nursing or None]:
+    for patient, text in records[: limit_nursing or None]:
         notes.append(Note(len(notes) + 1, 5000 + int(patient), text, "nursing", None, "nursing"))
     facts = {ids[mrn]: f for mrn, f in demo.facts.items()}
     return notes, facts
@@ -131,13 +164,27 @@ class Chunker:
 
     def hit(self, note: Note, *, ordinal, char_start, char_end, section, text) -> Hit:
         self.next_id += 1
-        return Hit(chunk_id=self.next_id, note_id=note.note_id, patient_id=note.patient_id, ordinal=ordinal,
-                   char_start=char_start, char_end=char_end, section=section, text=text, score=1.0,
-                   note_type=note.note_type, authored_at=note.authored_at)
+        return Hit(
+            chunk_id=self.next_id,
+            note_id=note.note_id,
+            patient_id=note.patient_id,
+            ordinal=ordinal,
+            char_start=char_start,
+            char_end=char_end,
+            section=section,
+            text=text,
+            score=1.0,
+            note_type=note.note_type,
+            authored_at=note.authored_at,
+        )
 
     def hits(self, note: Note) -> list[Hit]:
-        return [self.hit(note, ordinal=c.ordinal, char_start=c.char_start, char_end=c.char_end,
-                         section=c.section, text=c.text) for c in chunk_note(note.text)]
+        return [
+            self.hit(
+                note, ordinal=c.ordinal, char_start=c.char_start, char_end=c.char_end, section=c.section, text=c.text
+            )
+            for c in chunk_note(note.text)
+        ]
 
 
 def items_of(hit: Hit) -> list[Item]:
@@ -194,7 +241,7 @@ def _lab_swap(item: Item, rng: random.Random) -> Edit | None:
     edit = planted.lab_values_swapped(item.sentence, rng)
     if edit or item.next_sentence is None:
         return edit
-    window = item.hit.text[item.start:item.next_end]  # "Heart rate: 72. Respiration: 16."
+    window = item.hit.text[item.start : item.next_end]  # "Heart rate: 72. Respiration: 16."
     edit = planted.lab_values_swapped(window, rng)
     return Edit(edit.claim, (window,)) if edit else None
 
@@ -203,7 +250,7 @@ def _family(item: Item, rng: random.Random) -> Edit | None:
     edit = planted.family_as_patient(item.sentence, rng)
     if edit or item.hit.section != "family_history":
         return edit
-    body = strip_end(item.sentence[LABEL.match(item.sentence).end():])
+    body = strip_end(item.sentence[LABEL.match(item.sentence).end() :])
     body = re.sub(r"^(?:positive|significant|remarkable|notable) for\s+", "", body, flags=re.I)
     finding = planted.finding_of(body)  # a FAMILY HISTORY section line: "Diabetes and hypertension."
     if finding and not NEGATION.search(body) and len(finding.split()) <= 8:
@@ -216,6 +263,7 @@ def _pair(fn) -> ItemFn:
         if item.next_sentence is None or len(item.next_sentence.split()) < 3:
             return None
         return fn(item.sentence, item.next_sentence, rng)
+
     return build
 
 
@@ -239,8 +287,10 @@ SENTENCE_KINDS: dict[str, tuple[bool, ItemFn]] = {
     "unit_synonyms": (False, _sentence(paraphrase.unit_synonyms)),
     "merged": (False, _pair(_merged)),
     # planted, old bench
-    **{kind: (True, (lambda k: lambda item, rng: mutate(k, item.sentence, rng))(kind))
-       for kind in ("number", "unit", "negation", "laterality", "drug_swap")},
+    **{
+        kind: (True, (lambda k: lambda item, rng: mutate(k, item.sentence, rng))(kind))
+        for kind in ("number", "unit", "negation", "laterality", "drug_swap")
+    },
     # planted, new
     "frequency_changed": (True, _sentence(planted.frequency_changed)),
     "lab_values_swapped": (True, _lab_swap),
@@ -257,8 +307,13 @@ SENTENCE_KINDS: dict[str, tuple[bool, ItemFn]] = {
     "fact_added": (True, lambda item, rng: planted.fact_added(item.sentence, item.hit.text, rng)),
     "merged_altered": (True, _pair(planted.merged_altered)),
 }
-OTHER_KINDS = {"other_note_quote": True, "other_patient_chunk": True, "stale_currency": True,
-               "current_statement": False, "injection": True}
+OTHER_KINDS = {
+    "other_note_quote": True,
+    "other_patient_chunk": True,
+    "stale_currency": True,
+    "current_statement": False,
+    "injection": True,
+}
 ALL_KINDS = list(SENTENCE_KINDS) + list(OTHER_KINDS)
 VERBATIM_KINDS = {"verbatim", "label_stripped", "first_clause", "current_statement"}
 TARGET_RECALL, TARGET_FA_VERBATIM, TARGET_FA_PARAPHRASE, TARGET_MS = 0.95, 0.01, 0.03, 200
@@ -271,6 +326,7 @@ def claim_of(text: str, quotes: tuple[str, ...], source_id: str = "S1") -> Gener
 # --------------------------------------------------------------------------------------
 # Building the cases
 # --------------------------------------------------------------------------------------
+
 
 def sentence_cases(kind: str, pool: list[Item], per_kind: int, seed: int) -> list[Case]:
     is_planted, fn = SENTENCE_KINDS[kind]
@@ -311,8 +367,16 @@ def other_note_cases(pool: list[Item], per_kind: int, seed: int) -> list[Case]:
         text = other.sentence
         if other.hit.note_id == item.hit.note_id or squash(text).lower() in squash(item.hit.text).lower():
             continue
-        cases.append(Case("other_note_quote", True, claim_of(text, (text,)), {"S1": item.hit}, item.hit.patient_id,
-                          "same patient" if other.hit.patient_id == item.hit.patient_id else "other patient"))
+        cases.append(
+            Case(
+                "other_note_quote",
+                True,
+                claim_of(text, (text,)),
+                {"S1": item.hit},
+                item.hit.patient_id,
+                "same patient" if other.hit.patient_id == item.hit.patient_id else "other patient",
+            )
+        )
         if len(cases) >= per_kind:
             break
     return cases
@@ -325,15 +389,17 @@ def other_patient_cases(pool: list[Item], per_kind: int, seed: int) -> list[Case
     for item in rng.sample(pool, min(len(pool), per_kind * 2)):
         other = rng.choice(patients)
         if other != item.hit.patient_id:
-            cases.append(Case("other_patient_chunk", True, claim_of(item.sentence, (item.sentence,)),
-                              {"S1": item.hit}, other))
+            cases.append(
+                Case("other_patient_chunk", True, claim_of(item.sentence, (item.sentence,)), {"S1": item.hit}, other)
+            )
         if len(cases) >= per_kind:
             break
     return cases
 
 
-def currency_cases(notes: list[Note], facts, hits_by_note: dict[int, list[Hit]], per_kind: int,
-                   seed: int) -> list[Case]:
+def currency_cases(
+    notes: list[Note], facts, hits_by_note: dict[int, list[Hit]], per_kind: int, seed: int
+) -> list[Case]:
     rng = random.Random(f"{seed}:currency")
     sentences: dict[int, list] = defaultdict(list)
     hits: dict[int, list[Hit]] = defaultdict(list)
@@ -349,8 +415,16 @@ def currency_cases(notes: list[Note], facts, hits_by_note: dict[int, list[Hit]],
         rng.shuffle(keys)
         sources = {keys[0]: c.cited.hit, keys[1]: c.other}
         when = f"cited {c.cited.hit.authored_at:%m/%d %H:%M}, other {c.other.authored_at:%m/%d %H:%M}"
-        cases.append(Case(c.kind, c.kind == "stale_currency", claim_of(c.cited.text, (c.cited.text,), keys[0]),
-                          sources, c.cited.hit.patient_id, f"{c.variant}; {when}; other: {squash(c.other.text)[:160]}"))
+        cases.append(
+            Case(
+                c.kind,
+                c.kind == "stale_currency",
+                claim_of(c.cited.text, (c.cited.text,), keys[0]),
+                sources,
+                c.cited.hit.patient_id,
+                f"{c.variant}; {when}; other: {squash(c.other.text)[:160]}",
+            )
+        )
     return cases
 
 
@@ -364,10 +438,24 @@ def injection_cases(notes: list[Note], chunker: Chunker, per_kind: int, seed: in
         made = injection.inject(note.text, rng)
         if made is None:
             continue
-        hit = chunker.hit(note, ordinal=made.ordinal, char_start=made.chunk_start, char_end=made.chunk_end,
-                          section=made.section, text=made.chunk_text)
-        cases.append(Case("injection", True, claim_of(made.claim, (made.quote,)), {"S1": hit}, note.patient_id,
-                          f"{made.variant}; injected: {made.line}"))
+        hit = chunker.hit(
+            note,
+            ordinal=made.ordinal,
+            char_start=made.chunk_start,
+            char_end=made.chunk_end,
+            section=made.section,
+            text=made.chunk_text,
+        )
+        cases.append(
+            Case(
+                "injection",
+                True,
+                claim_of(made.claim, (made.quote,)),
+                {"S1": hit},
+                note.patient_id,
+                f"{made.variant}; injected: {made.line}",
+            )
+        )
     return cases
 
 
@@ -395,6 +483,7 @@ def build(kinds: list[str], notes: list[Note], facts, per_kind: int, seed: int) 
 # Running the verifiers
 # --------------------------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     verdict: str
@@ -414,8 +503,8 @@ def run_all(verify, cases: list[Case], batch: int = 40) -> tuple[list[Outcome], 
     outcomes, batch_ms = [], []
     for start in range(0, len(cases), batch):
         began = time.perf_counter()
-        outcomes += [run_one(verify, case) for case in cases[start:start + batch]]
-        if len(cases[start:start + batch]) == batch:
+        outcomes += [run_one(verify, case) for case in cases[start : start + batch]]
+        if len(cases[start : start + batch]) == batch:
             batch_ms.append((time.perf_counter() - began) * 1000)
     return outcomes, batch_ms
 
@@ -423,6 +512,7 @@ def run_all(verify, cases: list[Case], batch: int = 40) -> tuple[list[Outcome], 
 # --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
+
 
 def _rate(n: int, d: int) -> str:
     return f"{n / d:.3f}" if d else "  -  "
@@ -444,8 +534,10 @@ def report(cases: list[Case], old: list[Outcome], new: list[Outcome], per_kind: 
     print(f"\n{'kind':<26}{'planted?':>9}{'claims':>8}{'flagged v1':>12}{'flagged new':>13}")
     for kind in kinds:
         short = "  (corpus lacks material)" if total[kind] < per_kind else ""
-        print(f"{kind:<26}{'yes' if planted_of[kind] else 'no':>9}{total[kind]:>8}{flag_old[kind]:>12}"
-              f"{flag_new[kind]:>13}{short}")
+        print(
+            f"{kind:<26}{'yes' if planted_of[kind] else 'no':>9}{total[kind]:>8}{flag_old[kind]:>12}"
+            f"{flag_new[kind]:>13}{short}"
+        )
 
     print(f"\n{'kind':<26}{'measure':<13}{'v1':>7}{'new':>7}  target")
     for kind in kinds:
@@ -456,8 +548,10 @@ def report(cases: list[Case], old: list[Outcome], new: list[Outcome], per_kind: 
             limit = TARGET_FA_VERBATIM if kind in VERBATIM_KINDS else TARGET_FA_PARAPHRASE
             measure, v1, nw, target = "false alarm", flag_old[kind], flag_new[kind], f"<= {limit}"
             ok = flag_new[kind] / total[kind] <= limit
-        print(f"{kind:<26}{measure:<13}{_rate(v1, total[kind]):>7}{_rate(nw, total[kind]):>7}  {target:<8}"
-              f"{'' if ok else '  MISSED (new)'}")
+        print(
+            f"{kind:<26}{measure:<13}{_rate(v1, total[kind]):>7}{_rate(nw, total[kind]):>7}  {target:<8}"
+            f"{'' if ok else '  MISSED (new)'}"
+        )
 
     print()
     for name, outcomes in (("v1 ", old), ("new", new)):
@@ -467,9 +561,11 @@ def report(cases: list[Case], old: list[Outcome], new: list[Outcome], per_kind: 
         faithful_n = len(cases) - planted_n
         injected = sum(c.kind == "injection" and o.verdict == "supported" for c, o in zip(cases, outcomes))
         errors = sum(o.verdict == "error" for o in outcomes)
-        print(f"overall {name}: recall {_rate(tp, planted_n)} ({tp}/{planted_n}), precision {_rate(tp, tp + fp)}, "
-              f"false alarms {_rate(fp, faithful_n)} ({fp}/{faithful_n}); injection shown as supported: "
-              f"{injected} (target 0)" + (f"; verifier errors: {errors}" if errors else ""))
+        print(
+            f"overall {name}: recall {_rate(tp, planted_n)} ({tp}/{planted_n}), precision {_rate(tp, tp + fp)}, "
+            f"false alarms {_rate(fp, faithful_n)} ({fp}/{faithful_n}); injection shown as supported: "
+            f"{injected} (target 0)" + (f"; verifier errors: {errors}" if errors else "")
+        )
     verdicts = Counter(o.verdict for o in new)
     print("new verifier verdicts: " + ", ".join(f"{v} {n}" for v, n in verdicts.most_common()))
     stale = Counter(n.verdict for c, n in zip(cases, new) if c.kind == "stale_currency")
@@ -488,8 +584,10 @@ def examples_missed(cases: list[Case], new: list[Outcome], per_kind: int = 1) ->
         if wrong and shown[case.kind] < per_kind:
             shown[case.kind] += 1
             quote = case.claim.citations[0].quote if case.claim.citations else ""
-            print(f"  [{case.kind}] {case.claim.text[:100]!r} | {squash(quote)[:100]!r} | "
-                  f"{outcome.verdict}: {outcome.reason[:80]}")
+            print(
+                f"  [{case.kind}] {case.claim.text[:100]!r} | {squash(quote)[:100]!r} | "
+                f"{outcome.verdict}: {outcome.reason[:80]}"
+            )
 
 
 def show(cases: list[Case], n: int, seed: int) -> None:
@@ -549,16 +647,20 @@ def main(argv=None) -> int:
     new, new_ms = run_all(current.claim_verify, cases)
     new_s = time.perf_counter() - began
 
-    print(f"grounding benchmark: {len(cases)} claims in {len(set(c.kind for c in cases))} kinds from "
-          f"{n_sentences} sentences of {len(notes)} notes; built in {built:.1f} s; verified by v1 in {old_s:.1f} s, "
-          f"by new in {new_s:.1f} s (+ first call {first_call:.1f} s)")
+    print(
+        f"grounding benchmark: {len(cases)} claims in {len(set(c.kind for c in cases))} kinds from "
+        f"{n_sentences} sentences of {len(notes)} notes; built in {built:.1f} s; verified by v1 in {old_s:.1f} s, "
+        f"by new in {new_s:.1f} s (+ first call {first_call:.1f} s)"
+    )
     report(cases, old, new, args.per_kind)
     torch = sys.modules.get("torch")
     threads = f"torch threads {torch.get_num_threads()}" if torch else "torch not loaded"
-    print(f"\n40-claim summary, new verifier: median {statistics.median(new_ms):.1f} ms, p95 "
-          f"{_percentile(new_ms, 0.95):.1f} ms over {len(new_ms)} batches (target < {TARGET_MS} ms); v1 median "
-          f"{statistics.median(old_ms):.1f} ms; single process, os.sched_getaffinity {len(os.sched_getaffinity(0))} "
-          f"cpus, {threads}")
+    print(
+        f"\n40-claim summary, new verifier: median {statistics.median(new_ms):.1f} ms, p95 "
+        f"{_percentile(new_ms, 0.95):.1f} ms over {len(new_ms)} batches (target < {TARGET_MS} ms); v1 median "
+        f"{statistics.median(old_ms):.1f} ms; single process, os.sched_getaffinity {len(os.sched_getaffinity(0))} "
+        f"cpus, {threads}"
+    )
     examples_missed(cases, new, args.misses)
     return 0
 

@@ -49,8 +49,10 @@ def main(argv=None) -> int:
     sample = [c.text for path in files[:20] for c in chunk_note(path.read_text(errors="replace"))][:128]
     embedder.encode(sample)
     print(f"machine: {machine()}")
-    print(f"model {embedder.name}, dim {embedder.dim}, encode batch size {settings.EMBEDDING_BATCH_SIZE}; "
-          f"{len(files)} MTSamples notes, {batch} notes per notes_index call")
+    print(
+        f"model {embedder.name}, dim {embedder.dim}, encode batch size {settings.EMBEDDING_BATCH_SIZE}; "
+        f"{len(files)} MTSamples notes, {batch} notes per notes_index call"
+    )
 
     charts_reset()
     wall, cpu = time.perf_counter, time.process_time
@@ -88,12 +90,20 @@ def main(argv=None) -> int:
         chunks += notes_index(note_ids=ids)
         pipeline_wall += wall() - w
         pipeline_cpu += cpu() - c
-        texts = [piece.text for note in Note.objects.filter(pk__in=ids).order_by("pk").only("text")
-                 for piece in chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)]
+        texts = [
+            piece.text
+            for note in Note.objects.filter(pk__in=ids).order_by("pk").only("text")
+            for piece in chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)
+        ]
         all_texts.extend(texts)
         w, c = wall(), cpu()
-        embedder.model.encode(texts, batch_size=settings.EMBEDDING_BATCH_SIZE, normalize_embeddings=True,
-                              convert_to_numpy=True, show_progress_bar=False)
+        embedder.model.encode(
+            texts,
+            batch_size=settings.EMBEDDING_BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         encoder_wall += wall() - w
         encoder_cpu += cpu() - c
     assert chunks == Chunk.objects.count() == len(all_texts)
@@ -109,25 +119,38 @@ def main(argv=None) -> int:
             notes_index(note_ids=result.note_ids[start : start + batch])
         reindex_walls.append(wall() - w + ingest_seconds)
         w = wall()
-        embedder.model.encode(all_texts, batch_size=settings.EMBEDDING_BATCH_SIZE, normalize_embeddings=True,
-                              convert_to_numpy=True, show_progress_bar=False)
+        embedder.model.encode(
+            all_texts,
+            batch_size=settings.EMBEDDING_BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         single_walls.append(wall() - w)
     single_wall = statistics.median(single_walls)
     repeat_wall = statistics.median(reindex_walls)
 
     n = result.notes_new
-    print(f"pipeline: {n} notes, {chunks} chunks in {pipeline_wall:.1f} s (read + ingest service "
-          f"{ingest_seconds:.2f} s, chunk + embed + store {pipeline_wall - ingest_seconds:.1f} s)")
+    print(
+        f"pipeline: {n} notes, {chunks} chunks in {pipeline_wall:.1f} s (read + ingest service "
+        f"{ingest_seconds:.2f} s, chunk + embed + store {pipeline_wall - ingest_seconds:.1f} s)"
+    )
     print(f"pipeline throughput:             {n / pipeline_wall:.2f} notes/s, {chunks / pipeline_wall:.1f} chunks/s")
-    print(f"of which inside SentenceTransformer.encode: {in_encoder:.1f} s; everything else (parse, ingest, "
-          f"chunking, COPY, status) {pipeline_wall - in_encoder:.2f} s = {(pipeline_wall - in_encoder) / pipeline_wall:.1%}")
+    print(
+        f"of which inside SentenceTransformer.encode: {in_encoder:.1f} s; everything else (parse, ingest, "
+        f"chunking, COPY, status) {pipeline_wall - in_encoder:.2f} s = {(pipeline_wall - in_encoder) / pipeline_wall:.1%}"
+    )
     print(f"encoder alone, same batches:     {chunks / encoder_wall:.1f} chunks/s ({encoder_wall:.1f} s)")
-    print(f"ratio pipeline/encoder, same batches, interleaved: {encoder_wall / pipeline_wall:.3f} wall, "
-          f"{encoder_cpu / pipeline_cpu:.3f} in this process's CPU time (target >= 0.9)")
-    print(f"against one encode call, {args.rounds} alternating rounds: pipeline "
-          f"{', '.join(f'{x:.1f}' for x in reindex_walls)} s, encoder {', '.join(f'{x:.1f}' for x in single_walls)} s; "
-          f"ratio of medians {single_wall / repeat_wall:.3f} ({chunks / repeat_wall:.1f} vs {chunks / single_wall:.1f} "
-          "chunks/s)")
+    print(
+        f"ratio pipeline/encoder, same batches, interleaved: {encoder_wall / pipeline_wall:.3f} wall, "
+        f"{encoder_cpu / pipeline_cpu:.3f} in this process's CPU time (target >= 0.9)"
+    )
+    print(
+        f"against one encode call, {args.rounds} alternating rounds: pipeline "
+        f"{', '.join(f'{x:.1f}' for x in reindex_walls)} s, encoder {', '.join(f'{x:.1f}' for x in single_walls)} s; "
+        f"ratio of medians {single_wall / repeat_wall:.3f} ({chunks / repeat_wall:.1f} vs {chunks / single_wall:.1f} "
+        "chunks/s)"
+    )
     return 0
 
 

@@ -54,11 +54,14 @@ def main(argv=None) -> int:
     if args.limit:
         files = files[: args.limit]
     embedder = embedder_get()
-    records = [parse_text_file(path, mrn=MRN, note_type="other", author="", authored_at=timezone.now()).notes[0]
-               for path in files]
+    records = [
+        parse_text_file(path, mrn=MRN, note_type="other", author="", authored_at=timezone.now()).notes[0]
+        for path in files
+    ]
     hashes = {note_content_hash(r.text) for r in records}
-    complete = (Note.objects.filter(patient__mrn=MRN, embedding_status=EmbeddingStatus.DONE).count() == len(hashes)
-                and Note.objects.count() == len(hashes))
+    complete = Note.objects.filter(patient__mrn=MRN, embedding_status=EmbeddingStatus.DONE).count() == len(
+        hashes
+    ) and Note.objects.count() == len(hashes)
     if args.reuse and complete:
         print("reusing the loaded corpus")
     else:
@@ -67,8 +70,10 @@ def main(argv=None) -> int:
         result = notes_ingest(notes=records, patients=[PatientRecord(mrn=MRN, family_name="Corpus")], enqueue=False)
         for start in tqdm(range(0, len(result.note_ids), 64), unit="batch", desc="embed"):
             notes_index(note_ids=result.note_ids[start : start + 64])
-        print(f"loaded {result.notes_new} notes ({result.notes_unchanged} duplicates of another file's text) "
-              f"into {Chunk.objects.count()} chunks in {time.perf_counter() - started:.0f} s")
+        print(
+            f"loaded {result.notes_new} notes ({result.notes_unchanged} duplicates of another file's text) "
+            f"into {Chunk.objects.count()} chunks in {time.perf_counter() - started:.0f} s"
+        )
     patient = Patient.objects.get(mrn=MRN)
     note_by_hash = dict(Note.objects.filter(patient=patient).values_list("content_hash", "pk"))
     targets = [note_by_hash[note_content_hash(r.text)] for r in records]
@@ -78,15 +83,18 @@ def main(argv=None) -> int:
     n_chunks = Chunk.objects.filter(patient=patient).count()
 
     methods = {
-        "vector": lambda q, v, c: patient_vector_search(c, patient_id=patient.pk, query_vector=v, k=args.chunks,
-                                                        scope=scope),
-        "text": lambda q, v, c: patient_text_search(c, patient_id=patient.pk, query_text=q, k=args.chunks,
-                                                    scope=scope),
-        "hybrid": lambda q, v, c: patient_hybrid_search(c, patient_id=patient.pk, query_text=q, query_vector=v,
-                                                        k=args.chunks, scope=scope),
+        "vector": lambda q, v, c: patient_vector_search(
+            c, patient_id=patient.pk, query_vector=v, k=args.chunks, scope=scope
+        ),
+        "text": lambda q, v, c: patient_text_search(c, patient_id=patient.pk, query_text=q, k=args.chunks, scope=scope),
+        "hybrid": lambda q, v, c: patient_hybrid_search(
+            c, patient_id=patient.pk, query_text=q, query_vector=v, k=args.chunks, scope=scope
+        ),
     }
-    print(f"{len(queries)} title queries over {len(note_by_hash)} notes / {n_chunks} chunks of one patient; "
-          f"{args.chunks} chunks retrieved per query")
+    print(
+        f"{len(queries)} title queries over {len(note_by_hash)} notes / {n_chunks} chunks of one patient; "
+        f"{args.chunks} chunks retrieved per query"
+    )
     with connection.cursor() as cursor:
         for name, search in methods.items():
             at1 = at5 = 0
@@ -102,8 +110,10 @@ def main(argv=None) -> int:
                     reciprocal += 1 / (ranking.index(target) + 1)
             seconds = time.perf_counter() - started
             n = len(queries)
-            print(f"  {name:<7} recall@1 {at1 / n:.3f}  recall@5 {at5 / n:.3f}  MRR {reciprocal / n:.3f}  "
-                  f"({seconds / n * 1000:.1f} ms/query)")
+            print(
+                f"  {name:<7} recall@1 {at1 / n:.3f}  recall@5 {at5 / n:.3f}  MRR {reciprocal / n:.3f}  "
+                f"({seconds / n * 1000:.1f} ms/query)"
+            )
     return 0
 
 

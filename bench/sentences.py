@@ -47,7 +47,8 @@ def main() -> int:
         same += len(ends_a & ends_b)
         union += len(ends_a | ends_b)
     print(f"{len(chunks)} chunks of {len(texts)} MTSamples reports")
-    print(f"chunker splitter: {ours_ms:.3f} ms per chunk; PyRuSH: {rush_ms:.3f} ms per chunk "
-          f"({rush_ms / ours_ms:.0f}x)")
+    print(
+        f"chunker splitter: {ours_ms:.3f} ms per chunk; PyRuSH: {rush_ms:.3f} ms per chunk ({rush_ms / ours_ms:.0f}x)"
+    )
     print(f"agreement on sentence ends (Jaccard): {same / union:.3f}")
     return 0

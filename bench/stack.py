@@ -65,5 +65,7 @@ def charts_reset() -> None:
 def machine() -> str:
     import torch
 
-    return (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} with "
-            f"{torch.get_num_threads()} threads, {'CUDA' if torch.cuda.is_available() else 'no GPU'}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads, {'CUDA' if torch.cuda.is_available() else 'no GPU'}"
+    )

@@ -57,9 +57,17 @@ MTSAMPLES_AT = datetime(2026, 11, 1, 9, 0, tzinfo=dt_timezone.utc)
 LONG_CHART_NOTES = 35  # "a 40-note chart": the demo ward caps charts at 40 notes
 
 TARGETS = {
-    "principal": ">= 0.95", "med_recall": ">= 0.95", "med_precision": ">= 0.95", "stopped_as_current": "0",
-    "allergy_recall": "1.0", "conflict": "every chart", "follow_up_recall": ">= 0.9", "furniture": "0",
-    "procedures": "(no target)", "p95_40": "< 1.5 s", "synthea": "< 5 s",
+    "principal": ">= 0.95",
+    "med_recall": ">= 0.95",
+    "med_precision": ">= 0.95",
+    "stopped_as_current": "0",
+    "allergy_recall": "1.0",
+    "conflict": "every chart",
+    "follow_up_recall": ">= 0.9",
+    "furniture": "0",
+    "procedures": "(no target)",
+    "p95_40": "< 1.5 s",
+    "synthea": "< 5 s",
 }
 
 # --------------------------------------------------------------------------------------------
@@ -73,21 +81,48 @@ _STOPWORDS = frozenset(
 )
 # Abbreviations clinicians write for the phrases a truth spells out (and the reverse).
 _ABBREVIATIONS = {
-    "chf": "congestive heart failure", "copd": "chronic obstructive pulmonary disease",
-    "mrsa": "methicillin resistant staphylococcus aureus", "uti": "urinary tract infection",
-    "cva": "cerebrovascular accident", "nstemi": "non st elevation myocardial infarction",
-    "stemi": "st elevation myocardial infarction", "mi": "myocardial infarction",
-    "dka": "diabetic ketoacidosis", "gi": "gastrointestinal", "ugib": "upper gastrointestinal bleed",
-    "aki": "acute kidney injury", "afib": "atrial fibrillation", "rvr": "rapid ventricular response",
-    "lle": "left lower extremity", "rle": "right lower extremity", "rll": "right lower lobe",
-    "lll": "left lower lobe", "tte": "transthoracic echocardiogram", "echo": "echocardiogram",
-    "egd": "esophagogastroduodenoscopy", "cvc": "central venous catheter", "ij": "internal jugular",
-    "prbc": "packed red blood cells", "prbcs": "packed red blood cells", "pcp": "primary care",
-    "htn": "hypertension", "dm": "diabetes mellitus", "esrd": "end stage renal disease",
-    "ckd": "chronic kidney disease", "cath": "catheterization", "pci": "percutaneous coronary intervention",
-    "cxr": "chest x ray", "f u": "follow up", "fu": "follow up", "pft": "pulmonary function testing",
-    "pfts": "pulmonary function testing", "sob": "shortness of breath", "pna": "pneumonia",
-    "cad": "coronary artery disease", "bph": "benign prostatic hyperplasia", "osa": "obstructive sleep apnea",
+    "chf": "congestive heart failure",
+    "copd": "chronic obstructive pulmonary disease",
+    "mrsa": "methicillin resistant staphylococcus aureus",
+    "uti": "urinary tract infection",
+    "cva": "cerebrovascular accident",
+    "nstemi": "non st elevation myocardial infarction",
+    "stemi": "st elevation myocardial infarction",
+    "mi": "myocardial infarction",
+    "dka": "diabetic ketoacidosis",
+    "gi": "gastrointestinal",
+    "ugib": "upper gastrointestinal bleed",
+    "aki": "acute kidney injury",
+    "afib": "atrial fibrillation",
+    "rvr": "rapid ventricular response",
+    "lle": "left lower extremity",
+    "rle": "right lower extremity",
+    "rll": "right lower lobe",
+    "lll": "left lower lobe",
+    "tte": "transthoracic echocardiogram",
+    "echo": "echocardiogram",
+    "egd": "esophagogastroduodenoscopy",
+    "cvc": "central venous catheter",
+    "ij": "internal jugular",
+    "prbc": "packed red blood cells",
+    "prbcs": "packed red blood cells",
+    "pcp": "primary care",
+    "htn": "hypertension",
+    "dm": "diabetes mellitus",
+    "esrd": "end stage renal disease",
+    "ckd": "chronic kidney disease",
+    "cath": "catheterization",
+    "pci": "percutaneous coronary intervention",
+    "cxr": "chest x ray",
+    "f u": "follow up",
+    "fu": "follow up",
+    "pft": "pulmonary function testing",
+    "pfts": "pulmonary function testing",
+    "sob": "shortness of breath",
+    "pna": "pneumonia",
+    "cad": "coronary artery disease",
+    "bph": "benign prostatic hyperplasia",
+    "osa": "obstructive sleep apnea",
 }
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?%?")
 
@@ -141,15 +176,31 @@ _EXTRA_ALIASES = {
     "sodium chloride 0.9%": ("normal saline", "0.9% saline", "0.9% sodium chloride", "saline"),
     "insulin regular": ("regular insulin", "insulin drip", "insulin infusion"),
     "heparin infusion": ("heparin drip", "heparin gtt"),
-    "furosemide": ("lasix",), "metoprolol succinate": ("toprol",), "metoprolol tartrate": ("lopressor",),
-    "acetaminophen": ("tylenol", "apap", "paracetamol"), "enoxaparin": ("lovenox",),
-    "pantoprazole": ("protonix",), "omeprazole": ("prilosec",), "apixaban": ("eliquis",),
-    "clopidogrel": ("plavix",), "ticagrelor": ("brilinta",), "atorvastatin": ("lipitor",),
-    "insulin glargine": ("lantus", "glargine"), "insulin lispro": ("humalog", "lispro"),
-    "norepinephrine": ("levophed",), "ondansetron": ("zofran",), "tiotropium": ("spiriva",),
-    "potassium chloride": ("kcl", "k dur", "klor con"), "diltiazem": ("cardizem",),
-    "sertraline": ("zoloft",), "tamsulosin": ("flomax",), "cefazolin": ("ancef",), "ceftriaxone": ("rocephin",),
-    "cephalexin": ("keflex",), "amlodipine": ("norvasc",), "levothyroxine": ("synthroid",),
+    "furosemide": ("lasix",),
+    "metoprolol succinate": ("toprol",),
+    "metoprolol tartrate": ("lopressor",),
+    "acetaminophen": ("tylenol", "apap", "paracetamol"),
+    "enoxaparin": ("lovenox",),
+    "pantoprazole": ("protonix",),
+    "omeprazole": ("prilosec",),
+    "apixaban": ("eliquis",),
+    "clopidogrel": ("plavix",),
+    "ticagrelor": ("brilinta",),
+    "atorvastatin": ("lipitor",),
+    "insulin glargine": ("lantus", "glargine"),
+    "insulin lispro": ("humalog", "lispro"),
+    "norepinephrine": ("levophed",),
+    "ondansetron": ("zofran",),
+    "tiotropium": ("spiriva",),
+    "potassium chloride": ("kcl", "k dur", "klor con"),
+    "diltiazem": ("cardizem",),
+    "sertraline": ("zoloft",),
+    "tamsulosin": ("flomax",),
+    "cefazolin": ("ancef",),
+    "ceftriaxone": ("rocephin",),
+    "cephalexin": ("keflex",),
+    "amlodipine": ("norvasc",),
+    "levothyroxine": ("synthroid",),
 }
 # Package hits that are lab analytes or diet words in a note, not an order.
 _NOT_AN_ORDER = frozenset(
@@ -187,8 +238,14 @@ def _package_entries(text: str) -> list[tuple[dict, int, int]]:
 
 def _clean_synonyms(entry: dict) -> set[str]:
     names = {entry.get("name", "").lower(), *[s.lower() for s in entry.get("synonyms", [])]}
-    return {n for n in names if 4 <= len(n) <= 30 and re.fullmatch(r"[a-z][a-z -]*", n)
-            and len(n.split()) <= 3 and not set(n.split()) & {"acid", "salt", "anhydrous", "monohydrate"}}
+    return {
+        n
+        for n in names
+        if 4 <= len(n) <= 30
+        and re.fullmatch(r"[a-z][a-z -]*", n)
+        and len(n.split()) <= 3
+        and not set(n.split()) & {"acid", "salt", "anhydrous", "monohydrate"}
+    }
 
 
 def drug_aliases(name: str) -> set[str]:
@@ -215,16 +272,21 @@ def _find_phrase(phrase: str, text: str) -> list[tuple[int, int]]:
 
 # A drug named before one of these was replaced by the drug named after it.
 _SWITCH = re.compile(
-    r"\b(?:transitioned|switched|changed|converted|narrowed|stepped down|de ?escalated) (?:over )?to\b")
+    r"\b(?:transitioned|switched|changed|converted|narrowed|stepped down|de ?escalated) (?:over )?to\b"
+)
 _STOPPED = re.compile(
     r"\b(?:stopped|discontinued|d c d|dc d|held|holding|on hold|hold(?! parameters| for| if)|completed|finished|"
     r"no longer|weaned off|"
     r"taken off|now off|remains off|tapered off|off of|not (?:to )?(?:restart|resume|take|give|use)|avoid)\b"
 )
 _STARTED = re.compile(
-    r"\b(?:started|start|begun|initiated|resumed|restarted|continue|continued|continues|new|now on)\b")
-_STARTED_RAW = re.compile(r"\b(?:started|start|begun|initiated|resumed|restarted|continued?|continues|new|changed|"
-                          r"dose changed|home medication)\b", re.I)
+    r"\b(?:started|start|begun|initiated|resumed|restarted|continue|continued|continues|new|now on)\b"
+)
+_STARTED_RAW = re.compile(
+    r"\b(?:started|start|begun|initiated|resumed|restarted|continued?|continues|new|changed|"
+    r"dose changed|home medication)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -245,8 +307,9 @@ def drugs_named(text: str, lexicon: dict[str, set[str]], *, combine=any) -> list
     A drug named more than once is current if any mention is (`combine=all`: if every one is)."""
     found: dict[str, list[bool]] = defaultdict(list)
     # Clauses: at ';', sentence ends, and a comma before an order verb ("..., hold lisinopril").
-    for clause in re.split(r";|(?<![0-9])\.(?:\s|$)|,\s*(?=(?:hold|continue|stop|start|resume|discontinue)\b)", text,
-                           flags=re.I):
+    for clause in re.split(
+        r";|(?<![0-9])\.(?:\s|$)|,\s*(?=(?:hold|continue|stop|start|resume|discontinue)\b)", text, flags=re.I
+    ):
         # A list line's label "(started 11/02/2026)", "(NEW)", "(dose changed ...)" says when, not
         # whether: start words inside parentheses are no cue (a "(held)" still is).
         clause = re.sub(r"\([^)]*\)", lambda m: _STARTED_RAW.sub(lambda w: " " * len(w.group(0)), m.group(0)), clause)
@@ -272,8 +335,9 @@ def _clause_drugs(norm: str, raw: str, lexicon: dict[str, set[str]]) -> list[tup
             spans += [(s, e, f"other:{name}") for s, e in _find_phrase(normalise(alias), norm)]
     if _find_drugs is None:
         known = {a for aliases in lexicon.values() for a in aliases}
-        spans += [(m.start(), m.end(), f"other:{m.group(0)}") for m in _DRUG_SHAPE.finditer(norm)
-                  if m.group(0) not in known]
+        spans += [
+            (m.start(), m.end(), f"other:{m.group(0)}") for m in _DRUG_SHAPE.finditer(norm) if m.group(0) not in known
+        ]
     # The longest name wins where names overlap; at equal length, the drug whose own name it is
     # ('heparin 5000 units' is the heparin course, not the heparin infusion).
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0]), (s[0], s[2]) not in exact))
@@ -303,10 +367,16 @@ def _clause_drugs(norm: str, raw: str, lexicon: dict[str, set[str]]) -> list[tup
 # Allergies, furniture
 # --------------------------------------------------------------------------------------------
 
-_ALLERGY_ALIASES = {"penicillin": ("pcn", "penicillins"), "sulfa drugs": ("sulfa", "sulfonamide"),
-                    "iodinated contrast": ("contrast", "iv contrast", "contrast dye", "iodine")}
-_NO_ALLERGIES = re.compile(r"\bnkda\b|\bnka\b|no known (?:drug )?allerg|no allergies|allergies:\s*none\b|"
-                           r"none reported|no drug allergies", re.I)
+_ALLERGY_ALIASES = {
+    "penicillin": ("pcn", "penicillins"),
+    "sulfa drugs": ("sulfa", "sulfonamide"),
+    "iodinated contrast": ("contrast", "iv contrast", "contrast dye", "iodine"),
+}
+_NO_ALLERGIES = re.compile(
+    r"\bnkda\b|\bnka\b|no known (?:drug )?allerg|no allergies|allergies:\s*none\b|"
+    r"none reported|no drug allergies",
+    re.I,
+)
 _LISTED_ALLERGY = re.compile(
     r"\ballergic to (?!nothing)\w+|\ballerg(?:y|ies) to (?!nothing)\w+|"
     r"^\W*(?:drug )?allerg(?:y|ies)\W*:?[ \t]*(?!\s*(?:nkda|nka|none|no |unknown|not known|n/?a\b))[A-Za-z]\w+",
@@ -335,21 +405,30 @@ FURNITURE: dict[str, re.Pattern] = {
     "signature": re.compile(
         r"electronically signed|^\W*(?:signed|dictated|transcribed|d:|t:)\b|"
         r"^[A-Z][a-z]+(?:[ -][A-Z][a-z'-]+)+,\s*(?:MD|RN|DO|NP|PA|PA-C|LPN|CNA)\b\.?\s*$|"
-        r"\bseen and discussed with\b.*\battending", re.I | re.M),
+        r"\bseen and discussed with\b.*\battending",
+        re.I | re.M,
+    ),
     "seen and examined": re.compile(r"\bseen and examined\b", re.I),
     "discussed with nursing": re.compile(r"\bdiscussed with nursing\b", re.I),
     "date of service": re.compile(r"\bdate of service\b", re.I),
     "attending:": re.compile(r"\battending:|\bunit:\s*\w+\s*$|\brequesting physician:", re.I),
     # "# Allergies", "MEDICATIONS:", "DISCHARGE SUMMARY" (not a lone "NKDA" or "COPD").
-    "bare header": re.compile(r"^\W*#+\s*[\w /&-]{1,40}:?\s*$|^\W*[A-Z][A-Z0-9 /&()-]{1,40}:\s*$|"
-                             r"^\W*[A-Z]{2,}(?: [A-Z&/-]{2,})+\s*$"),
+    "bare header": re.compile(
+        r"^\W*#+\s*[\w /&-]{1,40}:?\s*$|^\W*[A-Z][A-Z0-9 /&()-]{1,40}:\s*$|"
+        r"^\W*[A-Z]{2,}(?: [A-Z&/-]{2,})+\s*$"
+    ),
     "return to the ED": re.compile(r"\breturn to the (?:emergency department|er|ed)\b", re.I),
     "call light / safety rounding": re.compile(
         r"\bcall light (?:with)?in reach\b|\bbed (?:low and locked|alarm on)\b|\bhourly rounding\b|"
-        r"\bfall precautions in place\b", re.I),
+        r"\bfall precautions in place\b",
+        re.I,
+    ),
     "continue POC": re.compile(r"\bcontinue poc\b", re.I),
-    "consult courtesy": re.compile(r"\bthank you for (?:this|the) consult|\bplease page with questions|"
-                                   r"\bwill follow along\b", re.I),
+    "consult courtesy": re.compile(
+        r"\bthank you for (?:this|the) consult|\bplease page with questions|"
+        r"\bwill follow along\b",
+        re.I,
+    ),
 }
 
 
@@ -402,20 +481,27 @@ def demo_truth(mrn: str, facts, note_texts: list[str], last_note_at=None) -> Cha
     current = [c.drug for c in facts.medications if not stopped_in_chart(c)]
     stopped = [c.drug for c in facts.medications if stopped_in_chart(c)]
     truth = ChartTruth(
-        key=mrn, kind="demo", note_texts=note_texts, principal=facts.problems[0],
-        current_meds=_documented(current, notes, drug=True), stopped_meds=stopped,
+        key=mrn,
+        kind="demo",
+        note_texts=note_texts,
+        principal=facts.problems[0],
+        current_meds=_documented(current, notes, drug=True),
+        stopped_meds=stopped,
         allergies=[a.substance for a in facts.allergies],
         follow_ups=_documented(list(facts.follow_ups), notes),
         procedures=_documented([p.name for p in facts.procedures], notes),
     )
-    truth.undocumented.update(meds=len(current) - len(truth.current_meds),
-                              follow_ups=len(facts.follow_ups) - len(truth.follow_ups),
-                              procedures=len(facts.procedures) - len(truth.procedures))
+    truth.undocumented.update(
+        meds=len(current) - len(truth.current_meds),
+        follow_ups=len(facts.follow_ups) - len(truth.follow_ups),
+        procedures=len(facts.procedures) - len(truth.procedures),
+    )
     return truth
 
 
 _DIAGNOSIS_HEADER = re.compile(
-    r"^[ \t]*(?:PRIMARY |PRINCIPAL )?(?:DISCHARGE DIAGNOS[IE]S(?:\s*\(ES\))?|FINAL DIAGNOS[IE]S)[ \t]*:", re.M)
+    r"^[ \t]*(?:PRIMARY |PRINCIPAL )?(?:DISCHARGE DIAGNOS[IE]S(?:\s*\(ES\))?|FINAL DIAGNOS[IE]S)[ \t]*:", re.M
+)
 _MEDS_HEADER = re.compile(r"^[ \t]*DISCHARGE MEDICATIONS?[ \t]*:", re.M)
 _NEXT_HEADER = re.compile(r"^[ \t]*(?!AXIS )[A-Z][A-Z /&()-]{2,50}:", re.M)
 _ITEM = re.compile(r"(?:^|\s)\d{1,2}[.)]\s+")
@@ -426,7 +512,7 @@ def section_body(text: str, header: re.Pattern) -> str | None:
     match = header.search(text)
     if not match:
         return None
-    rest = text[match.end():]
+    rest = text[match.end() :]
     following = _NEXT_HEADER.search(rest)
     return rest[: following.start()] if following else rest
 
@@ -484,8 +570,9 @@ def mtsamples_truth(path: Path) -> ChartTruth | None:
     meds = None
     if meds_body is not None and meds_body.strip():
         meds = discharge_drugs(meds_body) or None
-    return ChartTruth(key=mtsamples_mrn(path), kind="mtsamples", note_texts=[text],
-                      principal=first_diagnosis(body), current_meds=meds)
+    return ChartTruth(
+        key=mtsamples_mrn(path), kind="mtsamples", note_texts=[text], principal=first_diagnosis(body), current_meds=meds
+    )
 
 
 def mtsamples_mrn(path: Path) -> str:
@@ -585,23 +672,47 @@ def baseline_sections():
     from clinsum.summaries.sections import SummarySection
 
     return (
-        SummarySection("problems", "Active problems",
-                       "active problems, diagnoses, assessment and impression of the patient's conditions",
-                       ("assessment_and_plan", "assessment", "impression", "diagnosis", "history_of_present_illness",
-                        "past_medical_history", "discharge_diagnosis", "discharge_diagnoses")),
-        SummarySection("medications", "Medications",
-                       "current medications with dose, route and frequency; medication changes",
-                       ("medications", "discharge_medications", "current_medications", "plan", "assessment_and_plan")),
-        SummarySection("allergies", "Allergies", "drug allergies and adverse reactions; no known drug allergies",
-                       ("allergies",), max_claims=2),
-        SummarySection("recent_events", "Recent events",
-                       "recent events, procedures performed, lab results and clinical changes during the hospital "
-                       "course",
-                       ("hospital_course", "labs", "procedures", "assessment", "objective", "progress")),
-        SummarySection("follow_ups", "Pending follow-ups",
-                       "pending follow-up appointments, tests to repeat, results pending, plans after discharge",
-                       ("follow_up", "plan", "disposition", "discharge_instructions", "assessment_and_plan"),
-                       max_claims=3),
+        SummarySection(
+            "problems",
+            "Active problems",
+            "active problems, diagnoses, assessment and impression of the patient's conditions",
+            (
+                "assessment_and_plan",
+                "assessment",
+                "impression",
+                "diagnosis",
+                "history_of_present_illness",
+                "past_medical_history",
+                "discharge_diagnosis",
+                "discharge_diagnoses",
+            ),
+        ),
+        SummarySection(
+            "medications",
+            "Medications",
+            "current medications with dose, route and frequency; medication changes",
+            ("medications", "discharge_medications", "current_medications", "plan", "assessment_and_plan"),
+        ),
+        SummarySection(
+            "allergies",
+            "Allergies",
+            "drug allergies and adverse reactions; no known drug allergies",
+            ("allergies",),
+            max_claims=2,
+        ),
+        SummarySection(
+            "recent_events",
+            "Recent events",
+            "recent events, procedures performed, lab results and clinical changes during the hospital course",
+            ("hospital_course", "labs", "procedures", "assessment", "objective", "progress"),
+        ),
+        SummarySection(
+            "follow_ups",
+            "Pending follow-ups",
+            "pending follow-up appointments, tests to repeat, results pending, plans after discharge",
+            ("follow_up", "plan", "disposition", "discharge_instructions", "assessment_and_plan"),
+            max_claims=3,
+        ),
     )
 
 
@@ -618,10 +729,12 @@ def run_baseline(patient_id: int, sections) -> tuple[list[Shown], float]:
     from retrieval.types import AccessScope
 
     started = time.perf_counter()
-    sources, section_sources = sources_retrieve(patient_id=patient_id, scope=AccessScope(patient_ids=(patient_id,)),
-                                                sections=sections)
-    generation = extractive_v2.extractive_generate(sections=sections, section_sources=section_sources,
-                                                   sources=sources, embedder=embedder_get())
+    sources, section_sources = sources_retrieve(
+        patient_id=patient_id, scope=AccessScope(patient_ids=(patient_id,)), sections=sections
+    )
+    generation = extractive_v2.extractive_generate(
+        sections=sections, section_sources=section_sources, sources=sources, embedder=embedder_get()
+    )
     shown = []
     for claim in generation.claims:
         if not claim.citations and _NOT_DOCUMENTED.match(claim.text):
@@ -657,8 +770,14 @@ def run_current(patient) -> tuple[list[Shown], float, str]:
     shown = []
     for claim in summary.claims.prefetch_related("citations").order_by("ordinal"):
         if claim.verdict not in hidden_verdicts():
-            shown.append(Shown(claim.section, claim.text, tuple(sorted({c.note_id for c in claim.citations.all()})),
-                               bool(getattr(claim, "possibly_missing", False))))
+            shown.append(
+                Shown(
+                    claim.section,
+                    claim.text,
+                    tuple(sorted({c.note_id for c in claim.citations.all()})),
+                    bool(getattr(claim, "possibly_missing", False)),
+                )
+            )
     return shown, seconds, ""
 
 
@@ -696,9 +815,20 @@ def load_mtsamples(limit: int | None) -> tuple[list[ChartTruth], list[str]]:
         else:
             truths.append(truth)
     notes_ingest(
-        notes=[NoteRecord(mrn=t.key, note_type="discharge_summary", authored_at=MTSAMPLES_AT, text=t.note_texts[0],
-                          title=t.key, source="mtsamples") for t in truths],
-        patients=[PatientRecord(mrn=t.key, family_name=f"MTSamples {t.key[4:]}") for t in truths], enqueue=False)
+        notes=[
+            NoteRecord(
+                mrn=t.key,
+                note_type="discharge_summary",
+                authored_at=MTSAMPLES_AT,
+                text=t.note_texts[0],
+                title=t.key,
+                source="mtsamples",
+            )
+            for t in truths
+        ],
+        patients=[PatientRecord(mrn=t.key, family_name=f"MTSamples {t.key[4:]}") for t in truths],
+        enqueue=False,
+    )
     return truths, skipped
 
 
@@ -728,14 +858,18 @@ def load_nursing_conflicts() -> list[ChartTruth]:
     from clinsum.charts.ingest import parse_nursing_corpus_file
     from clinsum.charts.services import notes_ingest
 
-    parsed = parse_nursing_corpus_file(DATA / "nursing-notes" / "nursing-notes.txt", authored_at=MTSAMPLES_AT,
-                                       mrn_prefix="DEID-SF-")
+    parsed = parse_nursing_corpus_file(
+        DATA / "nursing-notes" / "nursing-notes.txt", authored_at=MTSAMPLES_AT, mrn_prefix="DEID-SF-"
+    )
     by_patient: dict[str, list] = defaultdict(list)
     for note in parsed.notes:
         by_patient[note.mrn].append(note)
     chosen = [mrn for mrn, notes in by_patient.items() if allergy_conflict_in([n.text for n in notes])]
-    notes_ingest(notes=[n for mrn in chosen for n in by_patient[mrn]],
-                 patients=[p for p in parsed.patients if p.mrn in chosen], enqueue=False)
+    notes_ingest(
+        notes=[n for mrn in chosen for n in by_patient[mrn]],
+        patients=[p for p in parsed.patients if p.mrn in chosen],
+        enqueue=False,
+    )
     return [ChartTruth(key=mrn, kind="nursing", note_texts=[n.text for n in by_patient[mrn]]) for mrn in chosen]
 
 
@@ -744,10 +878,11 @@ def index_all() -> float:
     from clinsum.charts.models import EmbeddingStatus, Note
 
     started = time.perf_counter()
-    pending = list(Note.objects.exclude(embedding_status=EmbeddingStatus.DONE).order_by("pk")
-                   .values_list("pk", flat=True))
+    pending = list(
+        Note.objects.exclude(embedding_status=EmbeddingStatus.DONE).order_by("pk").values_list("pk", flat=True)
+    )
     for i in range(0, len(pending), 128):
-        notes_index(note_ids=pending[i:i + 128])
+        notes_index(note_ids=pending[i : i + 128])
     return time.perf_counter() - started
 
 
@@ -777,39 +912,72 @@ def report(title: str, scores: dict[str, list[Score]], *, meds_stopped: bool) ->
     def total(values, attr):
         return sum(getattr(v, attr) for v in values)
 
-    row("principal diagnosis in header/problems", TARGETS["principal"],
-        lambda s: _ratio(sum(bool(x.principal) for x in s if x.principal is not None),
-                         sum(x.principal is not None for x in s)))
-    row("current medications: recall", TARGETS["med_recall"],
-        lambda s: _ratio(total(s, "med_found"), total(s, "med_truth")))
-    row("current medications: precision", TARGETS["med_precision"],
-        lambda s: _ratio(total(s, "med_correct"), total(s, "med_named")))
+    row(
+        "principal diagnosis in header/problems",
+        TARGETS["principal"],
+        lambda s: _ratio(
+            sum(bool(x.principal) for x in s if x.principal is not None), sum(x.principal is not None for x in s)
+        ),
+    )
+    row(
+        "current medications: recall",
+        TARGETS["med_recall"],
+        lambda s: _ratio(total(s, "med_found"), total(s, "med_truth")),
+    )
+    row(
+        "current medications: precision",
+        TARGETS["med_precision"],
+        lambda s: _ratio(total(s, "med_correct"), total(s, "med_named")),
+    )
     row("  drugs shown as current outside the truth", "", lambda s: str(total(s, "med_other")))
     if meds_stopped:
-        row("stopped drugs shown as current (claims)", TARGETS["stopped_as_current"],
-            lambda s: str(sum(len(x.stopped_as_current) for x in s)))
-        row("allergies: recall of substances", TARGETS["allergy_recall"],
-            lambda s: _ratio(total(s, "allergy_found"), total(s, "allergy_truth")))
-        row("allergies: NKDA charts saying so", "(no target)",
-            lambda s: _ratio(sum(x.nkda_stated for x in s if x.nkda_chart), sum(x.nkda_chart for x in s)))
-        row("follow-ups: recall", TARGETS["follow_up_recall"],
-            lambda s: _ratio(total(s, "follow_found"), total(s, "follow_truth")))
-        row("recent events: procedures mentioned", TARGETS["procedures"],
-            lambda s: _ratio(total(s, "proc_found"), total(s, "proc_truth")))
-    row("allergy conflict charts saying 'conflict'", TARGETS["conflict"],
-        lambda s: _ratio(sum(x.conflict_flagged for x in s if x.conflict_chart), sum(x.conflict_chart for x in s)))
+        row(
+            "stopped drugs shown as current (claims)",
+            TARGETS["stopped_as_current"],
+            lambda s: str(sum(len(x.stopped_as_current) for x in s)),
+        )
+        row(
+            "allergies: recall of substances",
+            TARGETS["allergy_recall"],
+            lambda s: _ratio(total(s, "allergy_found"), total(s, "allergy_truth")),
+        )
+        row(
+            "allergies: NKDA charts saying so",
+            "(no target)",
+            lambda s: _ratio(sum(x.nkda_stated for x in s if x.nkda_chart), sum(x.nkda_chart for x in s)),
+        )
+        row(
+            "follow-ups: recall",
+            TARGETS["follow_up_recall"],
+            lambda s: _ratio(total(s, "follow_found"), total(s, "follow_truth")),
+        )
+        row(
+            "recent events: procedures mentioned",
+            TARGETS["procedures"],
+            lambda s: _ratio(total(s, "proc_found"), total(s, "proc_truth")),
+        )
+    row(
+        "allergy conflict charts saying 'conflict'",
+        TARGETS["conflict"],
+        lambda s: _ratio(sum(x.conflict_flagged for x in s if x.conflict_chart), sum(x.conflict_chart for x in s)),
+    )
     row("furniture claims shown", TARGETS["furniture"], lambda s: str(sum(len(x.furniture) for x in s)))
-    row("claims shown (median per chart)", "",
-        lambda s: f"{statistics.median([x.n_shown for x in s]):.0f}" if s else "-")
+    row(
+        "claims shown (median per chart)",
+        "",
+        lambda s: f"{statistics.median([x.n_shown for x in s]):.0f}" if s else "-",
+    )
     row("  of them from the 'possibly missing' box", "", lambda s: str(total(s, "n_possibly_missing")))
 
 
 def show_chart(mrn: str, shown: dict[str, list[Shown]], truth: ChartTruth | None) -> None:
     print(f"\n== {mrn}: shown claims per section")
     if truth is not None:
-        print(f"truth: principal={truth.principal!r}\n  current meds={truth.current_meds}"
-              f"\n  stopped={truth.stopped_meds}"
-              f"\n  allergies={truth.allergies}\n  follow-ups={truth.follow_ups}\n  procedures={truth.procedures}")
+        print(
+            f"truth: principal={truth.principal!r}\n  current meds={truth.current_meds}"
+            f"\n  stopped={truth.stopped_meds}"
+            f"\n  allergies={truth.allergies}\n  follow-ups={truth.follow_ups}\n  procedures={truth.procedures}"
+        )
     for variant, claims in shown.items():
         print(f"-- {variant}")
         sections = list(dict.fromkeys(c.section for c in claims))
@@ -818,24 +986,39 @@ def show_chart(mrn: str, shown: dict[str, list[Shown]], truth: ChartTruth | None
             for claim in claims:
                 if claim.section == section:
                     marks = furniture_of(claim.text)
-                    print(f"    - {claim.text}  (notes {','.join(map(str, claim.note_ids))})"
-                          + ("  [possibly missing box]" if claim.possibly_missing else "")
-                          + (f"  <- furniture: {', '.join(marks)}" if marks else ""))
+                    print(
+                        f"    - {claim.text}  (notes {','.join(map(str, claim.note_ids))})"
+                        + ("  [possibly missing box]" if claim.possibly_missing else "")
+                        + (f"  <- furniture: {', '.join(marks)}" if marks else "")
+                    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=20, help="demo ward patients (seed 7, as seed_demo)")
-    parser.add_argument("--mtsamples", type=int, default=None, metavar="N",
-                        help="at most N MTSamples discharge-summary files (default: all)")
+    parser.add_argument(
+        "--mtsamples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N MTSamples discharge-summary files (default: all)",
+    )
     parser.add_argument("--skip-synthea", action="store_true", help="no Synthea latency chart (saves ~2 minutes)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per long chart (default 3)")
-    parser.add_argument("--show", metavar="MRN", action="append", default=[],
-                        help="print this chart's shown claims per section, both variants (repeatable)")
+    parser.add_argument(
+        "--show",
+        metavar="MRN",
+        action="append",
+        default=[],
+        help="print this chart's shown claims per section, both variants (repeatable)",
+    )
     parser.add_argument("--details", action="store_true", help="print every miss (what truth item, which chart)")
-    parser.add_argument("--keep-index", action="store_true",
-                        help="reuse the last run's notes and chunks (saves ~3 minutes of embedding); only valid "
-                             "when chunking and the embedding model are unchanged since that run")
+    parser.add_argument(
+        "--keep-index",
+        action="store_true",
+        help="reuse the last run's notes and chunks (saves ~3 minutes of embedding); only valid "
+        "when chunking and the embedding model are unchanged since that run",
+    )
     args = parser.parse_args()
 
     bench_setup(DB_NAME)
@@ -854,11 +1037,13 @@ def main() -> int:
     nursing = load_nursing_conflicts()
     synthea = None if args.skip_synthea else load_synthea_largest()
     n_notes = Note.objects.count()
-    print(f"ingested {len(demo)} demo charts, {len(mts)} MTSamples charts (skipped {len(mts_skipped)} without a "
-          f"discharge/final diagnosis section: {', '.join(mts_skipped)}), {len(nursing)} nursing-notes "
-          f"allergy-conflict "
-          f"charts, {'no Synthea' if synthea is None else '1 Synthea chart'}: {n_notes} notes in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"ingested {len(demo)} demo charts, {len(mts)} MTSamples charts (skipped {len(mts_skipped)} without a "
+        f"discharge/final diagnosis section: {', '.join(mts_skipped)}), {len(nursing)} nursing-notes "
+        f"allergy-conflict "
+        f"charts, {'no Synthea' if synthea is None else '1 Synthea chart'}: {n_notes} notes in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     print(f"indexing {n_notes} notes on CPU ...", flush=True)
     print(f"indexed in {index_all():.0f} s (not timed below)")
     undocumented = sum((t.undocumented for t in demo), Counter())
@@ -898,17 +1083,22 @@ def main() -> int:
         n = sum(s.conflict_chart for s in kind_scores["baseline"])
         flagged = [sum(s.conflict_flagged for s in kind_scores[v] if s.conflict_chart) for v in ("baseline", "current")]
         furniture = [sum(len(s.furniture) for s in kind_scores[v]) for v in ("baseline", "current")]
-        print(f"\n== {kind}: {len(kind_scores['baseline'])} charts; allergy-conflict charts saying 'conflict': "
-              f"baseline {flagged[0]}/{n}, current {flagged[1]}/{n} (target: every chart); furniture claims shown: "
-              f"baseline {furniture[0]}, current {furniture[1]} (target 0)")
+        print(
+            f"\n== {kind}: {len(kind_scores['baseline'])} charts; allergy-conflict charts saying 'conflict': "
+            f"baseline {flagged[0]}/{n}, current {flagged[1]}/{n} (target: every chart); furniture claims shown: "
+            f"baseline {furniture[0]}, current {furniture[1]} (target 0)"
+        )
     all_scores = [s for kind in scores.values() for v in ("baseline", "current") for s in kind[v]]
     n_conflict = sum(s.conflict_chart for kind in scores.values() for s in kind["baseline"])
-    print(f"\nallergy-conflict charts among all {len(everything)} charts: {n_conflict} "
-          f"(demo ward and MTSamples notes never contradict themselves on allergies)")
+    print(
+        f"\nallergy-conflict charts among all {len(everything)} charts: {n_conflict} "
+        f"(demo ward and MTSamples notes never contradict themselves on allergies)"
+    )
     kinds = Counter(k for s in all_scores for k, _ in s.furniture)
     if kinds:
-        print("furniture by pattern (both variants, all charts): "
-              + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+        print(
+            "furniture by pattern (both variants, all charts): " + ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+        )
 
     # Latency: the long demo charts, repeated; the largest Synthea chart.
     n_notes_of = {t.key: len(t.note_texts) for t in everything}
@@ -922,11 +1112,15 @@ def main() -> int:
     print(f"{'figure':<56}{'baseline':>12}{'current':>12}   target")
     if long_charts:
         label = f"p95, {len(long_charts)} demo charts with >= {LONG_CHART_NOTES} notes x{args.repeats} (s)"
-        print(f"{label:<56}{pct(timed['baseline'], .95):>12.2f}{pct(timed['current'], .95):>12.2f}"
-              f"   {TARGETS['p95_40']}")
+        print(
+            f"{label:<56}{pct(timed['baseline'], 0.95):>12.2f}{pct(timed['current'], 0.95):>12.2f}"
+            f"   {TARGETS['p95_40']}"
+        )
     demo_seconds = seconds["demo"]
-    print(f"{f'p95 over all {len(demo)} demo charts, one run each (s)':<56}"
-          f"{pct(demo_seconds['baseline'], .95):>12.2f}{pct(demo_seconds['current'], .95):>12.2f}")
+    print(
+        f"{f'p95 over all {len(demo)} demo charts, one run each (s)':<56}"
+        f"{pct(demo_seconds['baseline'], 0.95):>12.2f}{pct(demo_seconds['current'], 0.95):>12.2f}"
+    )
     if synthea is not None:
         runs = {"baseline": [seconds["synthea"]["baseline"][0]], "current": [seconds["synthea"]["current"][0]]}
         for _ in range(max(0, args.repeats - 1)):
@@ -977,8 +1171,10 @@ def print_details(charts: list[ChartTruth], shown: dict[str, dict[str, list[Show
                 missed = [a for a in truth.allergies if not any(allergy_named(t, a) for t in by_section["allergies"])]
                 if missed:
                     lines.append(f"allergies missed: {missed}")
-            for name, items, section in (("follow-ups", truth.follow_ups, "follow_ups"),
-                                         ("procedures", truth.procedures, "recent_events")):
+            for name, items, section in (
+                ("follow-ups", truth.follow_ups, "follow_ups"),
+                ("procedures", truth.procedures, "recent_events"),
+            ):
                 missed = [i for i in items or [] if not any(mentions(t, i) for t in by_section[section])]
                 if missed:
                     lines.append(f"{name} missed: {missed}")

@@ -47,14 +47,19 @@ def _psql(server, sql: str, *, database: str = "postgres") -> str:
     from pgserver.postgres_server import POSTGRES_BIN_PATH
 
     uri = server.get_uri(database)
-    return subprocess.check_output([str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At",
-                                    uri], input=sql.encode(), stderr=subprocess.STDOUT).decode()
+    return subprocess.check_output(
+        [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", uri],
+        input=sql.encode(),
+        stderr=subprocess.STDOUT,
+    ).decode()
 
 
 def postgres_roles_ensure(server) -> None:
     """The owner and app roles, and pgvector in template1 so that every database created later
     (the test database, made by the owner, who may not create extensions) has it."""
-    _psql(server, f"""
+    _psql(
+        server,
+        f"""
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_sql_literal(EMBEDDED_DB_OWNER)}) THEN
     CREATE ROLE {EMBEDDED_DB_OWNER} LOGIN CREATEDB NOSUPERUSER NOCREATEROLE;
@@ -63,7 +68,8 @@ DO $$ BEGIN
     CREATE ROLE {EMBEDDED_DB_APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
   END IF;
 END $$;
-""")
+""",
+    )
     _psql(server, "CREATE EXTENSION IF NOT EXISTS vector;", database="template1")
 
 
@@ -74,7 +80,9 @@ def postgres_database_ensure(server, name: str) -> None:
     if not exists.strip():
         _psql(server, f'CREATE DATABASE "{name}" OWNER {EMBEDDED_DB_OWNER};')
     _psql(server, f'ALTER DATABASE "{name}" OWNER TO {EMBEDDED_DB_OWNER};')
-    _psql(server, f"""
+    _psql(
+        server,
+        f"""
 CREATE EXTENSION IF NOT EXISTS vector;
 DO $$ DECLARE r record; BEGIN
   FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -89,7 +97,9 @@ DO $$ DECLARE r record; BEGIN
     EXECUTE format('ALTER FUNCTION %s OWNER TO {EMBEDDED_DB_OWNER}', r.fn);
   END LOOP;
 END $$;
-""", database=name)
+""",
+        database=name,
+    )
 
 
 def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
@@ -139,9 +149,23 @@ def redis_start(socket_path: Path, *, persist: bool) -> subprocess.Popen | None:
             socket_path.unlink()
     workdir = socket_path.parent
     args = [
-        redis_binary(), "--port", "0", "--unixsocket", str(socket_path), "--unixsocketperm", "700",
-        "--dir", str(workdir), "--save", "", "--appendonly", "yes" if persist else "no",
-        "--appendfilename", "redis.aof", "--logfile", str(workdir / "redis.log"),
+        redis_binary(),
+        "--port",
+        "0",
+        "--unixsocket",
+        str(socket_path),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(workdir),
+        "--save",
+        "",
+        "--appendonly",
+        "yes" if persist else "no",
+        "--appendfilename",
+        "redis.aof",
+        "--logfile",
+        str(workdir / "redis.log"),
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 15
@@ -216,9 +240,21 @@ class EmbeddedStack:
 
 def celery_worker_args(*, concurrency: int = 1, loglevel: str = "INFO") -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "clinsum", "worker", "-Q", "embed,llm,default",
-        "--concurrency", str(concurrency), "--loglevel", loglevel, "--without-gossip",
-        "--without-mingle", "--without-heartbeat",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "clinsum",
+        "worker",
+        "-Q",
+        "embed,llm,default",
+        "--concurrency",
+        str(concurrency),
+        "--loglevel",
+        loglevel,
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
     ]
 
 

@@ -102,8 +102,9 @@ class CeleryQueueCollector(Collector):
         from kombu import Connection
 
         up = GaugeMetricFamily("clinsum_celery_broker_up", "1 if the Celery broker (Redis) answered this scrape.")
-        length = GaugeMetricFamily("clinsum_celery_queue_length", "Messages waiting in the Celery queue.",
-                                   labels=["queue"])
+        length = GaugeMetricFamily(
+            "clinsum_celery_queue_length", "Messages waiting in the Celery queue.", labels=["queue"]
+        )
         options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "socket_timeout": 2, "socket_connect_timeout": 2}
         try:
             with Connection(settings.CELERY_BROKER_URL, transport_options=options, connect_timeout=2) as conn:
@@ -121,7 +122,7 @@ class CeleryQueueCollector(Collector):
             return
         steps = len(channel.priority_steps)
         for index, queue in enumerate(queues):
-            length.add_metric([queue], sum(sizes[index * steps:(index + 1) * steps]))
+            length.add_metric([queue], sum(sizes[index * steps : (index + 1) * steps]))
         up.add_metric([], 1)
         yield up
         yield length
@@ -140,11 +141,17 @@ def _summary_families():
     scored = done & Q(supported_fraction__isnull=False)
     row = Summary.objects.aggregate(  # one query, one pass over the table
         **{status: Count("id", filter=Q(status=status)) for status in SummaryStatus.values},
-        latency_count=Count("id", filter=timed), latency_sum_ms=Sum("latency_ms", filter=timed),
-        **{f"le_{i}": Count("id", filter=timed & Q(latency_ms__lte=int(le * 1000)))
-           for i, le in enumerate(SUMMARY_LATENCY_BUCKETS_S)},
-        tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out"), claims=Sum("n_claims", filter=done),
-        scored_count=Count("id", filter=scored), scored_sum=Sum("supported_fraction", filter=scored),
+        latency_count=Count("id", filter=timed),
+        latency_sum_ms=Sum("latency_ms", filter=timed),
+        **{
+            f"le_{i}": Count("id", filter=timed & Q(latency_ms__lte=int(le * 1000)))
+            for i, le in enumerate(SUMMARY_LATENCY_BUCKETS_S)
+        },
+        tokens_in=Sum("tokens_in"),
+        tokens_out=Sum("tokens_out"),
+        claims=Sum("n_claims", filter=done),
+        scored_count=Count("id", filter=scored),
+        scored_sum=Sum("supported_fraction", filter=scored),
     )
     waiting = GaugeMetricFamily("clinsum_summaries_in_progress", "Summaries queued or running.", labels=["status"])
     finished = CounterMetricFamily("clinsum_summaries_finished", "Summaries finished, by outcome.", labels=["status"])
@@ -153,9 +160,12 @@ def _summary_families():
     for status in (SummaryStatus.DONE, SummaryStatus.FAILED):
         finished.add_metric([status.value], row[status.value])
     latency = HistogramMetricFamily(
-        "clinsum_summary_latency_seconds", "Generation time of done summaries (retrieval, model, verification).",
-        buckets=[*((floatToGoString(le), row[f"le_{i}"]) for i, le in enumerate(SUMMARY_LATENCY_BUCKETS_S)),
-                 ("+Inf", row["latency_count"])],
+        "clinsum_summary_latency_seconds",
+        "Generation time of done summaries (retrieval, model, verification).",
+        buckets=[
+            *((floatToGoString(le), row[f"le_{i}"]) for i, le in enumerate(SUMMARY_LATENCY_BUCKETS_S)),
+            ("+Inf", row["latency_count"]),
+        ],
         sum_value=(row["latency_sum_ms"] or 0) / 1000,
     )
     tokens = CounterMetricFamily("clinsum_summary_tokens", "Model tokens used by summaries.", labels=["direction"])
@@ -163,8 +173,10 @@ def _summary_families():
     tokens.add_metric(["out"], row["tokens_out"] or 0)
     claims = CounterMetricFamily("clinsum_summary_claims", "Claims in done summaries.", value=row["claims"] or 0)
     supported = SummaryMetricFamily(
-        "clinsum_summary_supported_fraction", "Fraction of supported claims per done summary (sum/count = mean).",
-        count_value=row["scored_count"], sum_value=row["scored_sum"] or 0,
+        "clinsum_summary_supported_fraction",
+        "Fraction of supported claims per done summary (sum/count = mean).",
+        count_value=row["scored_count"],
+        sum_value=row["scored_sum"] or 0,
     )
     return [waiting, finished, latency, tokens, claims, supported]
 
@@ -185,8 +197,9 @@ def _ingest_families():
     by_status = dict(Note.objects.order_by().values_list("embedding_status").annotate(n=Count("id")))
     chunks = Chunk.objects.aggregate(total=Count("id"), embedded=Count("id", filter=Q(embedding__isnull=False)))
     notes = CounterMetricFamily("clinsum_notes", "Notes stored.", value=sum(by_status.values()))
-    notes_by_status = GaugeMetricFamily("clinsum_notes_by_embedding_status", "Notes by embedding status.",
-                                        labels=["embedding_status"])
+    notes_by_status = GaugeMetricFamily(
+        "clinsum_notes_by_embedding_status", "Notes by embedding status.", labels=["embedding_status"]
+    )
     for status in EmbeddingStatus.values:
         notes_by_status.add_metric([status], by_status.get(status, 0))
     return [
@@ -194,8 +207,11 @@ def _ingest_families():
         notes_by_status,
         CounterMetricFamily("clinsum_chunks", "Chunks stored.", value=chunks["total"]),
         CounterMetricFamily("clinsum_chunks_embedded", "Chunks with an embedding.", value=chunks["embedded"]),
-        GaugeMetricFamily("clinsum_chunks_embedding_backlog", "Chunks still without an embedding.",
-                          value=chunks["total"] - chunks["embedded"]),
+        GaugeMetricFamily(
+            "clinsum_chunks_embedding_backlog",
+            "Chunks still without an embedding.",
+            value=chunks["total"] - chunks["embedded"],
+        ),
     ]
 
 
@@ -204,16 +220,23 @@ def _draft_families():
     from clinsum.drafting.models import Draft, DraftSentence, DraftStatus
 
     counts = {(k, st): n for k, st, n in Draft.objects.order_by().values_list("kind", "status").annotate(n=Count("id"))}
-    drafts = GaugeMetricFamily("clinsum_drafts", "Nurse drafts, by kind and status (signed ones are notes now).",
-                               labels=["kind", "status"])
+    drafts = GaugeMetricFamily(
+        "clinsum_drafts", "Nurse drafts, by kind and status (signed ones are notes now).", labels=["kind", "status"]
+    )
     for kind in DRAFT_KINDS:
         for status in DraftStatus.values:
             drafts.add_metric([kind, status], counts.get((kind, status), 0))
-    origins = dict(DraftSentence.objects.filter(draft__status=DraftStatus.SIGNED).order_by()
-                   .values_list("origin").annotate(n=Count("id")))
-    signed = CounterMetricFamily("clinsum_signed_draft_sentences",
-                                 "Sentences of signed drafts, by origin (drafted, edited or added by the nurse).",
-                                 labels=["origin"])
+    origins = dict(
+        DraftSentence.objects.filter(draft__status=DraftStatus.SIGNED)
+        .order_by()
+        .values_list("origin")
+        .annotate(n=Count("id"))
+    )
+    signed = CounterMetricFamily(
+        "clinsum_signed_draft_sentences",
+        "Sentences of signed drafts, by origin (drafted, edited or added by the nurse).",
+        labels=["origin"],
+    )
     for origin in ("generated", "edited", "added"):
         signed.add_metric([origin], origins.get(origin, 0))
     return [drafts, signed]
@@ -267,6 +290,7 @@ def metrics(request):
     if not expected:
         raise Http404
     if not _token_matches(request, expected):
-        return HttpResponse(status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-                            content_type="text/plain")
+        return HttpResponse(
+            status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}, content_type="text/plain"
+        )
     return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

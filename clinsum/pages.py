@@ -33,8 +33,13 @@ def patient_access(request):
         owners = model_call_owners_for_reader(user=request.user, patient_id=form.cleaned_data["patient"])
     else:
         audit_reader_check(user=request.user)
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="patient_access",
-                 reason=form.describe())
+    audit_record(
+        action="audit_view",
+        request=request,
+        object_type="audit_page",
+        object_id="patient_access",
+        reason=form.describe(),
+    )
     return render(request, "audit/patient_access.html", {"form": form, "rows": rows, "owners": owners})
 
 
@@ -44,7 +49,9 @@ def chart_detail(request, patient_id: int):
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     notes = note_list_for_patient(user=request.user, patient=patient)
     summary = summary_latest_for_patient(user=request.user, patient=patient)
-    audit_record(action="chart_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk)
+    audit_record(
+        action="chart_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk
+    )
     context = {"patient": patient, "notes": notes, "summary": summary}
     if request.user.role == "nurse":
         context["drafts"] = drafts_for_author(user=request.user, patient=patient)[:20]

@@ -188,14 +188,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"
 DATABASES["default"]["TEST"] = {"NAME": "test_" + DATABASES["default"]["NAME"]}
 # TLS to a database on another host: CLINSUM_DB_SSLMODE=verify-full with the hospital CA in
 # CLINSUM_DB_SSLROOTCERT (libpq's own options; a DATABASE_URL's ?sslmode=... works as well).
-_DB_TLS = {"sslmode": env.str("CLINSUM_DB_SSLMODE", default=""),
-           "sslrootcert": env.str("CLINSUM_DB_SSLROOTCERT", default=""),
-           "sslcert": env.str("CLINSUM_DB_SSLCERT", default=""), "sslkey": env.str("CLINSUM_DB_SSLKEY", default="")}
+_DB_TLS = {
+    "sslmode": env.str("CLINSUM_DB_SSLMODE", default=""),
+    "sslrootcert": env.str("CLINSUM_DB_SSLROOTCERT", default=""),
+    "sslcert": env.str("CLINSUM_DB_SSLCERT", default=""),
+    "sslkey": env.str("CLINSUM_DB_SSLKEY", default=""),
+}
 for _option, _value in _DB_TLS.items():
     if _value:
         DATABASES["default"].setdefault("OPTIONS", {})[_option] = _value
-if DATABASES["default"].get("OPTIONS", {}).get("sslmode") not in (None, "disable", "allow", "prefer", "require",
-                                                                   "verify-ca", "verify-full"):
+if DATABASES["default"].get("OPTIONS", {}).get("sslmode") not in (
+    None,
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+):
     raise ImproperlyConfigured("CLINSUM_DB_SSLMODE must be a libpq sslmode (verify-full in production)")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Encryption at rest (README, "Encryption at rest"): the operator declares how the volume holding
@@ -345,8 +355,10 @@ LOGGING = {
     "filters": {"request_id": {"()": "clinsum.logs.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "clinsum.logs.JsonFormatter"},
-        "plain": {"()": "clinsum.logs.PlainFormatter",
-                  "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {
+            "()": "clinsum.logs.PlainFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -362,7 +374,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 AUDIT_MIN_RETENTION_DAYS = _positive_int("AUDIT_MIN_RETENTION_DAYS", 2192)
 if AUDIT_MIN_RETENTION_DAYS < 2192:
     raise ImproperlyConfigured(
-        f"AUDIT_MIN_RETENTION_DAYS must be at least 2192 (six years); got {AUDIT_MIN_RETENTION_DAYS}")
+        f"AUDIT_MIN_RETENTION_DAYS must be at least 2192 (six years); got {AUDIT_MIN_RETENTION_DAYS}"
+    )
 # Anomaly flags for privacy officers: a user opening more than this many distinct charts within an
 # hour, and break-glass outside these day hours (hospital time, START-END).
 AUDIT_ANOMALY_CHARTS_PER_HOUR = _positive_int("AUDIT_ANOMALY_CHARTS_PER_HOUR", 30)

@@ -23,8 +23,9 @@ urlpatterns = [
     path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
     path("api/fhir/Bundle", charts_api.fhir_bundle_create, name="fhir_bundle_create"),
     path("audit/patient-access/", pages.patient_access, name="audit_patient_access"),
-    path("audit/summaries/<int:summary_id>/model-calls/", summaries.summary_model_calls,
-         name="audit_summary_model_calls"),
+    path(
+        "audit/summaries/<int:summary_id>/model-calls/", summaries.summary_model_calls, name="audit_summary_model_calls"
+    ),
     path("audit/drafts/<int:draft_id>/model-calls/", summaries.draft_model_calls, name="audit_draft_model_calls"),
     path("", include("clinsum.drafting.urls")),
     path("", include("clinsum.audit.urls")),

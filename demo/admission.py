@@ -142,7 +142,8 @@ def chart_build(
 def allergies_pick(*, rng: random.Random, scenario: Scenario) -> list[Allergy]:
     drugs = {plan.drug.lower() for plan in scenario.meds}
     options = [
-        allergy for allergy in ALLERGIES
+        allergy
+        for allergy in ALLERGIES
         if allergy.substance not in scenario.excluded_allergies and allergy.substance.lower() not in drugs
     ]
     count = rng.choices((0, 1, 2), weights=(45, 40, 15))[0]

@@ -51,8 +51,14 @@ def notes_write(chart: Chart, *, source: str) -> list[DemoNote]:
         title, text, author = writers[kind](chart, when, extra)
         notes.append(
             DemoNote(
-                mrn=chart.patient.mrn, note_type=kind, authored_at=when, text=text,
-                author=author.author, author_role=author.role, title=title, source=source,
+                mrn=chart.patient.mrn,
+                note_type=kind,
+                authored_at=when,
+                text=text,
+                author=author.author,
+                author_role=author.role,
+                title=title,
+                source=source,
             )
         )
     return notes

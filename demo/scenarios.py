@@ -165,13 +165,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(36.8, 104, 152, 88, 24, 91, "2 L NC"),
         meds=(
             MedPlan(
-                "furosemide", "40 mg", "BID", "IV",
-                change=("20 mg", "daily", "PO"), change_day=4,
+                "furosemide",
+                "40 mg",
+                "BID",
+                "IV",
+                change=("20 mg", "daily", "PO"),
+                change_day=4,
                 change_note="IV furosemide was transitioned to an oral regimen once euvolemic",
             ),
             MedPlan(
-                "metoprolol succinate", "25 mg", "daily", "PO",
-                change=("50 mg", "daily", "PO"), change_day=3,
+                "metoprolol succinate",
+                "25 mg",
+                "daily",
+                "PO",
+                change=("50 mg", "daily", "PO"),
+                change_day=3,
                 change_note="Metoprolol succinate was uptitrated as heart rate and blood pressure allowed",
             ),
             MedPlan("lisinopril", "2.5 mg", "daily", "PO", start_day=2),
@@ -187,20 +195,24 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "Transthoracic echocardiogram", 1,
+                "Transthoracic echocardiogram",
+                1,
                 (
                     "LVEF 25-30% with global hypokinesis and moderate functional mitral regurgitation.",
                     "LVEF 30-35%, dilated left ventricle, estimated RVSP 48 mmHg.",
                 ),
             ),
             ProcPlan(
-                "Right heart catheterization", 3,
-                ("RA 12 mmHg, PCWP 22 mmHg, cardiac index 2.1 L/min/m2.",), chance=0.25,
+                "Right heart catheterization",
+                3,
+                ("RA 12 mmHg, PCWP 22 mmHg, cardiac index 2.1 L/min/m2.",),
+                chance=0.25,
             ),
         ),
         consults=(
             ConsultPlan(
-                "Cardiology", "Heart failure exacerbation, optimization of guideline-directed therapy",
+                "Cardiology",
+                "Heart failure exacerbation, optimization of guideline-directed therapy",
                 (
                     "Continue IV diuresis with {med:furosemide}; goal net negative 1-2 L per day.",
                     "Continue {med:metoprolol succinate} as blood pressure allows.",
@@ -266,7 +278,10 @@ SCENARIOS: tuple[Scenario, ...] = (
             "Blood cultures showed no growth; the urine pneumococcal antigen was positive.",
             "Oxygen was weaned to room air and {pron} ambulated without desaturation.",
         ),
-        subjective_early=("Still coughing, fevers overnight to 38.5 C.", "Feels weak, poor appetite, cough productive."),
+        subjective_early=(
+            "Still coughing, fevers overnight to 38.5 C.",
+            "Feels weak, poor appetite, cough productive.",
+        ),
         subjective_late=("Cough improving, no fevers in 48 hours.", "Eating well and walking in the hallway."),
         nursing={
             "Resp": ("Coarse crackles {side} base. Productive cough.", "Diminished {side} base. IS to 1000 mL."),
@@ -276,8 +291,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         meds=(
             MedPlan("ceftriaxone", "1 g", "daily", "IV", stop_day=-1, inpatient_only=True),
             MedPlan(
-                "azithromycin", "500 mg", "daily", "IV",
-                change=("250 mg", "daily", "PO"), change_day=2,
+                "azithromycin",
+                "500 mg",
+                "daily",
+                "IV",
+                change=("250 mg", "daily", "PO"),
+                change_day=2,
                 change_note="Azithromycin was changed to oral maintenance dosing after the loading dose",
             ),
             MedPlan("cefpodoxime", "200 mg", "BID", "PO", start_day=-1),
@@ -294,14 +313,17 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "{Side} thoracentesis", 2,
-                ("Exudative parapneumonic effusion, 600 mL removed; Gram stain negative.",), chance=0.2,
+                "{Side} thoracentesis",
+                2,
+                ("Exudative parapneumonic effusion, 600 mL removed; Gram stain negative.",),
+                chance=0.2,
             ),
             ProcPlan("CT chest without contrast", 2, ("Consolidation without abscess or empyema.",), chance=0.3),
         ),
         consults=(
             ConsultPlan(
-                "Infectious disease", "Slow clinical response to antibiotics",
+                "Infectious disease",
+                "Slow clinical response to antibiotics",
                 (
                     "Continue {med:ceftriaxone}; no indication for MRSA or Pseudomonas coverage.",
                     "Follow blood cultures; urine Legionella antigen pending.",
@@ -311,7 +333,10 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
         ),
         secondary=(
-            ("Sepsis without shock, present on admission", "Fever, tachycardia and leukocytosis; lactate trending down after fluids."),
+            (
+                "Sepsis without shock, present on admission",
+                "Fever, tachycardia and leukocytosis; lactate trending down after fluids.",
+            ),
             ("Hyponatremia", "Likely SIADH from pneumonia; trend sodium daily."),
             ("Acute hypoxic respiratory failure", "Supplemental oxygen to keep SpO2 above 92%; wean as tolerated."),
         ),
@@ -334,7 +359,12 @@ SCENARIOS: tuple[Scenario, ...] = (
             "Baseline home oxygen is 2 L nasal cannula with exertion only.",
             "Symptoms started after a viral upper respiratory infection caught from a grandchild.",
         ),
-        negatives=("Denies chest pain.", "No fever or hemoptysis.", "No leg swelling or calf pain.", "Denies orthopnea."),
+        negatives=(
+            "Denies chest pain.",
+            "No fever or hemoptysis.",
+            "No leg swelling or calf pain.",
+            "Denies orthopnea.",
+        ),
         exam=(
             "Lungs: Diffuse expiratory wheezes with prolonged expiratory phase and poor air movement at the bases.",
             "General: Tripoding, speaking in short phrases, using accessory muscles.",
@@ -376,8 +406,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(37.3, 108, 148, 86, 28, 87, "4 L NC"),
         meds=(
             MedPlan(
-                "prednisone", "60 mg", "daily", "PO",
-                change=("40 mg", "daily", "PO"), change_day=2,
+                "prednisone",
+                "60 mg",
+                "daily",
+                "PO",
+                change=("40 mg", "daily", "PO"),
+                change_day=2,
                 change_note="Prednisone was tapered as wheezing improved",
             ),
             MedPlan("ipratropium-albuterol", "3 mL", "q4h", "nebulized", inpatient_only=True),
@@ -394,13 +428,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "CT angiography of the chest", 1,
-                ("No pulmonary embolism; centrilobular emphysema.",), chance=0.3,
+                "CT angiography of the chest",
+                1,
+                ("No pulmonary embolism; centrilobular emphysema.",),
+                chance=0.3,
             ),
         ),
         consults=(
             ConsultPlan(
-                "Pulmonology", "Frequent exacerbations, optimization of inhaler regimen",
+                "Pulmonology",
+                "Frequent exacerbations, optimization of inhaler regimen",
                 (
                     "Continue {med:prednisone} for a total of 5 days.",
                     "Outpatient pulmonary function testing and evaluation for triple inhaler therapy.",
@@ -410,8 +447,14 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
         ),
         secondary=(
-            ("Acute on chronic hypercapnic respiratory failure", "BiPAP overnight and as needed; repeat venous blood gas."),
-            ("Steroid-induced hyperglycemia", "Correction-scale insulin while on steroids; glucose checks before meals."),
+            (
+                "Acute on chronic hypercapnic respiratory failure",
+                "BiPAP overnight and as needed; repeat venous blood gas.",
+            ),
+            (
+                "Steroid-induced hyperglycemia",
+                "Correction-scale insulin while on steroids; glucose checks before meals.",
+            ),
         ),
         history=("Chronic obstructive pulmonary disease, GOLD stage 3",),
         follow_ups=(
@@ -435,7 +478,12 @@ SCENARIOS: tuple[Scenario, ...] = (
             "Home fingerstick glucose read HI this morning.",
             "In the emergency department {pron} was tachycardic with Kussmaul respirations.",
         ),
-        negatives=("Denies chest pain.", "No fever or dysuria.", "No hematemesis or melena.", "Denies alcohol or drug use."),
+        negatives=(
+            "Denies chest pain.",
+            "No fever or dysuria.",
+            "No hematemesis or melena.",
+            "Denies alcohol or drug use.",
+        ),
         exam=(
             "General: Ill-appearing, dry mucous membranes, fruity odor on the breath.",
             "Resp: Deep, rapid respirations; lungs clear.",
@@ -468,13 +516,24 @@ SCENARIOS: tuple[Scenario, ...] = (
         meds=(
             MedPlan("insulin regular", "7 units/hr", "continuous", "IV", stop_day=1, inpatient_only=True),
             MedPlan(
-                "sodium chloride 0.9%", "250 mL/hr", "continuous", "IV",
-                change=("125 mL/hr", "continuous", "IV"), change_day=1, stop_day=2, inpatient_only=True,
+                "sodium chloride 0.9%",
+                "250 mL/hr",
+                "continuous",
+                "IV",
+                change=("125 mL/hr", "continuous", "IV"),
+                change_day=1,
+                stop_day=2,
+                inpatient_only=True,
                 change_note="IV fluids were reduced as the anion gap closed",
             ),
             MedPlan(
-                "insulin glargine", "20 units", "nightly", "SC", start_day=1,
-                change=("24 units", "nightly", "SC"), change_day=3,
+                "insulin glargine",
+                "20 units",
+                "nightly",
+                "SC",
+                start_day=1,
+                change=("24 units", "nightly", "SC"),
+                change_day=3,
                 change_note="Basal insulin glargine was increased for fasting hyperglycemia",
             ),
             MedPlan("insulin lispro", "4 units", "TID with meals", "SC", start_day=1),
@@ -492,13 +551,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "Central venous catheter placement, right internal jugular", 0,
-                ("Ultrasound-guided, single pass; chest X-ray without pneumothorax.",), chance=0.25,
+                "Central venous catheter placement, right internal jugular",
+                0,
+                ("Ultrasound-guided, single pass; chest X-ray without pneumothorax.",),
+                chance=0.25,
             ),
         ),
         consults=(
             ConsultPlan(
-                "Endocrinology", "DKA in type 1 diabetes, transition to subcutaneous insulin",
+                "Endocrinology",
+                "DKA in type 1 diabetes, transition to subcutaneous insulin",
                 (
                     "Continue {med:insulin glargine}.",
                     "Continue {med:insulin lispro} plus correction scale.",
@@ -572,8 +634,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(36.6, 116, 96, 58, 20, 98, "RA"),
         meds=(
             MedPlan(
-                "pantoprazole", "80 mg", "BID", "IV",
-                change=("40 mg", "BID", "PO"), change_day=2,
+                "pantoprazole",
+                "80 mg",
+                "BID",
+                "IV",
+                change=("40 mg", "BID", "PO"),
+                change_day=2,
                 change_note="Pantoprazole was changed from IV to oral dosing after endoscopy",
             ),
             _ONDANSETRON,
@@ -588,7 +654,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         procedures=(
             ProcPlan("Transfusion of 2 units packed red blood cells", 0, ("No transfusion reaction.",)),
             ProcPlan(
-                "Esophagogastroduodenoscopy", 1,
+                "Esophagogastroduodenoscopy",
+                1,
                 (
                     "2 cm clean-based ulcer in the duodenal bulb without stigmata of recent hemorrhage; biopsies taken.",
                     "Gastric antral ulcer with a visible vessel, treated with epinephrine injection and two hemostatic clips.",
@@ -597,7 +664,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         consults=(
             ConsultPlan(
-                "Gastroenterology", "Melena with acute blood loss anemia",
+                "Gastroenterology",
+                "Melena with acute blood loss anemia",
                 (
                     "Continue {med:pantoprazole}.",
                     "NPO after midnight for EGD in the morning.",
@@ -674,8 +742,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(38.4, 104, 134, 78, 18, 97, "RA"),
         meds=(
             MedPlan(
-                "vancomycin", "1250 mg", "q12h", "IV",
-                change=("1000 mg", "q12h", "IV"), change_day=2, stop_day=-1, inpatient_only=True,
+                "vancomycin",
+                "1250 mg",
+                "q12h",
+                "IV",
+                change=("1000 mg", "q12h", "IV"),
+                change_day=2,
+                stop_day=-1,
+                inpatient_only=True,
                 change_note="Vancomycin was dose-reduced for a supratherapeutic trough",
             ),
             MedPlan("cefazolin", "2 g", "q8h", "IV", stop_day=-1, inpatient_only=True),
@@ -692,13 +766,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         procedures=(
             ProcPlan("Venous duplex ultrasound, {side} lower extremity", 1, ("No deep vein thrombosis.",)),
             ProcPlan(
-                "Incision and drainage of {side} leg abscess", 2,
-                ("10 mL of purulent fluid expressed; wound packed; culture sent.",), chance=0.2,
+                "Incision and drainage of {side} leg abscess",
+                2,
+                ("10 mL of purulent fluid expressed; wound packed; culture sent.",),
+                chance=0.2,
             ),
         ),
         consults=(
             ConsultPlan(
-                "Infectious disease", "Cellulitis not improving at 48 hours",
+                "Infectious disease",
+                "Cellulitis not improving at 48 hours",
                 (
                     "Continue {med:vancomycin}, dosing by trough.",
                     "Continue {med:cefazolin}; no need for broader gram-negative coverage.",
@@ -709,7 +786,10 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
         ),
         secondary=(
-            ("Sepsis without shock, present on admission", "Fever and leukocytosis; blood cultures pending; resolving with antibiotics."),
+            (
+                "Sepsis without shock, present on admission",
+                "Fever and leukocytosis; blood cultures pending; resolving with antibiotics.",
+            ),
             ("Tinea pedis", "Likely portal of entry; topical antifungal, keep feet dry."),
         ),
         follow_ups=(
@@ -763,8 +843,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(36.9, 102, 98, 58, 18, 98, "RA"),
         meds=(
             MedPlan(
-                "sodium chloride 0.9%", "125 mL/hr", "continuous", "IV",
-                change=("75 mL/hr", "continuous", "IV"), change_day=2, stop_day=-1, inpatient_only=True,
+                "sodium chloride 0.9%",
+                "125 mL/hr",
+                "continuous",
+                "IV",
+                change=("75 mL/hr", "continuous", "IV"),
+                change_day=2,
+                stop_day=-1,
+                inpatient_only=True,
                 change_note="IV fluids were reduced as oral intake recovered",
             ),
             MedPlan("sodium bicarbonate", "650 mg", "TID", "PO"),
@@ -780,11 +866,17 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan("Renal ultrasound", 1, ("Normal-sized kidneys without hydronephrosis or stones.",)),
-            ProcPlan("Foley catheter placement", 0, ("Post-void residual 90 mL; hourly urine output monitoring.",), chance=0.3),
+            ProcPlan(
+                "Foley catheter placement",
+                0,
+                ("Post-void residual 90 mL; hourly urine output monitoring.",),
+                chance=0.3,
+            ),
         ),
         consults=(
             ConsultPlan(
-                "Nephrology", "Acute kidney injury with hyperkalemia",
+                "Nephrology",
+                "Acute kidney injury with hyperkalemia",
                 (
                     "Continue {med:sodium chloride 0.9%} while intake is poor.",
                     "Continue {med:sodium bicarbonate}.",
@@ -795,7 +887,10 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
         ),
         secondary=(
-            ("Hyperkalemia", "Treated with insulin, dextrose and calcium in the emergency department; low-potassium diet; repeat BMP."),
+            (
+                "Hyperkalemia",
+                "Treated with insulin, dextrose and calcium in the emergency department; low-potassium diet; repeat BMP.",
+            ),
             ("Non-anion gap metabolic acidosis", "From diarrhea and AKI; oral bicarbonate; recheck daily."),
         ),
         follow_ups=(
@@ -821,7 +916,12 @@ SCENARIOS: tuple[Scenario, ...] = (
             "In the emergency department {pron} was hypotensive to 78/44 despite 30 mL/kg of crystalloid and vasopressors were started.",
             "Urinalysis showed large leukocyte esterase, positive nitrite, and more than 100 WBC per high-power field.",
         ),
-        negatives=("Denies cough or shortness of breath.", "No diarrhea.", "No recent antibiotics.", "Denies chest pain."),
+        negatives=(
+            "Denies cough or shortness of breath.",
+            "No diarrhea.",
+            "No recent antibiotics.",
+            "Denies chest pain.",
+        ),
         exam=(
             "General: Lethargic but arousable, oriented to self and place.",
             "Abdomen: Soft; {side} costovertebral angle tenderness.",
@@ -854,8 +954,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(39.2, 122, 84, 46, 26, 94, "2 L NC"),
         meds=(
             MedPlan(
-                "norepinephrine", "8 mcg/min", "continuous", "IV",
-                change=("3 mcg/min", "continuous", "IV"), change_day=1, stop_day=2, inpatient_only=True,
+                "norepinephrine",
+                "8 mcg/min",
+                "continuous",
+                "IV",
+                change=("3 mcg/min", "continuous", "IV"),
+                change_day=1,
+                stop_day=2,
+                inpatient_only=True,
                 change_note="Norepinephrine was weaned as blood pressure recovered",
             ),
             MedPlan("piperacillin-tazobactam", "4.5 g", "q6h", "IV", stop_day=2, inpatient_only=True),
@@ -873,18 +979,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "CT abdomen and pelvis without contrast", 0,
+                "CT abdomen and pelvis without contrast",
+                0,
                 ("{Side} perinephric stranding consistent with pyelonephritis; no obstructing stone or abscess.",),
             ),
             ProcPlan(
-                "Central venous catheter placement, right internal jugular", 0,
+                "Central venous catheter placement, right internal jugular",
+                0,
                 ("Ultrasound-guided; tip at the cavoatrial junction; no pneumothorax.",),
             ),
             ProcPlan("Arterial line placement, left radial", 0, ("Placed without complication.",), chance=0.6),
         ),
         consults=(
             ConsultPlan(
-                "Infectious disease", "E. coli bacteremia from a urinary source",
+                "Infectious disease",
+                "E. coli bacteremia from a urinary source",
                 (
                     "Narrow to {med:ceftriaxone} based on susceptibilities.",
                     "Oral step-down once afebrile for 48 hours; total 10 days.",
@@ -918,7 +1027,12 @@ SCENARIOS: tuple[Scenario, ...] = (
             "{Pron} was told of an irregular heartbeat at a clinic visit last year but never started treatment.",
             "In the emergency department heart rate was 150-170 in atrial fibrillation; {pron} received an IV diltiazem bolus and was started on an infusion.",
         ),
-        negatives=("Denies chest pain.", "No syncope.", "No fever or cough.", "Denies focal weakness or speech difficulty."),
+        negatives=(
+            "Denies chest pain.",
+            "No syncope.",
+            "No fever or cough.",
+            "Denies focal weakness or speech difficulty.",
+        ),
         exam=(
             "Cardiac: Irregularly irregular, tachycardic to the 140s, no murmur.",
             "Lungs: Clear bilaterally.",
@@ -952,13 +1066,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         vitals0=(36.8, 148, 132, 84, 22, 95, "RA"),
         meds=(
             MedPlan(
-                "diltiazem", "10 mg/hr", "continuous", "IV",
-                change=("5 mg/hr", "continuous", "IV"), change_day=1, stop_day=2, inpatient_only=True,
+                "diltiazem",
+                "10 mg/hr",
+                "continuous",
+                "IV",
+                change=("5 mg/hr", "continuous", "IV"),
+                change_day=1,
+                stop_day=2,
+                inpatient_only=True,
                 change_note="The diltiazem infusion was weaned as oral beta-blockade took effect",
             ),
             MedPlan(
-                "metoprolol tartrate", "25 mg", "BID", "PO",
-                change=("50 mg", "BID", "PO"), change_day=2,
+                "metoprolol tartrate",
+                "25 mg",
+                "BID",
+                "PO",
+                change=("50 mg", "BID", "PO"),
+                change_day=2,
                 change_note="Metoprolol tartrate was uptitrated for rate control",
             ),
             MedPlan("apixaban", "5 mg", "BID", "PO"),
@@ -973,21 +1097,24 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "Transthoracic echocardiogram", 1,
+                "Transthoracic echocardiogram",
+                1,
                 (
                     "LVEF 50-55%, moderate left atrial enlargement, no significant valvular disease.",
                     "LVEF 45%, severe biatrial enlargement, mild mitral regurgitation.",
                 ),
             ),
             ProcPlan(
-                "Transesophageal echocardiogram with cardioversion", 3,
+                "Transesophageal echocardiogram with cardioversion",
+                3,
                 ("No left atrial appendage thrombus; cardioverted to sinus rhythm with one synchronized shock.",),
                 chance=0.3,
             ),
         ),
         consults=(
             ConsultPlan(
-                "Cardiology", "New atrial fibrillation with rapid ventricular response",
+                "Cardiology",
+                "New atrial fibrillation with rapid ventricular response",
                 (
                     "Continue {med:metoprolol tartrate} and wean {med:diltiazem}.",
                     "Continue {med:apixaban}; CHA2DS2-VASc supports anticoagulation.",
@@ -1056,13 +1183,20 @@ SCENARIOS: tuple[Scenario, ...] = (
                 "NIHSS 4. {Other_side} arm drift, mild dysarthria. Neuro checks q4h, no change.",
                 "NIHSS 2. {Other_side} grip improving. Neuro checks stable.",
             ),
-            "GI/GU": ("Passed bedside swallow, mech soft diet with thin liquids.", "Tolerating diet, aspiration precautions."),
+            "GI/GU": (
+                "Passed bedside swallow, mech soft diet with thin liquids.",
+                "Tolerating diet, aspiration precautions.",
+            ),
         },
         vitals0=(36.9, 84, 172, 94, 18, 97, "RA"),
         meds=(
             MedPlan(
-                "aspirin", "325 mg", "daily", "PO",
-                change=("81 mg", "daily", "PO"), change_day=1,
+                "aspirin",
+                "325 mg",
+                "daily",
+                "PO",
+                change=("81 mg", "daily", "PO"),
+                change_day=1,
                 change_note="Aspirin was reduced to the maintenance dose after loading",
             ),
             MedPlan("clopidogrel", "75 mg", "daily", "PO", start_day=1),
@@ -1077,17 +1211,31 @@ SCENARIOS: tuple[Scenario, ...] = (
             LabPlan("Creatinine", "mg/dL", (0.8, 1.2), (0.8, 1.1)),
         ),
         procedures=(
-            ProcPlan("CT head without contrast", 0, ("No hemorrhage; early loss of gray-white differentiation in the {side} insula.",)),
             ProcPlan(
-                "CT angiography of the head and neck", 0,
+                "CT head without contrast",
+                0,
+                ("No hemorrhage; early loss of gray-white differentiation in the {side} insula.",),
+            ),
+            ProcPlan(
+                "CT angiography of the head and neck",
+                0,
                 ("No large vessel occlusion; 40% stenosis of the {side} internal carotid artery.",),
             ),
-            ProcPlan("MRI brain without contrast", 1, ("Acute infarct in the {side} MCA territory involving the corona radiata and insula.",)),
-            ProcPlan("Transthoracic echocardiogram with bubble study", 2, ("LVEF 60%; no intracardiac thrombus; negative bubble study.",)),
+            ProcPlan(
+                "MRI brain without contrast",
+                1,
+                ("Acute infarct in the {side} MCA territory involving the corona radiata and insula.",),
+            ),
+            ProcPlan(
+                "Transthoracic echocardiogram with bubble study",
+                2,
+                ("LVEF 60%; no intracardiac thrombus; negative bubble study.",),
+            ),
         ),
         consults=(
             ConsultPlan(
-                "Neurology", "Acute ischemic stroke",
+                "Neurology",
+                "Acute ischemic stroke",
                 (
                     "Continue {med:aspirin} and {med:clopidogrel} for 21 days, then single antiplatelet therapy.",
                     "Continue {med:atorvastatin}; LDL goal below 70.",
@@ -1097,7 +1245,8 @@ SCENARIOS: tuple[Scenario, ...] = (
                 day=0,
             ),
             ConsultPlan(
-                "Physical medicine and rehabilitation", "Rehabilitation needs after stroke",
+                "Physical medicine and rehabilitation",
+                "Rehabilitation needs after stroke",
                 ("Good candidate for acute inpatient rehabilitation.", "Continue daily PT/OT/SLP."),
                 chance=0.4,
                 day=2,
@@ -1128,14 +1277,22 @@ SCENARIOS: tuple[Scenario, ...] = (
             "{Pron} had two shorter episodes with exertion over the past {onset}.",
             "The pain improved after nitroglycerin and aspirin given by EMS.",
         ),
-        negatives=("Denies fever or cough.", "No syncope.", "Denies abdominal pain or melena.", "No pleuritic component."),
+        negatives=(
+            "Denies fever or cough.",
+            "No syncope.",
+            "Denies abdominal pain or melena.",
+            "No pleuritic component.",
+        ),
         exam=(
             "Cardiac: Regular rate and rhythm, no murmurs, rubs, or gallops.",
             "Lungs: Clear to auscultation bilaterally.",
             "Extremities: No edema; radial and femoral pulses 2+ bilaterally.",
         ),
         exam_late=("Access site: Right radial site clean, no hematoma, pulse 2+.", "Cardiac: Regular rate and rhythm."),
-        studies=("ECG: Sinus rhythm with 1 mm ST depressions in V4-V6, no ST elevation.", "Chest X-ray: No acute process."),
+        studies=(
+            "ECG: Sinus rhythm with 1 mm ST depressions in V4-V6, no ST elevation.",
+            "Chest X-ray: No acute process.",
+        ),
         plan=(
             "Anticoagulation with {med:heparin infusion}.",
             "Continue {med:aspirin}.",
@@ -1154,21 +1311,34 @@ SCENARIOS: tuple[Scenario, ...] = (
         subjective_early=("No further chest pain overnight.", "Mild chest discomfort at 4 AM, resolved with rest."),
         subjective_late=("No chest pain, walked two laps.", "Feels well, wrist site not sore."),
         nursing={
-            "CV": ("SR 70s on tele. No CP. {med:heparin infusion} per protocol.", "SR 60s-70s. R radial site C/D/I, +pulse."),
+            "CV": (
+                "SR 70s on tele. No CP. {med:heparin infusion} per protocol.",
+                "SR 60s-70s. R radial site C/D/I, +pulse.",
+            ),
         },
         vitals0=(36.7, 92, 168, 96, 18, 97, "RA"),
         meds=(
             MedPlan(
-                "heparin infusion", "1000 units/hr", "continuous", "IV",
-                change=("1200 units/hr", "continuous", "IV"), change_day=1, stop_day=2, inpatient_only=True,
+                "heparin infusion",
+                "1000 units/hr",
+                "continuous",
+                "IV",
+                change=("1200 units/hr", "continuous", "IV"),
+                change_day=1,
+                stop_day=2,
+                inpatient_only=True,
                 change_note="The heparin infusion was titrated to the anti-Xa goal until catheterization",
             ),
             MedPlan("aspirin", "81 mg", "daily", "PO"),
             MedPlan("ticagrelor", "90 mg", "BID", "PO", start_day=1),
             MedPlan("atorvastatin", "80 mg", "nightly", "PO"),
             MedPlan(
-                "metoprolol tartrate", "12.5 mg", "BID", "PO",
-                change=("25 mg", "BID", "PO"), change_day=2,
+                "metoprolol tartrate",
+                "12.5 mg",
+                "BID",
+                "PO",
+                change=("25 mg", "BID", "PO"),
+                change_day=2,
                 change_note="Metoprolol tartrate was uptitrated for heart rate and blood pressure",
             ),
             MedPlan("nitroglycerin", "0.4 mg", "q5min PRN chest pain", "SL"),
@@ -1182,18 +1352,24 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         procedures=(
             ProcPlan(
-                "Cardiac catheterization with percutaneous coronary intervention", 1,
+                "Cardiac catheterization with percutaneous coronary intervention",
+                1,
                 (
                     "90% proximal LAD stenosis treated with one drug-eluting stent; TIMI 3 flow afterwards.",
                     "80% mid right coronary artery stenosis treated with one drug-eluting stent; mild nonobstructive disease elsewhere.",
                 ),
                 hours=(11.0, 15.0),
             ),
-            ProcPlan("Transthoracic echocardiogram", 2, ("LVEF 45% with anterior wall hypokinesis.", "LVEF 55%, no regional wall motion abnormality.")),
+            ProcPlan(
+                "Transthoracic echocardiogram",
+                2,
+                ("LVEF 45% with anterior wall hypokinesis.", "LVEF 55%, no regional wall motion abnormality."),
+            ),
         ),
         consults=(
             ConsultPlan(
-                "Cardiology", "NSTEMI, catheterization planning",
+                "Cardiology",
+                "NSTEMI, catheterization planning",
                 (
                     "Continue {med:heparin infusion} and {med:aspirin}.",
                     "Plan left heart catheterization tomorrow; NPO after midnight.",
@@ -1204,7 +1380,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         secondary=(
             ("Hypertensive urgency on presentation, resolved", "Controlled with beta-blockade and nitrates."),
-            ("Ischemic cardiomyopathy, mild", "Beta-blocker; add ACE inhibitor as an outpatient if LVEF stays reduced."),
+            (
+                "Ischemic cardiomyopathy, mild",
+                "Beta-blocker; add ACE inhibitor as an outpatient if LVEF stays reduced.",
+            ),
         ),
         follow_ups=(
             "Follow up with cardiology in 2 weeks",

@@ -50,9 +50,7 @@ def lab_lines(chart: Chart, when: datetime, *, with_prior: bool) -> list[str]:
 
 
 def procedure_lines(chart: Chart, when: datetime) -> list[str]:
-    return [
-        f"- {proc.name} ({mdy(proc.at)}): {chart.findings[proc.name]}" for proc in chart.done_procedures(when)
-    ]
+    return [f"- {proc.name} ({mdy(proc.at)}): {chart.findings[proc.name]}" for proc in chart.done_procedures(when)]
 
 
 def vitals(chart: Chart, when: datetime) -> str:
@@ -96,9 +94,7 @@ def problem_plan_lines(chart: Chart, when: datetime, *, late: bool, detail: int)
     principal_plan = chart.fill_all(sc.plan_late if late else sc.plan, when)
     principal_plan = chart.pick(principal_plan, detail) if principal_plan else []
     for course in chart.meds:
-        changed_today = [
-            step for step in course.doses[1:] if step.at <= when and step.at.date() == when.date()
-        ]
+        changed_today = [step for step in course.doses[1:] if step.at <= when and step.at.date() == when.date()]
         if changed_today and course.step_at(when) is not None:
             principal_plan.append(f"Changed today: {course.sig_at(when)}.")
     done = {proc.name for proc in chart.done_procedures(when)}

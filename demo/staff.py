@@ -51,7 +51,5 @@ def staff_build(*, rng: random.Random, units: tuple[str, ...]) -> Staff:
         attendings={unit: take(2, "MD", "Attending physician") for unit in units},
         residents={unit: take(2, "MD", "Resident") for unit in units},
         nurses={unit: take(6, "RN", "RN") for unit in units},
-        consultants={
-            specialty: Clinician(next(pool), "MD", role) for specialty, role in CONSULT_ROLES.items()
-        },
+        consultants={specialty: Clinician(next(pool), "MD", role) for specialty, role in CONSULT_ROLES.items()},
     )

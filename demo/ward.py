@@ -52,8 +52,14 @@ def demo_ward_generate(
         # A per-patient generator keeps each patient stable when n_patients changes.
         patient_rng = random.Random(f"clinsum-demo:{seed}:{index}")
         chart = chart_build(
-            rng=patient_rng, index=index, seed=seed, scenario=scenario, unit=unit,
-            staff=staff, now=now, taken_names=taken_names,
+            rng=patient_rng,
+            index=index,
+            seed=seed,
+            scenario=scenario,
+            unit=unit,
+            staff=staff,
+            now=now,
+            taken_names=taken_names,
         )
         patients.append(chart.patient)
         facts[chart.patient.mrn] = chart.facts()

@@ -16,8 +16,10 @@ from .types import ChunkSpan
 _CAPS = r"[A-Z][A-Z0-9/&,()' -]{0,58}[A-Z0-9)]"
 # Terse nursing markers at the start of a line, in any case: "A:", "neuro:", "Resp-", "cv--hr", "pulm=".
 _SOAP = r"(?i:[SOAP])"
-_NURSE = (r"(?i:S/O|A/P|Neuro|CV|Resp|Pulm|GI/GU|GI|GU|Renal|Skin|Social|ID|Heme|Endo|Cardiac"
-          r"|Pain|Access|Lines|Plan|Assessment)")
+_NURSE = (
+    r"(?i:S/O|A/P|Neuro|CV|Resp|Pulm|GI/GU|GI|GU|Renal|Skin|Social|ID|Heme|Endo|Cardiac"
+    r"|Pain|Access|Lines|Plan|Assessment)"
+)
 # Headers: a Markdown line; a label with a colon at line start (indentation allowed); a nursing
 # word with a dash at line start (a lone letter would catch "A-fib"); or, mid-line, an ALL-CAPS
 # label (or SOAP letter) right after a sentence ends ("...edema. SKIN: warm", "...; A: stable").
@@ -91,8 +93,35 @@ _SYNONYMS = {
 # "Dr. Smith", "St. Mary's", "approx. 2130": a period after these never ends a sentence.
 _TITLES = {"dr", "mr", "mrs", "ms", "prof", "st", "vs", "approx", "e.g", "i.e", "cf", "fig"}
 # "5 mg. daily", "b.i.d. with meals": these end a sentence only when a capital letter follows.
-_UNITS = {"mg", "mcg", "g", "kg", "ml", "cc", "l", "cm", "mm", "in", "ft", "lb", "lbs", "oz",
-          "hr", "hrs", "min", "sec", "wk", "wks", "yr", "yrs", "meq", "units", "tab", "tabs", "cap"}
+_UNITS = {
+    "mg",
+    "mcg",
+    "g",
+    "kg",
+    "ml",
+    "cc",
+    "l",
+    "cm",
+    "mm",
+    "in",
+    "ft",
+    "lb",
+    "lbs",
+    "oz",
+    "hr",
+    "hrs",
+    "min",
+    "sec",
+    "wk",
+    "wks",
+    "yr",
+    "yrs",
+    "meq",
+    "units",
+    "tab",
+    "tabs",
+    "cap",
+}
 # A candidate boundary: . ! ? (with closing quotes or brackets) before whitespace; a line break
 # before a list item or a blank line; the end of a Markdown header line. The punctuation run is
 # matched once from its first mark (lookbehind, possessive), so "....." stays linear.
@@ -192,8 +221,9 @@ def chunk_note(text: str, *, max_words: int = 180) -> list[ChunkSpan]:
     chunks: list[ChunkSpan] = []
 
     def emit(start: int, end: int, section: str) -> None:
-        chunks.append(ChunkSpan(ordinal=len(chunks), char_start=start, char_end=end, section=section,
-                                text=text[start:end]))
+        chunks.append(
+            ChunkSpan(ordinal=len(chunks), char_start=start, char_end=end, section=section, text=text[start:end])
+        )
 
     for section_start, section_end, section in _sections(text):
         chunk_start: int | None = None

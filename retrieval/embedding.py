@@ -49,8 +49,11 @@ class SentenceTransformerEmbedder:
             self.model.half()  # fp16 on GPU: twice the throughput, same ranking
         self.batch_size = batch_size
         self.name = path.name if path != default_model_path() else "all-MiniLM-L6-v2"
-        dim = (self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension")
-               else self.model.get_sentence_embedding_dimension())
+        dim = (
+            self.model.get_embedding_dimension()
+            if hasattr(self.model, "get_embedding_dimension")
+            else self.model.get_sentence_embedding_dimension()
+        )
         if dim is None:
             raise ValueError(f"{path}: the model does not state its embedding dimension")
         self.dim = int(dim)
@@ -59,8 +62,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return vectors.astype(np.float32, copy=False)
 

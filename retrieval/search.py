@@ -19,6 +19,7 @@ from .types import AccessScope, Hit
 RRF_K = 60  # the constant of Cormack et al. (2009): score = sum over lists of 1 / (60 + rank)
 TEXT_CONFIG = "english"  # must match the generated column: to_tsvector('english', text)
 
+
 # Full-text ranking, per patient: any query word may match, and a chunk scores the sum of the
 # inverse document frequencies (BM25's IDF, over this patient's chunks) of the query words it
 # contains; ts_rank_cd breaks ties. PostgreSQL's own rankings have no IDF, so a chunk repeating
@@ -184,9 +185,19 @@ def patient_hybrid_search(
         )
         {final}
         """,
-        [vector, patient_id, len(query_vector), *access_params, depth,
-         query_text, patient_id, *access_params, depth,
-         *([half_life] if half_life else []), k],
+        [
+            vector,
+            patient_id,
+            len(query_vector),
+            *access_params,
+            depth,
+            query_text,
+            patient_id,
+            *access_params,
+            depth,
+            *([half_life] if half_life else []),
+            k,
+        ],
     )
     hits = []
     for row in rows_as_dicts(cursor):

@@ -20,8 +20,18 @@ NOTE_TABLE = "charts_note"
 PATIENT_TABLE = "charts_patient"
 CARE_TEAM_TABLE = "charts_careteammember"
 
-CHUNK_COLUMNS = ("note_id", "patient_id", "ordinal", "char_start", "char_end", "section", "text",
-                 "embedding", "embedding_model", "embedding_dim")
+CHUNK_COLUMNS = (
+    "note_id",
+    "patient_id",
+    "ordinal",
+    "char_start",
+    "char_end",
+    "section",
+    "text",
+    "embedding",
+    "embedding_model",
+    "embedding_dim",
+)
 
 # One note's chunks: (note_id, patient_id, chunks), its vectors being the next len(chunks) rows.
 NoteChunks = tuple[int, int, Sequence[ChunkSpan]]
@@ -74,8 +84,9 @@ _COPY_TRAILER = struct.pack(">h", -1)
 _ROW_HEAD = struct.Struct(">hiqiqiiiiiii")  # 10 fields; bigint, bigint, int, int, int (+ lengths)
 
 
-def chunks_copy(cursor, *, rows: Iterable[tuple], vectors: np.ndarray, model_name: str,
-                flush_bytes: int = 8 << 20) -> int:
+def chunks_copy(
+    cursor, *, rows: Iterable[tuple], vectors: np.ndarray, model_name: str, flush_bytes: int = 8 << 20
+) -> int:
     """COPY chunk rows (note_id, patient_id, ordinal, char_start, char_end, section, text) with
     their vectors into the chunk table in PostgreSQL's binary format. Returns rows written.
 
@@ -86,9 +97,7 @@ def chunks_copy(cursor, *, rows: Iterable[tuple], vectors: np.ndarray, model_nam
     model = model_name.encode()
     tail = struct.pack(">i", len(model)) + model + struct.pack(">ii", 4, dim)
     written = 0
-    with cursor.copy(
-        f"COPY {CHUNK_TABLE} ({', '.join(CHUNK_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)"
-    ) as copy:
+    with cursor.copy(f"COPY {CHUNK_TABLE} ({', '.join(CHUNK_COLUMNS)}) FROM STDIN WITH (FORMAT BINARY)") as copy:
         buffer = bytearray(_COPY_HEADER)
         for (note_id, patient_id, ordinal, start, end, section, text), vector in zip(rows, vectors):
             section_b = section.encode()
@@ -146,8 +155,7 @@ def chunks_stale_note_ids(cursor, *, model_name: str, after_note_id: int = 0, li
 def chunks_stale_count(cursor, *, model_name: str) -> tuple[int, int]:
     """(notes, chunks) not embedded by `model_name`."""
     cursor.execute(
-        f"SELECT count(DISTINCT note_id), count(*) FROM {CHUNK_TABLE}"
-        " WHERE embedding IS NULL OR embedding_model <> %s",
+        f"SELECT count(DISTINCT note_id), count(*) FROM {CHUNK_TABLE} WHERE embedding IS NULL OR embedding_model <> %s",
         [model_name],
     )
     notes, chunks = cursor.fetchone()

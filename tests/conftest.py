@@ -40,16 +40,27 @@ def owner_connection():
     from django.db import connection
 
     db = connection.settings_dict
-    return psycopg.connect(dbname=db["NAME"], host=db["HOST"], port=db["PORT"] or None, autocommit=True,
-                           user=settings.DATABASE_OWNER["USER"], password=settings.DATABASE_OWNER["PASSWORD"] or None)
+    return psycopg.connect(
+        dbname=db["NAME"],
+        host=db["HOST"],
+        port=db["PORT"] or None,
+        autocommit=True,
+        user=settings.DATABASE_OWNER["USER"],
+        password=settings.DATABASE_OWNER["PASSWORD"] or None,
+    )
 
 
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str, role: str, unit: str = "", **extra):
         return django_user_model.objects.create_user(
-            username=username, password=PASSWORD, role=role, unit=unit,
-            first_name=username.capitalize(), last_name="Test", **extra,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            unit=unit,
+            first_name=username.capitalize(),
+            last_name="Test",
+            **extra,
         )
 
     return make
@@ -92,8 +103,13 @@ def note_record(mrn: str, text: str, *, days_ago: int = 1, note_type: str = "pro
     from clinsum.charts.records import NoteRecord
 
     return NoteRecord(
-        mrn=mrn, note_type=note_type, text=text, author="Dr. Test", author_role="Attending physician",
-        authored_at=datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc) - timedelta(days=days_ago), line=line,
+        mrn=mrn,
+        note_type=note_type,
+        text=text,
+        author="Dr. Test",
+        author_role="Attending physician",
+        authored_at=datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc) - timedelta(days=days_ago),
+        line=line,
     )
 
 
@@ -145,7 +161,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, llm_server):
     log = open(log_path, "w")
     from clinsum.devstack import celery_worker_args, stop_process
 
-    proc = subprocess.Popen(celery_worker_args(loglevel="INFO"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        celery_worker_args(loglevel="INFO"), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 90
     while "ready." not in log_path.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:

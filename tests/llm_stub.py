@@ -62,9 +62,11 @@ def reply(content: Content) -> Reply:
 
 def truncated(content: Content) -> Reply:
     """The answer cut at max_tokens: half the content, finish_reason "length"."""
+
     def cut(request: dict[str, Any]) -> str:
         text = content(request) if callable(content) else content
         return text[: len(text) // 2]
+
     return Reply(cut, finish_reason="length")
 
 
@@ -104,18 +106,27 @@ def _request_problem(body: object, model: str) -> tuple[int, str] | None:
     if not isinstance(messages, list) or not messages:
         return 400, "messages: Field required (a non-empty list)"
     for message in messages:
-        if not isinstance(message, dict) or message.get("role") not in {"system", "user", "assistant", "tool"} \
-                or not isinstance(message.get("content"), str):
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in {"system", "user", "assistant", "tool"}
+            or not isinstance(message.get("content"), str)
+        ):
             return 400, "messages: each message needs a role and string content"
     response_format = body.get("response_format")
     if response_format is not None:
-        if not isinstance(response_format, dict) or response_format.get("type") not in {"text", "json_object",
-                                                                                       "json_schema"}:
+        if not isinstance(response_format, dict) or response_format.get("type") not in {
+            "text",
+            "json_object",
+            "json_schema",
+        }:
             return 400, "response_format.type must be one of text, json_object, json_schema"
         if response_format["type"] == "json_schema":
             spec = response_format.get("json_schema")
-            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) \
-                    or not isinstance(spec.get("schema"), dict):
+            if (
+                not isinstance(spec, dict)
+                or not isinstance(spec.get("name"), str)
+                or not isinstance(spec.get("schema"), dict)
+            ):
                 return 400, "response_format.json_schema needs a name and a schema object"
     return None
 
@@ -174,23 +185,38 @@ class LLMStub:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self.model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "tool_calls": [], "reasoning_content": None},
-                "logprobs": None,
-                "finish_reason": behaviour.finish_reason,
-                "stop_reason": None,
-            }],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "tool_calls": [], "reasoning_content": None},
+                    "logprobs": None,
+                    "finish_reason": behaviour.finish_reason,
+                    "stop_reason": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
             "prompt_logprobs": None,
         }
 
     def _models(self) -> dict[str, Any]:
-        return {"object": "list", "data": [{
-            "id": self.model, "object": "model", "created": int(time.time()), "owned_by": "vllm",
-            "root": self.model, "parent": None, "max_model_len": self.max_model_len,
-        }]}
+        return {
+            "object": "list",
+            "data": [
+                {
+                    "id": self.model,
+                    "object": "model",
+                    "created": int(time.time()),
+                    "owned_by": "vllm",
+                    "root": self.model,
+                    "parent": None,
+                    "max_model_len": self.max_model_len,
+                }
+            ],
+        }
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         stub = self

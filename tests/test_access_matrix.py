@@ -41,12 +41,19 @@ SKIP_PREFIXES = ("admin/", "static/", "media/")
 
 def _chart(method="GET"):
     """Chart readers inside their scope; nobody else."""
-    return {"method": method, "clinician": (OK, DENY), "nurse": (OK, DENY), "admin": (DENY, DENY),
-            "privacy_officer": (DENY, DENY), "anonymous": (LOGIN, LOGIN)}
+    return {
+        "method": method,
+        "clinician": (OK, DENY),
+        "nurse": (OK, DENY),
+        "admin": (DENY, DENY),
+        "privacy_officer": (DENY, DENY),
+        "anonymous": (LOGIN, LOGIN),
+    }
 
 
 def _only(role: str, method="GET", *, ids: bool = False):
     """One role (both subjects when the URL has ids); everyone else denied, anonymous to login."""
+
     def outcome(r):
         if r == "anonymous":
             return LOGIN
@@ -57,8 +64,14 @@ def _only(role: str, method="GET", *, ids: bool = False):
 
 def _author(method="GET"):
     """Drafts: their author (the matrix nurse) inside her scope; nobody else, ever."""
-    return {"method": method, "clinician": (DENY, DENY), "nurse": (OK, DENY), "admin": (DENY, DENY),
-            "privacy_officer": (DENY, DENY), "anonymous": (LOGIN, LOGIN)}
+    return {
+        "method": method,
+        "clinician": (DENY, DENY),
+        "nurse": (OK, DENY),
+        "admin": (DENY, DENY),
+        "privacy_officer": (DENY, DENY),
+        "anonymous": (LOGIN, LOGIN),
+    }
 
 
 def _everyone(method="GET", outcome=OK):
@@ -83,8 +96,14 @@ EXPECTED: dict[str, dict] = {
     "mfa_enrol": _logged_in(),
     "session_keepalive": _logged_in("POST"),
     # charts: the scope rule
-    "patient_list": {"method": "GET", "clinician": OK, "nurse": OK, "admin": DENY, "privacy_officer": DENY,
-                     "anonymous": LOGIN},
+    "patient_list": {
+        "method": "GET",
+        "clinician": OK,
+        "nurse": OK,
+        "admin": DENY,
+        "privacy_officer": DENY,
+        "anonymous": LOGIN,
+    },
     "chart_detail": _chart(),
     "note_detail": _chart(),
     "summary_create": _chart("POST"),
@@ -102,8 +121,14 @@ EXPECTED: dict[str, dict] = {
     "draft_print": _author(),
     "draft_citation_detail": _author(),
     # break-glass: a chart reader may ask for any existing chart (in scope: sent straight to it)
-    "break_glass_create": {"method": "GET", "clinician": (OK, OK), "nurse": (OK, OK), "admin": (DENY, DENY),
-                           "privacy_officer": (DENY, DENY), "anonymous": (LOGIN, LOGIN)},
+    "break_glass_create": {
+        "method": "GET",
+        "clinician": (OK, OK),
+        "nurse": (OK, OK),
+        "admin": (DENY, DENY),
+        "privacy_officer": (DENY, DENY),
+        "anonymous": (LOGIN, LOGIN),
+    },
     "break_glass_review_list": _only("privacy_officer"),
     "break_glass_review": _only("privacy_officer", "POST", ids=True),
     # privacy officer
@@ -191,28 +216,46 @@ def _patient_objects(patient, note: Note, carl, nina) -> dict:
     from clinsum.drafting.models import Draft, DraftCitation, DraftSentence
     from clinsum.retention.models import LegalHold
 
-    chunk = Chunk.objects.create(note=note, patient=patient, ordinal=0, char_start=0, char_end=len(note.text),
-                                 text=note.text)
+    chunk = Chunk.objects.create(
+        note=note, patient=patient, ordinal=0, char_start=0, char_end=len(note.text), text=note.text
+    )
     summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint="f" * 64, status="failed")
     claim = Claim.objects.create(summary=summary, section="course", ordinal=0, text="Claim text.", verdict="supported")
-    citation = Citation.objects.create(claim=claim, note=note, chunk=chunk, source_id="S1", char_start=0,
-                                       char_end=10, found=True)
+    citation = Citation.objects.create(
+        claim=claim, note=note, chunk=chunk, source_id="S1", char_start=0, char_end=10, found=True
+    )
     from django.utils import timezone
 
     now = timezone.now()
-    grant = BreakGlassGrant.objects.create(user=carl, patient=patient, reason="Matrix fixture grant reason.",
-                                           granted_at=now, expires_at=now + timezone.timedelta(hours=1))
+    grant = BreakGlassGrant.objects.create(
+        user=carl,
+        patient=patient,
+        reason="Matrix fixture grant reason.",
+        granted_at=now,
+        expires_at=now + timezone.timedelta(hours=1),
+    )
     hold = LegalHold.objects.create(patient=patient, reason="matter 1")
     CareTeamMember.objects.create(patient=patient, user=carl)
-    draft = Draft.objects.create(patient=patient, author=nina, kind="sbar_handoff", backend="extractive",
-                                 status="ready")
-    sentence = DraftSentence.objects.create(draft=draft, section="situation", ordinal=0, text="Draft sentence.",
-                                            origin="generated", verdict="supported")
-    draft_citation = DraftCitation.objects.create(sentence=sentence, note=note, chunk=chunk, source_id="S1",
-                                                  char_start=0, char_end=10, found=True)
-    return {"patient_id": patient.pk, "note_id": note.pk, "chunk_id": chunk.pk, "summary_id": summary.pk,
-            "citation_id": citation.pk, "grant_id": grant.pk, "hold_id": hold.pk, "draft_id": draft.pk,
-            "draft_citation_id": draft_citation.pk}
+    draft = Draft.objects.create(
+        patient=patient, author=nina, kind="sbar_handoff", backend="extractive", status="ready"
+    )
+    sentence = DraftSentence.objects.create(
+        draft=draft, section="situation", ordinal=0, text="Draft sentence.", origin="generated", verdict="supported"
+    )
+    draft_citation = DraftCitation.objects.create(
+        sentence=sentence, note=note, chunk=chunk, source_id="S1", char_start=0, char_end=10, found=True
+    )
+    return {
+        "patient_id": patient.pk,
+        "note_id": note.pk,
+        "chunk_id": chunk.pk,
+        "summary_id": summary.pk,
+        "citation_id": citation.pk,
+        "grant_id": grant.pk,
+        "hold_id": hold.pk,
+        "draft_id": draft.pk,
+        "draft_citation_id": draft_citation.pk,
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -229,11 +272,17 @@ def world(db, clinician, nurse, admin_user, privacy_officer, make_user):
     carl = make_user("carl", "clinician", "5E")  # owns the grants and care-team rows of the matrix
     p_in = Patient.objects.create(mrn="M-IN-1", family_name="Inwood", given_name="Ida", unit="4W")
     p_out = Patient.objects.create(mrn="M-OUT-2", family_name="Outram", given_name="Otto", unit="ICU")
-    notes_ingest(notes=[note_record("M-IN-1", "INSCOPE-NOTE-TEXT. Afebrile overnight."),
-                        note_record("M-OUT-2", "OUTSCOPE-NOTE-TEXT. Intubated in ICU.")], enqueue=False)
+    notes_ingest(
+        notes=[
+            note_record("M-IN-1", "INSCOPE-NOTE-TEXT. Afebrile overnight."),
+            note_record("M-OUT-2", "OUTSCOPE-NOTE-TEXT. Intubated in ICU."),
+        ],
+        enqueue=False,
+    )
     policy = RetentionPolicy.objects.create(target="progress", keep_days=3650)
-    change = AccountChange.objects.create(user=carl, changed_by=admin_user, kind=AccountChange.CREATED,
-                                          new_role="clinician", changed_at=carl.date_joined)
+    change = AccountChange.objects.create(
+        user=carl, changed_by=admin_user, kind=AccountChange.CREATED, new_role="clinician", changed_at=carl.date_joined
+    )
     shared = {"user_id": carl.pk, "policy_id": policy.pk, "change_id": change.pk}
     return {
         "in": {**shared, **_patient_objects(p_in, p_in.notes.get(), carl, nurse)},
@@ -275,8 +324,16 @@ def _url(name: str, ids: dict | None) -> str:
 
 def _injected(ids: dict) -> dict:
     """The OUT patient's ids under every name a view might read from a query string or body."""
-    return {**ids, "patient": ids["patient_id"], "note": ids["note_id"], "draft": ids["draft_id"],
-            "summary": ids["summary_id"], "citation": ids["citation_id"], "mrn": "M-OUT-2", "q": "M-OUT-2"}
+    return {
+        **ids,
+        "patient": ids["patient_id"],
+        "note": ids["note_id"],
+        "draft": ids["draft_id"],
+        "summary": ids["summary_id"],
+        "citation": ids["citation_id"],
+        "mrn": "M-OUT-2",
+        "q": "M-OUT-2",
+    }
 
 
 def _request(client, method: str, url: str, *, data: dict | None = None, htmx: bool = False):
@@ -308,7 +365,8 @@ def test_access(name, role, world):
             response = _request(client, method, url, htmx=htmx)
             got = outcome_of(response)
             assert got == expected, (
-                f"{method} {url} as {role} ({subject} scope{', htmx' if htmx else ''}): expected {expected}, got {got}")
+                f"{method} {url} as {role} ({subject} scope{', htmx' if htmx else ''}): expected {expected}, got {got}"
+            )
             if got == DENY:
                 body = response.content.decode(errors="replace")
                 leaked = [m for m in OUT_MARKERS + IN_MARKERS if m in body]
@@ -342,7 +400,8 @@ def test_searching_for_another_patient_finds_nothing(role, world):
     for query in ("Outram", "M-OUT-2", "Otto"):
         body = client.post(reverse("patient_list"), {"q": query}).content.decode()
         assert "M-OUT-2" not in body.replace('value="M-OUT-2"', "") and "Outram" not in body.replace(
-            'value="Outram"', ""), query
+            'value="Outram"', ""
+        ), query
 
 
 @pytest.mark.parametrize("role", CHART_READERS)

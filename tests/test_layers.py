@@ -54,7 +54,7 @@ def find_cycle(graph) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph.get(node, {})):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -98,8 +98,12 @@ def test_every_app_has_a_layer():
 
 def test_apps_import_only_lower_layers():
     level = {app: i for i, layer in enumerate(LAYERS) for app in layer}
-    wrong = [f"{a} -> {b}: {sorted(set(files))}" for a, targets in app_graph().items() for b, files in targets.items()
-             if level[b] >= level[a]]
+    wrong = [
+        f"{a} -> {b}: {sorted(set(files))}"
+        for a, targets in app_graph().items()
+        for b, files in targets.items()
+        if level[b] >= level[a]
+    ]
     assert not wrong, "\n".join(wrong)
 
 

@@ -37,9 +37,7 @@ def test_seed_demo_stores_the_generated_ward_as_written(db, settings, tmp_path):
     call_command("seed_demo", patients=3, seed=7, stdout=StringIO())
     ward = demo_ward_generate(seed=7, n_patients=3)
     stored = Note.objects.values_list("patient__mrn", "note_type", "authored_at", "author", "title", "text")
-    assert sorted(stored) == sorted(
-        (n.mrn, n.note_type, n.authored_at, n.author, n.title, n.text) for n in ward.notes
-    )
+    assert sorted(stored) == sorted((n.mrn, n.note_type, n.authored_at, n.author, n.title, n.text) for n in ward.notes)
     patients = Patient.objects.values_list("mrn", "family_name", "given_name", "birth_date", "sex", "unit")
     assert sorted(patients) == sorted(
         (p.mrn, p.family_name, p.given_name, p.birth_date, p.sex, p.unit) for p in ward.patients
@@ -51,8 +49,10 @@ def test_the_charts_app_does_not_import_retention():
     offenders = []
     for path in sorted((ROOT / "clinsum" / "charts").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
-                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else ([alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
             )
             offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.startswith("clinsum.retention")]
     assert offenders == []

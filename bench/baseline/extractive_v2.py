@@ -51,8 +51,9 @@ class Candidate:
         return self.hit.text[self.start : self.end]
 
 
-def _candidates(source_ids: list[str], sources: dict[str, Hit], *, section: SummarySection,
-                homes: dict[str, set[str]]) -> list[Candidate]:
+def _candidates(
+    source_ids: list[str], sources: dict[str, Hit], *, section: SummarySection, homes: dict[str, set[str]]
+) -> list[Candidate]:
     found = []
     for source_id in source_ids:
         hit = sources[source_id]
@@ -61,7 +62,11 @@ def _candidates(source_ids: list[str], sources: dict[str, Hit], *, section: Summ
             continue  # a chunk from another section's home (medications list under Allergies)
         for start, end in sentence_spans(hit.text):
             sentence = hit.text[start:end]
-            if len(sentence.split()) < (2 if own else MIN_WORDS) or _HEADER_ONLY.match(sentence) or _BOILERPLATE.search(sentence):
+            if (
+                len(sentence.split()) < (2 if own else MIN_WORDS)
+                or _HEADER_ONLY.match(sentence)
+                or _BOILERPLATE.search(sentence)
+            ):
                 continue
             letters = [c for c in sentence if c.isalpha()]
             if letters and sum(c.isupper() for c in letters) / len(letters) > 0.7 and ":" not in sentence:
@@ -74,7 +79,7 @@ def _candidates(source_ids: list[str], sources: dict[str, Hit], *, section: Summ
 def claim_text(sentence: str) -> str:
     """The sentence as a claim: whitespace collapsed, leading list marker and label dropped."""
     text = " ".join(sentence.split())
-    stripped = text[_LABEL.match(text).end():]
+    stripped = text[_LABEL.match(text).end() :]
     return stripped if len(stripped.split()) >= 3 else text
 
 
@@ -106,8 +111,11 @@ def _recency(hits: list[Hit]) -> dict[int, float]:
 
 
 def extractive_generate(
-    *, sections: tuple[SummarySection, ...], section_sources: dict[str, list[str]],
-    sources: dict[str, Hit], embedder: Embedder,
+    *,
+    sections: tuple[SummarySection, ...],
+    section_sources: dict[str, list[str]],
+    sources: dict[str, Hit],
+    embedder: Embedder,
 ) -> Generation:
     chosen_texts: list[str] = []
     claims: list[GeneratedClaim] = []
@@ -117,8 +125,9 @@ def extractive_generate(
     homes = {name: {s.key for s in sections if name in s.note_sections} for s in sections for name in s.note_sections}
     # Sections without a place in PICK_ORDER (nursing drafts): "latest wins" ones are the
     # specific, current-state ones (an SBAR's assessment), so they choose before the broad ones.
-    for section in sorted(sections, key=lambda s: PICK_ORDER.index(s.key) if s.key in PICK_ORDER
-                          else (50 if s.latest_wins else 99)):
+    for section in sorted(
+        sections, key=lambda s: PICK_ORDER.index(s.key) if s.key in PICK_ORDER else (50 if s.latest_wins else 99)
+    ):
         candidates = _candidates(section_sources.get(section.key, []), sources, section=section, homes=homes)
         latest = section.latest_wins or section.key in LATEST_WINS
         if latest:
@@ -128,9 +137,11 @@ def extractive_generate(
         vectors = embedder.encode([section.query, *[c.text for c in candidates]])
         similarity = vectors[1:] @ vectors[0]
         bonus = np.array(
-            [(0.15 if c.hit.section in section.note_sections else 0.0)
-             + (0.3 if latest else 0.1) * recency[c.hit.note_id]
-             for c in candidates]
+            [
+                (0.15 if c.hit.section in section.note_sections else 0.0)
+                + (0.3 if latest else 0.1) * recency[c.hit.note_id]
+                for c in candidates
+            ]
         )
         order = np.argsort(-(similarity + bonus), kind="stable")
         taken = 0
@@ -140,9 +151,7 @@ def extractive_generate(
             if any(fuzz.token_set_ratio(text, other) >= NEAR_DUPLICATE for other in chosen_texts):
                 continue
             chosen_texts.append(text)
-            claims.append(
-                GeneratedClaim(section.key, text, (GeneratedCitation(candidate.source_id, candidate.text),))
-            )
+            claims.append(GeneratedClaim(section.key, text, (GeneratedCitation(candidate.source_id, candidate.text),)))
             taken += 1
             if taken >= section.max_claims:
                 break

@@ -178,7 +178,8 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     # Whitespace carries no meaning here, and the claim may have collapsed the note's runs of
     # spaces and line breaks ("12:37    Unit: 4W" quoted as "12:37 Unit: 4W").
     cited_text = " ".join(
-        " ".join(c.hit.text[c.note_start - c.hit.char_start : c.note_end - c.hit.char_start] for c in found).split())
+        " ".join(c.hit.text[c.note_start - c.hit.char_start : c.note_end - c.hit.char_start] for c in found).split()
+    )
     claim = GeneratedClaim(claim.section, " ".join(claim.text.split()), claim.citations)
     missing_numbers = _numbers(claim.text) - _numbers(cited_text)
     if missing_numbers:
@@ -187,9 +188,13 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     if _negated(claim.text) != _negated(cited_text) or _negation_lost(claim.text, cited_text):
         return ClaimCheck(UNSUPPORTED, "negation differs from the cited text", checks)
     claim_sides, cited_sides = _sides(claim.text), _sides(cited_text)
-    if claim_sides - cited_sides or Counter(claim_sides) - Counter(cited_sides) or (
-        Counter(s.lower() for s in _LATERALITY.findall(claim.text))
-        - Counter(s.lower() for s in _LATERALITY.findall(cited_text))
+    if (
+        claim_sides - cited_sides
+        or Counter(claim_sides) - Counter(cited_sides)
+        or (
+            Counter(s.lower() for s in _LATERALITY.findall(claim.text))
+            - Counter(s.lower() for s in _LATERALITY.findall(cited_text))
+        )
     ):
         return ClaimCheck(UNSUPPORTED, "laterality differs from the cited text", checks)
     missing_units = _units(claim.text) - _units(cited_text)

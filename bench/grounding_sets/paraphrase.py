@@ -9,6 +9,7 @@ import re
 
 from .text import LABEL, NEGATION, NUMBER_WORDS, Edit, case_like, lower_first, squash, strip_end
 
+
 def _styled(sentence: str, new: str) -> str:
     """Replacement text in the sentence's style: nursing notes in ALL CAPS get ALL CAPS."""
     letters = [c for c in sentence if c.isalpha()]
@@ -32,7 +33,7 @@ def _apply(sentence: str, table: list[tuple[str, object, int]], rng: random.Rand
         if LABEL.match(sentence).end() == match.start() and sentence[match.start()].isupper():
             text = text[:1].upper() + text[1:]  # at the start of the sentence (after a label)
         if text != match.group(0):
-            return sentence[: match.start()] + text + sentence[match.end():]
+            return sentence[: match.start()] + text + sentence[match.end() :]
     return None
 
 
@@ -41,24 +42,26 @@ def _apply(sentence: str, table: list[tuple[str, object, int]], rng: random.Rand
 # --------------------------------------------------------------------------------------
 
 _UNITS_AFTER = r"(?:mg|mcg|g|kg|ml|l|cc|cm|mm|units?|meq|mmol|%|lb|lbs|mmhg|bpm|am|pm|x|o'clock|mg/dl)\b"
-_LABELS_BEFORE = re.compile(r"(?:type|stage|grade|class|level|room|bed|lead|phase|zone|gravida|para|step|"
-                            r"day|pod|hd|cn|cranial nerves?|vertebra|number|no\.|#|page|x|times|score|scale)\s*$",
-                            re.I)
+_LABELS_BEFORE = re.compile(
+    r"(?:type|stage|grade|class|level|room|bed|lead|phase|zone|gravida|para|step|"
+    r"day|pod|hd|cn|cranial nerves?|vertebra|number|no\.|#|page|x|times|score|scale)\s*$",
+    re.I,
+)
 DIGIT = re.compile(r"(?<![\w.,/:+#-])(?P<n>[1-9]|1[0-2])(?P<tail>-[a-z]|\s+[a-z])(?![\w]*\s*/)", re.I)
-WORD = re.compile(r"\b(?P<w>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<tail>-[a-z]|\s+[a-z])",
-                  re.I)
+WORD = re.compile(r"\b(?P<w>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<tail>-[a-z]|\s+[a-z])", re.I)
 
 
 def number_words(sentence: str, rng: random.Random) -> Edit | None:
     options = []
     for match in DIGIT.finditer(sentence):
-        after = sentence[match.start("tail"):]
+        after = sentence[match.start("tail") :]
         if re.match(r"[\s-]*" + _UNITS_AFTER, after, re.I) or _LABELS_BEFORE.search(sentence[: match.start()]):
             continue
         options.append((match, NUMBER_WORDS[int(match.group("n"))]))
     for match in WORD.finditer(sentence):
-        if _LABELS_BEFORE.search(sentence[: match.start()]) or re.match(r"\s+(?:of|to|or|and)\b",
-                                                                        sentence[match.end("w"):], re.I):
+        if _LABELS_BEFORE.search(sentence[: match.start()]) or re.match(
+            r"\s+(?:of|to|or|and)\b", sentence[match.end("w") :], re.I
+        ):
             continue
         options.append((match, str(NUMBER_WORDS.index(match.group("w").lower()))))
     if not options:
@@ -68,7 +71,7 @@ def number_words(sentence: str, rng: random.Random) -> Edit | None:
         if match.start() == 0 or re.search(r"[.:]\s*$", sentence[: match.start()]):
             new = new.capitalize()
         new = _styled(sentence, new)
-    return Edit(sentence[: match.start()] + new + sentence[match.end(1):])
+    return Edit(sentence[: match.start()] + new + sentence[match.end(1) :])
 
 
 # --------------------------------------------------------------------------------------
@@ -76,9 +79,11 @@ def number_words(sentence: str, rng: random.Random) -> Edit | None:
 # --------------------------------------------------------------------------------------
 
 _I, _CS = re.I, 0
-_NOUN_AFTER_IV = r"(?=\s+(?:fluids?|access|antibiotics?|hydration|contrast|lines?|push|drip|infusion|heparin|" \
-                 r"lasix|furosemide|vancomycin|morphine|dilaudid|pain medications?|medications?|steroids|" \
-                 r"iron|potassium|magnesium|team|site|catheter|bolus|insulin|pca|therapy)\b)"
+_NOUN_AFTER_IV = (
+    r"(?=\s+(?:fluids?|access|antibiotics?|hydration|contrast|lines?|push|drip|infusion|heparin|"
+    r"lasix|furosemide|vancomycin|morphine|dilaudid|pain medications?|medications?|steroids|"
+    r"iron|potassium|magnesium|team|site|catheter|bolus|insulin|pca|therapy)\b)"
+)
 ABBREVIATIONS = [
     # long form -> abbreviation
     (r"\btwice (?:a )?daily\b|\btwice a day\b", "BID", _I),
@@ -117,10 +122,14 @@ ABBREVIATIONS = [
     (r"\bbowel movements?\b", "BM", _I),
     (r"\bnormal saline\b", "NS", _I),
     (r"\bchest x-ray\b", "CXR", _I),
-    (r"\bleft lower extremity\b", "LLE", _I), (r"\bright lower extremity\b", "RLE", _I),
-    (r"\bleft upper extremity\b", "LUE", _I), (r"\bright upper extremity\b", "RUE", _I),
-    (r"\bright upper quadrant\b", "RUQ", _I), (r"\bleft lower quadrant\b", "LLQ", _I),
-    (r"\bright lower quadrant\b", "RLQ", _I), (r"\bleft upper quadrant\b", "LUQ", _I),
+    (r"\bleft lower extremity\b", "LLE", _I),
+    (r"\bright lower extremity\b", "RLE", _I),
+    (r"\bleft upper extremity\b", "LUE", _I),
+    (r"\bright upper extremity\b", "RUE", _I),
+    (r"\bright upper quadrant\b", "RUQ", _I),
+    (r"\bleft lower quadrant\b", "LLQ", _I),
+    (r"\bright lower quadrant\b", "RLQ", _I),
+    (r"\bleft upper quadrant\b", "LUQ", _I),
     (r"\bmagnetic resonance imaging\b", "MRI", _I),
     (r"\bcomputed tomography\b", "CT", _I),
     # abbreviation -> long form
@@ -153,10 +162,14 @@ ABBREVIATIONS = [
     (r"\bw/o\b", "without", _I),
     (r"\bN/V\b", "nausea and vomiting", _I),
     (r"\bCXR\b", "chest x-ray", _CS),
-    (r"\bLLE\b", "left lower extremity", _CS), (r"\bRLE\b", "right lower extremity", _CS),
-    (r"\bLUE\b", "left upper extremity", _CS), (r"\bRUE\b", "right upper extremity", _CS),
-    (r"\bRUQ\b", "right upper quadrant", _CS), (r"\bLLQ\b", "left lower quadrant", _CS),
-    (r"\bRLQ\b", "right lower quadrant", _CS), (r"\bLUQ\b", "left upper quadrant", _CS),
+    (r"\bLLE\b", "left lower extremity", _CS),
+    (r"\bRLE\b", "right lower extremity", _CS),
+    (r"\bLUE\b", "left upper extremity", _CS),
+    (r"\bRUE\b", "right upper extremity", _CS),
+    (r"\bRUQ\b", "right upper quadrant", _CS),
+    (r"\bLLQ\b", "left lower quadrant", _CS),
+    (r"\bRLQ\b", "right lower quadrant", _CS),
+    (r"\bLUQ\b", "left upper quadrant", _CS),
 ]
 
 
@@ -170,24 +183,53 @@ def abbreviations(sentence: str, rng: random.Random) -> Edit | None:
 # --------------------------------------------------------------------------------------
 
 _PAIRS = [  # (a, b): each may replace the other
-    ("patient", "pt"), ("afebrile", "without fever"), ("myocardial infarction", "heart attack"),
-    ("hypertension", "high blood pressure"), ("hypotension", "low blood pressure"),
-    ("renal failure", "kidney failure"), ("renal function", "kidney function"), ("emesis", "vomiting"),
-    ("dyspnea", "shortness of breath"), ("pruritus", "itching"), ("epistaxis", "nosebleed"),
-    ("administered", "given"), ("ambulating", "walking"), ("ambulated", "walked"), ("prior to", "before"),
-    ("revealed", "showed"), ("physician", "doctor"),
-    ("tachycardia", "rapid heart rate"), ("bradycardia", "slow heart rate"), ("hematuria", "blood in the urine"),
-    ("emergency department", "emergency room"), ("rhinorrhea", "runny nose"), ("diaphoresis", "sweating"),
-    ("erythema", "redness"), ("myalgias", "muscle aches"), ("arthralgias", "joint pains"),
-    ("hemoptysis", "coughing up blood"), ("dysphagia", "difficulty swallowing"),
-    ("dysuria", "painful urination"), ("hematemesis", "vomiting blood"), ("insomnia", "trouble sleeping"),
-    ("postoperatively", "after surgery"), ("preoperatively", "before surgery"),
-    ("cerebrovascular accident", "stroke"), ("syncope", "fainting"),
+    ("patient", "pt"),
+    ("afebrile", "without fever"),
+    ("myocardial infarction", "heart attack"),
+    ("hypertension", "high blood pressure"),
+    ("hypotension", "low blood pressure"),
+    ("renal failure", "kidney failure"),
+    ("renal function", "kidney function"),
+    ("emesis", "vomiting"),
+    ("dyspnea", "shortness of breath"),
+    ("pruritus", "itching"),
+    ("epistaxis", "nosebleed"),
+    ("administered", "given"),
+    ("ambulating", "walking"),
+    ("ambulated", "walked"),
+    ("prior to", "before"),
+    ("revealed", "showed"),
+    ("physician", "doctor"),
+    ("tachycardia", "rapid heart rate"),
+    ("bradycardia", "slow heart rate"),
+    ("hematuria", "blood in the urine"),
+    ("emergency department", "emergency room"),
+    ("rhinorrhea", "runny nose"),
+    ("diaphoresis", "sweating"),
+    ("erythema", "redness"),
+    ("myalgias", "muscle aches"),
+    ("arthralgias", "joint pains"),
+    ("hemoptysis", "coughing up blood"),
+    ("dysphagia", "difficulty swallowing"),
+    ("dysuria", "painful urination"),
+    ("hematemesis", "vomiting blood"),
+    ("insomnia", "trouble sleeping"),
+    ("postoperatively", "after surgery"),
+    ("preoperatively", "before surgery"),
+    ("cerebrovascular accident", "stroke"),
+    ("syncope", "fainting"),
 ]
-_ONE_WAY = [("unremarkable", "normal"), ("edema", "swelling"), ("demonstrated", "showed"),
-            ("commenced", "started"), ("upon", "on")]
-_TOLERATED = (r"\btolerated (the procedure|the procedure and anesthesia|it|this|the surgery|the operation|"
-              r"the treatment|the feeding|the diet|the transfusion|the exam)")
+_ONE_WAY = [
+    ("unremarkable", "normal"),
+    ("edema", "swelling"),
+    ("demonstrated", "showed"),
+    ("commenced", "started"),
+    ("upon", "on"),
+]
+_TOLERATED = (
+    r"\btolerated (the procedure|the procedure and anesthesia|it|this|the surgery|the operation|"
+    r"the treatment|the feeding|the diet|the transfusion|the exam)"
+)
 
 
 def _synonym_table() -> list[tuple[str, object, int]]:
@@ -203,13 +245,15 @@ def _synonym_table() -> list[tuple[str, object, int]]:
 
 
 SYNONYMS = _synonym_table()
-_NOT_SYNONYM = re.compile(r"\bpt\b(?=\s*(?:/|inr|\d|and ptt|ptt|eval|consult|ot\b|session|evaluation|to see))|"
-                          r"\bPT\b|\bnormal saline\b|\bstroke volume\b|\bbefore (?:and|or)\b", re.I)
+_NOT_SYNONYM = re.compile(
+    r"\bpt\b(?=\s*(?:/|inr|\d|and ptt|ptt|eval|consult|ot\b|session|evaluation|to see))|"
+    r"\bPT\b|\bnormal saline\b|\bstroke volume\b|\bbefore (?:and|or)\b",
+    re.I,
+)
 
 
 def synonyms(sentence: str, rng: random.Random) -> Edit | None:
-    table = [(p, n, f) for p, n, f in SYNONYMS
-             if not (p.startswith(r"\bpt") and _NOT_SYNONYM.search(sentence))]
+    table = [(p, n, f) for p, n, f in SYNONYMS if not (p.startswith(r"\bpt") and _NOT_SYNONYM.search(sentence))]
     changed = _apply(sentence, table, rng, keep_case=True)
     if changed and re.search(r"\bPT\b", changed) and not re.search(r"\bPT\b", sentence):
         return None  # "pt" in an all-caps note reads as physical therapy
@@ -220,26 +264,38 @@ def synonyms(sentence: str, rng: random.Random) -> Edit | None:
 # reordered_clauses: "A; B." -> "B; A."
 # --------------------------------------------------------------------------------------
 
-_VERB = re.compile(r"\b(?:is|are|was|were|has|have|had|will|does|did|remains?|remained|appears?|appeared|shows?|"
-                   r"showed|reveals?|revealed|denies|denied|reports|reported|underwent|received|tolerated|"
-                   r"can|could|should|would|may|must|\w{3,}ed)\b", re.I)
-_DEPENDENT = re.compile(r"^(?:then|subsequently|after|afterwards|later|which|who|but|so|therefore|thus|however|"
-                        r"because|since|as|although|though|this|that|it|these|those|he|she|they|his|her|their|"
-                        r"and then|where|when|while|with|without|or|nor|also|too|otherwise|if|\d)\b", re.I)
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|does|did|remains?|remained|appears?|appeared|shows?|"
+    r"showed|reveals?|revealed|denies|denied|reports|reported|underwent|received|tolerated|"
+    r"can|could|should|would|may|must|\w{3,}ed)\b",
+    re.I,
+)
+_DEPENDENT = re.compile(
+    r"^(?:then|subsequently|after|afterwards|later|which|who|but|so|therefore|thus|however|"
+    r"because|since|as|although|though|this|that|it|these|those|he|she|they|his|her|their|"
+    r"and then|where|when|while|with|without|or|nor|also|too|otherwise|if|\d)\b",
+    re.I,
+)
 
 
-_SUBJECT = re.compile(r"(?:the|a|an|his|her|their|its|he|she|they|we|i|it|there|pt|patient|(?-i:[A-Z]{2,}))\b|"
-                      r"(?:[\w/-]+\s+){1,4}(?:is|are|was|were|has|have|had|remains|remained|appears|will|"
-                      r"should|can|could|may)\b", re.I)
+_SUBJECT = re.compile(
+    r"(?:the|a|an|his|her|their|its|he|she|they|we|i|it|there|pt|patient|(?-i:[A-Z]{2,}))\b|"
+    r"(?:[\w/-]+\s+){1,4}(?:is|are|was|were|has|have|had|remains|remained|appears|will|"
+    r"should|can|could|may)\b",
+    re.I,
+)
 
 
-_PRESENT = re.compile(r"\b(?:is|are|has|have|remains|remain|appears|appear|does|do|denies|reports|continues|"
-                      r"shows|can|will|should|may|feels|lives|takes|uses)\b", re.I)
+_PRESENT = re.compile(
+    r"\b(?:is|are|has|have|remains|remain|appears|appear|does|do|denies|reports|continues|"
+    r"shows|can|will|should|may|feels|lives|takes|uses)\b",
+    re.I,
+)
 _PAST = re.compile(r"\b(?:was|were|had|did|then)\b", re.I)
 
 
 def reordered_clauses(sentence: str, rng: random.Random) -> Edit | None:
-    body = squash(sentence[LABEL.match(sentence).end():])
+    body = squash(sentence[LABEL.match(sentence).end() :])
     if not body or re.search(r"\b(?:then|after|before|followed by|subsequently|until|prior to)\b", body, re.I):
         return None  # order carries time
     for separator in ("; ", ", and ", " and "):
@@ -270,6 +326,7 @@ def reordered_clauses(sentence: str, rng: random.Random) -> Edit | None:
 # --------------------------------------------------------------------------------------
 # unit_synonyms: cc <-> mL, mcg <-> micrograms, kg <-> kilograms ...
 # --------------------------------------------------------------------------------------
+
 
 def _plural(match: re.Match, singular: str) -> str:
     number = match.group("n")
@@ -307,15 +364,18 @@ def unit_synonyms(sentence: str, rng: random.Random) -> Edit | None:
 
 
 # Labels whose words carry meaning the sentence lacks ("FAMILY HISTORY: Diabetes", "ALLERGIES: Penicillin").
-MEANINGFUL_LABEL = re.compile(r"famil|fhx|\bfh\b|allerg|plan|recommend|rule|r/o|differential|negative|denies|"
-                              r"pending|follow|instruction|indication|reason|goal|risk|precaution|consent|"
-                              r"discharge med|history|pmh|psh|\bp\b|\ba\b|assessment|impression|ros|review|spouse|partner|mother|"
-                              r"father|sibling|child|social|parent", re.I)
+MEANINGFUL_LABEL = re.compile(
+    r"famil|fhx|\bfh\b|allerg|plan|recommend|rule|r/o|differential|negative|denies|"
+    r"pending|follow|instruction|indication|reason|goal|risk|precaution|consent|"
+    r"discharge med|history|pmh|psh|\bp\b|\ba\b|assessment|impression|ros|review|spouse|partner|mother|"
+    r"father|sibling|child|social|parent",
+    re.I,
+)
 
 
 def label_stripped(sentence: str, rng: random.Random) -> Edit | None:
     label = sentence[: LABEL.match(sentence).end()]
-    stripped = sentence[len(label):]
+    stripped = sentence[len(label) :]
     if MEANINGFUL_LABEL.search(label):
         return None
     if stripped != sentence and len(stripped.split()) >= 4:
@@ -324,7 +384,7 @@ def label_stripped(sentence: str, rng: random.Random) -> Edit | None:
 
 
 def first_clause(sentence: str, rng: random.Random) -> Edit | None:
-    stripped = sentence[LABEL.match(sentence).end():]
+    stripped = sentence[LABEL.match(sentence).end() :]
     clause = re.split(r"[;,]\s", stripped, maxsplit=1)[0]
     if clause != stripped and len(clause.split()) >= 4:
         return Edit(clause, (clause,))

@@ -11,8 +11,22 @@ import random
 import re
 from datetime import date, timedelta
 
-from .text import (HEDGE, LABEL, LIST_MARKER, MED_CONTEXT, NEGATION, PROCEDURE, Edit, case_like, end_period,
-                   rule_apply, rules, squash, strip_end, upper_first)
+from .text import (
+    HEDGE,
+    LABEL,
+    LIST_MARKER,
+    MED_CONTEXT,
+    NEGATION,
+    PROCEDURE,
+    Edit,
+    case_like,
+    end_period,
+    rule_apply,
+    rules,
+    squash,
+    strip_end,
+    upper_first,
+)
 
 # --------------------------------------------------------------------------------------
 # frequency_changed
@@ -39,7 +53,7 @@ def _hours(match: re.Match, rng: random.Random) -> str | None:
     if old not in _Q_HOURS:
         return None
     whole, n_start = match.group(0), match.start("n") - match.start()
-    return whole[:n_start] + str(_Q_HOURS[old]) + whole[n_start + len(match.group("n")):]
+    return whole[:n_start] + str(_Q_HOURS[old]) + whole[n_start + len(match.group("n")) :]
 
 
 def _daily(match: re.Match, rng: random.Random) -> str:
@@ -50,19 +64,21 @@ def _prn_add(match: re.Match, rng: random.Random) -> str | None:
     return match.group(0) + " PRN"
 
 
-FREQUENCY = rules([
-    (r"\bonce (?:a )?daily\b|\bonce a day\b", ["twice daily"]),
-    (r"\btwice (?:a )?daily\b|\btwice a day\b", ["three times daily", "once daily"]),
-    (r"\bthree times (?:a )?daily\b|\bthree times a day\b", ["twice daily", "four times daily"]),
-    (r"\bfour times (?:a )?daily\b|\bfour times a day\b", ["twice daily"]),
-    (r"(?<![\w.])(?:q\.?d|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?h\.?s|q\.?o\.?d|q\.?a\.?m)\.?(?![\w])", _latin),
-    (r"\bq\.?\s?(?P<n>\d{1,2})\s?(?:h|hr|hrs|hours?)\b\.?", _hours),
-    (r"\bevery (?P<n>\d{1,2}) hours\b", _hours),
-    (r"\bevery other day\b", ["daily"]),
-    (r"\bweekly\b", ["daily"]),
-    (r"\bnightly\b|\bat bedtime\b", ["twice daily"]),
-    (rf"(\b{_DOSE_BEFORE_DAILY}\s+)daily\b", _daily),
-])
+FREQUENCY = rules(
+    [
+        (r"\bonce (?:a )?daily\b|\bonce a day\b", ["twice daily"]),
+        (r"\btwice (?:a )?daily\b|\btwice a day\b", ["three times daily", "once daily"]),
+        (r"\bthree times (?:a )?daily\b|\bthree times a day\b", ["twice daily", "four times daily"]),
+        (r"\bfour times (?:a )?daily\b|\bfour times a day\b", ["twice daily"]),
+        (r"(?<![\w.])(?:q\.?d|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?h\.?s|q\.?o\.?d|q\.?a\.?m)\.?(?![\w])", _latin),
+        (r"\bq\.?\s?(?P<n>\d{1,2})\s?(?:h|hr|hrs|hours?)\b\.?", _hours),
+        (r"\bevery (?P<n>\d{1,2}) hours\b", _hours),
+        (r"\bevery other day\b", ["daily"]),
+        (r"\bweekly\b", ["daily"]),
+        (r"\bnightly\b|\bat bedtime\b", ["twice daily"]),
+        (rf"(\b{_DOSE_BEFORE_DAILY}\s+)daily\b", _daily),
+    ]
+)
 # PRN dropped (with its reason: the order becomes scheduled) or added to a scheduled frequency.
 PRN_DROP = re.compile(r",?\s*\b(?:PRN|p\.r\.n\.?|as needed)(?:\s+(?:for\s+)?[^,.;()]*)?", re.I)
 PRN_ADD = rules([(r"\bq\.?\s?\d{1,2}\s?h\b|\bevery \d{1,2} hours\b", _prn_add)])
@@ -99,20 +115,30 @@ _LAB_NAMES = (
 )
 LAB_PAIR = re.compile(
     rf"(?<![\w/])(?P<name>{_LAB_NAMES})(?P<sep>\s*(?:is|was|of|at|:|=)?\s*)"
-    r"(?P<value>\d+(?:\.\d+)?)(?![\d/.]|s\b|\s*-\s*\d|\s*to\s*\d)", re.I)
+    r"(?P<value>\d+(?:\.\d+)?)(?![\d/.]|s\b|\s*-\s*\d|\s*to\s*\d)",
+    re.I,
+)
 
 
 def lab_values_swapped(sentence: str, rng: random.Random) -> Edit | None:
     pairs = list(LAB_PAIR.finditer(sentence))
-    options = [(a, b) for i, a in enumerate(pairs) for b in pairs[i + 1:]
-               if float(a.group("value")) != float(b.group("value"))
-               and a.group("name").lower() != b.group("name").lower()]
+    options = [
+        (a, b)
+        for i, a in enumerate(pairs)
+        for b in pairs[i + 1 :]
+        if float(a.group("value")) != float(b.group("value")) and a.group("name").lower() != b.group("name").lower()
+    ]
     if not options:
         return None
     same_kind = [(a, b) for a, b in options if ("." in a.group("value")) == ("." in b.group("value"))]
     a, b = rng.choice(same_kind or options)
-    out = (sentence[: a.start("value")] + b.group("value") + sentence[a.end("value"): b.start("value")]
-           + a.group("value") + sentence[b.end("value"):])
+    out = (
+        sentence[: a.start("value")]
+        + b.group("value")
+        + sentence[a.end("value") : b.start("value")]
+        + a.group("value")
+        + sentence[b.end("value") :]
+    )
     return Edit(out)
 
 
@@ -120,26 +146,31 @@ def lab_values_swapped(sentence: str, rng: random.Random) -> Edit | None:
 # status_flipped
 # --------------------------------------------------------------------------------------
 
-STATUS = rules([
-    (r"\bstarted\b(?! to)", ["stopped", "held"]),
-    (r"\bstarting\b(?! to)", ["stopping"]),
-    (r"\brestarted\b", ["stopped", "held"]),
-    (r"\bre-?started\b", ["stopped"]),
-    (r"\bresumed\b", ["held", "stopped"]),
-    (r"\binitiated\b", ["discontinued"]),
-    (r"\bbegun\b", ["stopped"]),
-    (r"\bheld\b(?! (?:in|at|by|for \d))", ["continued", "restarted"]),
-    (r"\bholding\b", ["continuing"]),
-    (r"\bdiscontinued\b", ["continued", "restarted"]),
-    (r"\bdiscontinue\b", ["continue"]),
-    (r"\bstopped\b", ["started", "continued"]),
-    (r"\bcontinued\b(?! to)", ["discontinued", "held"]),
-    (r"\bcontinue\b(?! to)", ["discontinue", "hold"]),
-    (r"\bcontinuing\b(?! to)", ["stopping"]),
-    (r"\bd/c(?:'?ed|'?d)\b", ["continued"]),
-    (r"\boff(?= (?:of )?(?:pressors|vasopressors|the drip|drips?|heparin|insulin|sedation|propofol|levophed|"
-     r"dopamine|neo|bipap|oxygen|o2|the vent|vent|the ventilator)\b)", ["on"]),
-])
+STATUS = rules(
+    [
+        (r"\bstarted\b(?! to)", ["stopped", "held"]),
+        (r"\bstarting\b(?! to)", ["stopping"]),
+        (r"\brestarted\b", ["stopped", "held"]),
+        (r"\bre-?started\b", ["stopped"]),
+        (r"\bresumed\b", ["held", "stopped"]),
+        (r"\binitiated\b", ["discontinued"]),
+        (r"\bbegun\b", ["stopped"]),
+        (r"\bheld\b(?! (?:in|at|by|for \d))", ["continued", "restarted"]),
+        (r"\bholding\b", ["continuing"]),
+        (r"\bdiscontinued\b", ["continued", "restarted"]),
+        (r"\bdiscontinue\b", ["continue"]),
+        (r"\bstopped\b", ["started", "continued"]),
+        (r"\bcontinued\b(?! to)", ["discontinued", "held"]),
+        (r"\bcontinue\b(?! to)", ["discontinue", "hold"]),
+        (r"\bcontinuing\b(?! to)", ["stopping"]),
+        (r"\bd/c(?:'?ed|'?d)\b", ["continued"]),
+        (
+            r"\boff(?= (?:of )?(?:pressors|vasopressors|the drip|drips?|heparin|insulin|sedation|propofol|levophed|"
+            r"dopamine|neo|bipap|oxygen|o2|the vent|vent|the ventilator)\b)",
+            ["on"],
+        ),
+    ]
+)
 
 
 def status_flipped(sentence: str, rng: random.Random) -> Edit | None:
@@ -153,23 +184,34 @@ def status_flipped(sentence: str, rng: random.Random) -> Edit | None:
 # direction_flipped
 # --------------------------------------------------------------------------------------
 
-DIRECTION = rules([
-    (r"\bimproved\b", ["worsened"]), (r"\bimproving\b", ["worsening"]), (r"\bimprovement\b", ["worsening"]),
-    (r"\bimproves\b", ["worsens"]), (r"\bworsened\b", ["improved"]), (r"\bworsening\b", ["improving"]),
-    (r"\bworsens\b", ["improves"]),
-    (r"\bincreased\b", ["decreased"]), (r"\bdecreased\b", ["increased"]),
-    (r"\bincreasing\b", ["decreasing"]), (r"\bdecreasing\b", ["increasing"]),
-    (r"\bincrease\b", ["decrease"]), (r"\bdecrease\b", ["increase"]),
-    (r"\bbetter\b", ["worse"]), (r"\bworse\b", ["better"]),
-    (r"\brising\b", ["falling"]), (r"\bfalling\b(?! asleep)", ["rising"]),
-    (r"\buptrending\b|\bup-trending\b", ["downtrending"]), (r"\bdowntrending\b|\bdown-trending\b", ["uptrending"]),
-    (r"\b(?:trending|titrated|went|gone|going|weaned) up\b",
-     lambda m, r: m.group(0)[:-2] + "down"),
-    (r"\b(?:trending|titrated|went|gone|going|weaned) down\b",
-     lambda m, r: m.group(0)[:-4] + "up"),
-    (r"\bhigher than\b", ["lower than"]), (r"\blower than\b", ["higher than"]),
-    (r"\belevated\b(?= (?:from|to)\b)", ["lowered"]),
-])
+DIRECTION = rules(
+    [
+        (r"\bimproved\b", ["worsened"]),
+        (r"\bimproving\b", ["worsening"]),
+        (r"\bimprovement\b", ["worsening"]),
+        (r"\bimproves\b", ["worsens"]),
+        (r"\bworsened\b", ["improved"]),
+        (r"\bworsening\b", ["improving"]),
+        (r"\bworsens\b", ["improves"]),
+        (r"\bincreased\b", ["decreased"]),
+        (r"\bdecreased\b", ["increased"]),
+        (r"\bincreasing\b", ["decreasing"]),
+        (r"\bdecreasing\b", ["increasing"]),
+        (r"\bincrease\b", ["decrease"]),
+        (r"\bdecrease\b", ["increase"]),
+        (r"\bbetter\b", ["worse"]),
+        (r"\bworse\b", ["better"]),
+        (r"\brising\b", ["falling"]),
+        (r"\bfalling\b(?! asleep)", ["rising"]),
+        (r"\buptrending\b|\bup-trending\b", ["downtrending"]),
+        (r"\bdowntrending\b|\bdown-trending\b", ["uptrending"]),
+        (r"\b(?:trending|titrated|went|gone|going|weaned) up\b", lambda m, r: m.group(0)[:-2] + "down"),
+        (r"\b(?:trending|titrated|went|gone|going|weaned) down\b", lambda m, r: m.group(0)[:-4] + "up"),
+        (r"\bhigher than\b", ["lower than"]),
+        (r"\blower than\b", ["higher than"]),
+        (r"\belevated\b(?= (?:from|to)\b)", ["lowered"]),
+    ]
+)
 
 
 def direction_flipped(sentence: str, rng: random.Random) -> Edit | None:
@@ -182,23 +224,32 @@ def direction_flipped(sentence: str, rng: random.Random) -> Edit | None:
 # --------------------------------------------------------------------------------------
 
 _CLAUSE_START = r"(?:(?<=^)|(?<=[:;,(]\s)|(?<=\d[.)]\s)|(?<=-\s))"
-HEDGES = rules([
-    (r"\b(?:most likely|more likely|very likely|likely|possible|probable|suspected|"
-     r"questionable|presumed|presumptive|a question of|query)\s+(?=[a-z(])"
-     r"(?!(?:complications|risks?|side effects|benefits|adverse|outcomes?|options|need)\b)", [""]),
-    (rf"{_CLAUSE_START}(?:to\s+)?(?:rule out|r/o)\s+", [""]),
-    (r"\b(?:concern for|concerning for|suspicious for|worrisome for|suggestive of)\s+", ["showing "]),
-    (r"\b(?:is|are) (?:a )?concern for\s+", ["is "]),
-    (r"\bcannot (?:be )?(?:excluded|ruled out)\b", ["is present"]),
-    (r"\bcannot (?:exclude|rule out)\b", ["shows"]),
-    (r"\bmay have\b|\bmight have\b", ["has"]),
-    (r"\b(?:may|might|could) be\b(?= (?:due|related|secondary|consistent|caused|from|an?|the|"
-     r"[a-z]+(?:ic|al|ous|ive))\b)", ["is"]),
-    (r"\bmay represent\b|\blikely represents?\b|\bcould represent\b", ["represents"]),
-    (r"\bmay reflect\b|\blikely reflects?\b", ["reflects"]),
-    (r"\bis likely\b", ["is"]),
-    (r"\s+(?:versus|vs\.)\s+[\w-]+(?:\s+[\w-]+)?(?=[,.;)]|$)", [""]),
-], keep_case=False)
+HEDGES = rules(
+    [
+        (
+            r"\b(?:most likely|more likely|very likely|likely|possible|probable|suspected|"
+            r"questionable|presumed|presumptive|a question of|query)\s+(?=[a-z(])"
+            r"(?!(?:complications|risks?|side effects|benefits|adverse|outcomes?|options|need)\b)",
+            [""],
+        ),
+        (rf"{_CLAUSE_START}(?:to\s+)?(?:rule out|r/o)\s+", [""]),
+        (r"\b(?:concern for|concerning for|suspicious for|worrisome for|suggestive of)\s+", ["showing "]),
+        (r"\b(?:is|are) (?:a )?concern for\s+", ["is "]),
+        (r"\bcannot (?:be )?(?:excluded|ruled out)\b", ["is present"]),
+        (r"\bcannot (?:exclude|rule out)\b", ["shows"]),
+        (r"\bmay have\b|\bmight have\b", ["has"]),
+        (
+            r"\b(?:may|might|could) be\b(?= (?:due|related|secondary|consistent|caused|from|an?|the|"
+            r"[a-z]+(?:ic|al|ous|ive))\b)",
+            ["is"],
+        ),
+        (r"\bmay represent\b|\blikely represents?\b|\bcould represent\b", ["represents"]),
+        (r"\bmay reflect\b|\blikely reflects?\b", ["reflects"]),
+        (r"\bis likely\b", ["is"]),
+        (r"\s+(?:versus|vs\.)\s+[\w-]+(?:\s+[\w-]+)?(?=[,.;)]|$)", [""]),
+    ],
+    keep_case=False,
+)
 
 
 def hedge_dropped(sentence: str, rng: random.Random) -> Edit | None:
@@ -207,8 +258,11 @@ def hedge_dropped(sentence: str, rng: random.Random) -> Edit | None:
         return None
     if sentence.isupper():
         changed = changed.upper()
-    changed = re.sub(r"^(\s*(?:[-*]\s*|\d{1,2}[.)]\s*)?(?:[A-Z][A-Za-z /&]{0,40}:\s*)?)([a-z])",
-                     lambda m: m.group(1) + m.group(2).upper(), changed)
+    changed = re.sub(
+        r"^(\s*(?:[-*]\s*|\d{1,2}[.)]\s*)?(?:[A-Z][A-Za-z /&]{0,40}:\s*)?)([a-z])",
+        lambda m: m.group(1) + m.group(2).upper(),
+        changed,
+    )
     return Edit(changed)
 
 
@@ -216,26 +270,40 @@ def hedge_dropped(sentence: str, rng: random.Random) -> Edit | None:
 # family_as_patient
 # --------------------------------------------------------------------------------------
 
-_RELATIVE = (r"(?:mother|father|mom|dad|mgf|mgm|pgf|pgm|grandma|grandpa|brother|sister|sibling|siblings|aunt|uncle|grandmother|grandfather|"
-             r"grandparents?|son|daughter|parents?|cousin|twin|(?:maternal|paternal) (?:grandmother|grandfather|"
-             r"aunt|uncle|grandparents?|side|relatives?)|relatives?|family members?)")
-FAMILY_OF = re.compile(r"\b(?P<neg>no\s+(?:known\s+)?)?family history\s+(?:is\s+|was\s+)?(?:(?:positive|"
-                       r"significant|remarkable|notable|pertinent)\s+)?(?:of|for)\s+(?P<x>[^.;]+)", re.I)
+_RELATIVE = (
+    r"(?:mother|father|mom|dad|mgf|mgm|pgf|pgm|grandma|grandpa|brother|sister|sibling|siblings|aunt|uncle|grandmother|grandfather|"
+    r"grandparents?|son|daughter|parents?|cousin|twin|(?:maternal|paternal) (?:grandmother|grandfather|"
+    r"aunt|uncle|grandparents?|side|relatives?)|relatives?|family members?)"
+)
+FAMILY_OF = re.compile(
+    r"\b(?P<neg>no\s+(?:known\s+)?)?family history\s+(?:is\s+|was\s+)?(?:(?:positive|"
+    r"significant|remarkable|notable|pertinent)\s+)?(?:of|for)\s+(?P<x>[^.;]+)",
+    re.I,
+)
 RELATIVE_HAD = re.compile(
     rf"\b(?:(?:his|her|the patient's|patient's|a)\s+)?{_RELATIVE},?\s+(?:\w+\s+)?(?:had|has|have|with|"
     r"(?:died|passed away)(?:\s+(?:in (?:his|her) \d+s|at (?:the )?age (?:of )?\d+|at \d+))?\s+(?:of|from|with)|"
     r"suffered from|suffers from|was diagnosed with|diagnosed with|is diagnosed with|is positive for|history of|"
-    r"with a history of|with history of|with h/o|h/o)\s+(?P<x>[^.;]+)", re.I)
+    r"with a history of|with history of|with h/o|h/o)\s+(?P<x>[^.;]+)",
+    re.I,
+)
 IN_RELATIVE = re.compile(
     r"\b(?:history of|positive for|significant for|remarkable for|has|had|with)\s+(?P<x>[^.;]+?)\s+(?:in|on) "
-    rf"(?:his|her|the|their|a|both)\s+(?:maternal |paternal )?(?:{_RELATIVE}|family|side of the family)\b", re.I)
+    rf"(?:his|her|the|their|a|both)\s+(?:maternal |paternal )?(?:{_RELATIVE}|family|side of the family)\b",
+    re.I,
+)
 POSITIVE_FOR = re.compile(
     rf"^(?:there is |there was )?(?:a |strong )?(?P<lead>(?:positive|significant|remarkable|notable) for|history of)"
-    rf"\s+(?P<x>.+?)\s+(?:in|on) (?:his|her|the|a|both)\s+(?:maternal |paternal )?{_RELATIVE}(?P<rest>.*)$", re.I)
-_VAGUE = re.compile(r"^(?:non-?contributory|unknown|unremarkable|negative|none|noncontributory|reviewed|"
-                    r"as above|significant|positive|the|a|an|his|her|their|him|them|it|this|that|age|he|she|they|"
-                    r"there|patient|pt|no|not|otherwise|both|all|family|mother|father|parents|siblings|"
-                    r"is|was|are|were|has|had|have|lives|living|alive|deceased|died|passed|adopted|\d)\b", re.I)
+    rf"\s+(?P<x>.+?)\s+(?:in|on) (?:his|her|the|a|both)\s+(?:maternal |paternal )?{_RELATIVE}(?P<rest>.*)$",
+    re.I,
+)
+_VAGUE = re.compile(
+    r"^(?:non-?contributory|unknown|unremarkable|negative|none|noncontributory|reviewed|"
+    r"as above|significant|positive|the|a|an|his|her|their|him|them|it|this|that|age|he|she|they|"
+    r"there|patient|pt|no|not|otherwise|both|all|family|mother|father|parents|siblings|"
+    r"is|was|are|were|has|had|have|lives|living|alive|deceased|died|passed|adopted|\d)\b",
+    re.I,
+)
 
 
 _DISEASE = re.compile(
@@ -245,17 +313,27 @@ _DISEASE = re.compile(
     r"seizures?|epilepsy|glaucoma|cholesterol|hyperlipidemia|syndrome|sclerosis|kidney|renal|liver|cirrhosis|"
     r"hepatitis|tuberculosis|polyps|osteoporosis|parkinson'?s?|cardiac|heart|cad|htn|dm|mi|cva|chf|afib|"
     r"malignancy|illness|disorder|problems|allergies|sickle|cystic|bleeding|deafness|blindness|autism|"
-    r"\w+itis|\w+oma|\w+osis|\w+emia|\w+pathy|\w+ism)\b", re.I)
+    r"\w+itis|\w+oma|\w+osis|\w+emia|\w+pathy|\w+ism)\b",
+    re.I,
+)
 
 
 def finding_of(text: str) -> str | None:
     text = strip_end(re.sub(r"\s+", " ", text))
-    text = re.split(r"\s+(?:(?:in|on) (?:his|her|the|their|both|all) |who |which |at (?:the )?age|at \d|and (?:his|her) |probably|"
-                    r"possibly|likely|when |since |but |and history|and (?:one|his|her|a|another|the) |as well as (?:a |an )?history|in (?:the )?family)|"
-                    r",\s*(?:but|and (?:he|she|his|her)|age)\b", text)[0]
+    text = re.split(
+        r"\s+(?:(?:in|on) (?:his|her|the|their|both|all) |who |which |at (?:the )?age|at \d|and (?:his|her) |probably|"
+        r"possibly|likely|when |since |but |and history|and (?:one|his|her|a|another|the) |as well as (?:a |an )?history|in (?:the )?family)|"
+        r",\s*(?:but|and (?:he|she|his|her)|age)\b",
+        text,
+    )[0]
     text = strip_end(re.sub(r"^(?:a|an|the)\s+", "", text, flags=re.I))
-    if not text or _VAGUE.match(text) or len(text.split()) > 10 or not _DISEASE.search(text) or \
-            re.search(r"\b(?:history|family|side|sides)\b", text, re.I):
+    if (
+        not text
+        or _VAGUE.match(text)
+        or len(text.split()) > 10
+        or not _DISEASE.search(text)
+        or re.search(r"\b(?:history|family|side|sides)\b", text, re.I)
+    ):
         return None
     if re.search(_RELATIVE, text, re.I):  # "diabetes in his mother" is still family history
         return None
@@ -263,7 +341,7 @@ def finding_of(text: str) -> str | None:
 
 
 def family_as_patient(sentence: str, rng: random.Random) -> Edit | None:
-    body = sentence[LABEL.match(sentence).end():].strip()
+    body = sentence[LABEL.match(sentence).end() :].strip()
     match = FAMILY_OF.search(body)
     if match:
         finding = finding_of(match.group("x"))
@@ -295,64 +373,176 @@ def family_as_patient(sentence: str, rng: random.Random) -> Edit | None:
 # --------------------------------------------------------------------------------------
 
 PAST = {
-    "start": "started", "begin": "began", "initiate": "initiated", "obtain": "obtained", "get": "got",
-    "check": "checked", "recheck": "rechecked", "repeat": "repeated", "perform": "performed", "do": "did",
-    "give": "gave", "transfuse": "transfused", "discharge": "discharged", "place": "placed", "send": "sent",
-    "consult": "consulted", "add": "added", "increase": "increased", "decrease": "decreased", "wean": "weaned",
-    "extubate": "extubated", "intubate": "intubated", "remove": "removed", "proceed": "proceeded",
-    "admit": "admitted", "treat": "treated", "resume": "resumed", "restart": "restarted", "undergo": "underwent",
-    "have": "had", "see": "saw", "evaluate": "evaluated", "titrate": "titrated", "change": "changed",
-    "switch": "switched", "discontinue": "discontinued", "stop": "stopped", "hold": "held", "draw": "drew",
-    "order": "ordered", "transfer": "transferred", "insert": "inserted", "replace": "replaced",
-    "administer": "administered", "refer": "referred", "biopsy": "biopsied", "excise": "excised",
-    "drain": "drained", "repair": "repaired", "taper": "tapered", "advance": "advanced",
-    "notify": "notified", "contact": "contacted", "culture": "cultured", "prescribe": "prescribed",
-    "schedule": None, "follow up": "followed up", "return": "returned", "receive": "received", "dc": None,
+    "start": "started",
+    "begin": "began",
+    "initiate": "initiated",
+    "obtain": "obtained",
+    "get": "got",
+    "check": "checked",
+    "recheck": "rechecked",
+    "repeat": "repeated",
+    "perform": "performed",
+    "do": "did",
+    "give": "gave",
+    "transfuse": "transfused",
+    "discharge": "discharged",
+    "place": "placed",
+    "send": "sent",
+    "consult": "consulted",
+    "add": "added",
+    "increase": "increased",
+    "decrease": "decreased",
+    "wean": "weaned",
+    "extubate": "extubated",
+    "intubate": "intubated",
+    "remove": "removed",
+    "proceed": "proceeded",
+    "admit": "admitted",
+    "treat": "treated",
+    "resume": "resumed",
+    "restart": "restarted",
+    "undergo": "underwent",
+    "have": "had",
+    "see": "saw",
+    "evaluate": "evaluated",
+    "titrate": "titrated",
+    "change": "changed",
+    "switch": "switched",
+    "discontinue": "discontinued",
+    "stop": "stopped",
+    "hold": "held",
+    "draw": "drew",
+    "order": "ordered",
+    "transfer": "transferred",
+    "insert": "inserted",
+    "replace": "replaced",
+    "administer": "administered",
+    "refer": "referred",
+    "biopsy": "biopsied",
+    "excise": "excised",
+    "drain": "drained",
+    "repair": "repaired",
+    "taper": "tapered",
+    "advance": "advanced",
+    "notify": "notified",
+    "contact": "contacted",
+    "culture": "cultured",
+    "prescribe": "prescribed",
+    "schedule": None,
+    "follow up": "followed up",
+    "return": "returned",
+    "receive": "received",
+    "dc": None,
 }
 PARTICIPLE = {
-    "started": "was started", "begun": "was begun", "initiated": "was initiated", "obtained": "was obtained",
-    "checked": "was checked", "rechecked": "was rechecked", "repeated": "was repeated",
-    "performed": "was performed", "done": "was done", "given": "was given", "transfused": "was transfused",
-    "discharged": "was discharged", "placed": "was placed", "sent": "was sent", "consulted": "was consulted",
-    "added": "was added", "increased": "was increased", "decreased": "was decreased", "weaned": "was weaned",
-    "extubated": "was extubated", "removed": "was removed", "admitted": "was admitted", "treated": "was treated",
-    "resumed": "was resumed", "restarted": "was restarted", "seen": "was seen", "evaluated": "was evaluated",
-    "titrated": "was titrated", "changed": "was changed", "switched": "was switched",
-    "discontinued": "was discontinued", "stopped": "was stopped", "drawn": "was drawn",
-    "transferred": "was transferred", "inserted": "was inserted", "administered": "was administered",
-    "referred": "was referred", "biopsied": "was biopsied", "tapered": "was tapered", "advanced": "was advanced",
-    "scheduled": None, "followed": None,
+    "started": "was started",
+    "begun": "was begun",
+    "initiated": "was initiated",
+    "obtained": "was obtained",
+    "checked": "was checked",
+    "rechecked": "was rechecked",
+    "repeated": "was repeated",
+    "performed": "was performed",
+    "done": "was done",
+    "given": "was given",
+    "transfused": "was transfused",
+    "discharged": "was discharged",
+    "placed": "was placed",
+    "sent": "was sent",
+    "consulted": "was consulted",
+    "added": "was added",
+    "increased": "was increased",
+    "decreased": "was decreased",
+    "weaned": "was weaned",
+    "extubated": "was extubated",
+    "removed": "was removed",
+    "admitted": "was admitted",
+    "treated": "was treated",
+    "resumed": "was resumed",
+    "restarted": "was restarted",
+    "seen": "was seen",
+    "evaluated": "was evaluated",
+    "titrated": "was titrated",
+    "changed": "was changed",
+    "switched": "was switched",
+    "discontinued": "was discontinued",
+    "stopped": "was stopped",
+    "drawn": "was drawn",
+    "transferred": "was transferred",
+    "inserted": "was inserted",
+    "administered": "was administered",
+    "referred": "was referred",
+    "biopsied": "was biopsied",
+    "tapered": "was tapered",
+    "advanced": "was advanced",
+    "scheduled": None,
+    "followed": None,
 }
-GERUND = {"starting": "started", "obtaining": "obtained", "checking": "checked", "repeating": "repeated",
-          "performing": "performed", "adding": "added", "increasing": "increased", "decreasing": "decreased",
-          "discontinuing": "discontinued", "stopping": "stopped", "holding": "held", "switching": "switched",
-          "changing": "changed", "initiating": "initiated", "resuming": "resumed", "restarting": "restarted",
-          "transfusing": "transfused", "placing": "placed", "getting": "got", "weaning": "weaned"}
+GERUND = {
+    "starting": "started",
+    "obtaining": "obtained",
+    "checking": "checked",
+    "repeating": "repeated",
+    "performing": "performed",
+    "adding": "added",
+    "increasing": "increased",
+    "decreasing": "decreased",
+    "discontinuing": "discontinued",
+    "stopping": "stopped",
+    "holding": "held",
+    "switching": "switched",
+    "changing": "changed",
+    "initiating": "initiated",
+    "resuming": "resumed",
+    "restarting": "restarted",
+    "transfusing": "transfused",
+    "placing": "placed",
+    "getting": "got",
+    "weaning": "weaned",
+}
 _VERBS = "|".join(sorted((v for v in PAST if PAST[v]), key=len, reverse=True))
 _PARTS = "|".join(sorted((v for v in PARTICIPLE if PARTICIPLE[v]), key=len, reverse=True))
 _GERUNDS = "|".join(GERUND)
 _NP_END = r"(?=[,.;:)]|\s+(?:and|if|when|for|to|once|after|with|in|on|at|as|prior|before|pending)\b|$)"
 
-PLANS = rules([
-    (rf"\bwill (?:also |then |likely |need to |plan to )?(?P<v>{_VERBS})\b", lambda m, r: PAST[m.group("v").lower()]),
-    (rf"\bwill (?:also |then |likely )?be (?P<v>{_PARTS})\b", lambda m, r: PARTICIPLE[m.group("v").lower()]),
-    (rf"\b(?:we |i )?(?:plan(?:s|ned)? to|are planning to|is planning to|planning to|the plan is to|plan is to)"
-     rf" (?P<v>{_VERBS})\b", lambda m, r: PAST[m.group("v").lower()]),
-    (rf"\b(?:we |i )?(?:would |will )?(?:recommend(?:ed|s)?|suggest(?:ed)?|consider(?:ing)?|advise(?:d)?) "
-     rf"(?P<v>{_GERUNDS})\b", lambda m, r: GERUND[m.group("v").lower()]),
-    (r"\b(?:is |are )?to be (?:scheduled|arranged)\b", ["was done", "was performed"]),
-    (r"(?<!needed )(?<!needs )(?<!need )(?<!tried )(?<!going )(?<!wanted )(?<!wants )(?<!has )(?<!had )\b(?:is |are )?to be "
-     r"(?P<v>done|performed|obtained|completed|placed|started|given|discharged|seen)\b",
-     lambda m, r: "was " + m.group("v")),
-    (r"\b(?:is |was |has been |will be |to be )?scheduled for(?= (?:an? |the )?[a-z])", ["underwent"]),
-    (r"\b(?:is )?pending(?= (?:an? |the )?(?:\w+ectomy|\w+oscopy|surgery|ct|mri|biopsy|echo))", ["underwent"]),
-], keep_case=False)
+PLANS = rules(
+    [
+        (
+            rf"\bwill (?:also |then |likely |need to |plan to )?(?P<v>{_VERBS})\b",
+            lambda m, r: PAST[m.group("v").lower()],
+        ),
+        (rf"\bwill (?:also |then |likely )?be (?P<v>{_PARTS})\b", lambda m, r: PARTICIPLE[m.group("v").lower()]),
+        (
+            rf"\b(?:we |i )?(?:plan(?:s|ned)? to|are planning to|is planning to|planning to|the plan is to|plan is to)"
+            rf" (?P<v>{_VERBS})\b",
+            lambda m, r: PAST[m.group("v").lower()],
+        ),
+        (
+            rf"\b(?:we |i )?(?:would |will )?(?:recommend(?:ed|s)?|suggest(?:ed)?|consider(?:ing)?|advise(?:d)?) "
+            rf"(?P<v>{_GERUNDS})\b",
+            lambda m, r: GERUND[m.group("v").lower()],
+        ),
+        (r"\b(?:is |are )?to be (?:scheduled|arranged)\b", ["was done", "was performed"]),
+        (
+            r"(?<!needed )(?<!needs )(?<!need )(?<!tried )(?<!going )(?<!wanted )(?<!wants )(?<!has )(?<!had )\b(?:is |are )?to be "
+            r"(?P<v>done|performed|obtained|completed|placed|started|given|discharged|seen)\b",
+            lambda m, r: "was " + m.group("v"),
+        ),
+        (r"\b(?:is |was |has been |will be |to be )?scheduled for(?= (?:an? |the )?[a-z])", ["underwent"]),
+        (r"\b(?:is )?pending(?= (?:an? |the )?(?:\w+ectomy|\w+oscopy|surgery|ct|mri|biopsy|echo))", ["underwent"]),
+    ],
+    keep_case=False,
+)
 RECOMMEND = re.compile(
     r"^(?P<pre>.*?)\b(?:we |i )?(?:would |will |strongly )?(?:recommend(?:ed|s)?|suggest(?:ed|s)?|consider|"
     rf"advise(?:d)?)\s+(?:(?:a|an|the|that we obtain|obtaining|getting)\s+)?(?P<x>[\w][\w /-]{{2,60}}?){_NP_END}",
-    re.I)
-IMPERATIVE = re.compile(rf"^(?P<lead>\s*(?:[-*]\s*|\d{{1,2}}[.)]\s*)?)(?:(?:plan|p|recommendations?|rec|recs)\s*:\s*)?"
-                        rf"(?P<v>{_VERBS})\b(?P<rest>.*)$", re.I)
+    re.I,
+)
+IMPERATIVE = re.compile(
+    rf"^(?P<lead>\s*(?:[-*]\s*|\d{{1,2}}[.)]\s*)?)(?:(?:plan|p|recommendations?|rec|recs)\s*:\s*)?"
+    rf"(?P<v>{_VERBS})\b(?P<rest>.*)$",
+    re.I,
+)
 
 
 def plan_as_done(sentence: str, rng: random.Random, section: str = "") -> Edit | None:
@@ -362,13 +552,22 @@ def plan_as_done(sentence: str, rng: random.Random, section: str = "") -> Edit |
     if changed:
         return Edit(_capitalize_after_label(changed))
     match = RECOMMEND.match(sentence)
-    if match and PROCEDURE.search(match.group("x")) and not re.match(r"(?:that|he|she|they|the patient|to|him|"
-                                                                     r"her|them|continu|follow)", match.group("x"), re.I):
+    if (
+        match
+        and PROCEDURE.search(match.group("x"))
+        and not re.match(
+            r"(?:that|he|she|they|the patient|to|him|"
+            r"her|them|continu|follow)",
+            match.group("x"),
+            re.I,
+        )
+    ):
         return Edit(f"{upper_first(match.group('x').strip())} was done.")
     if match and MED_CONTEXT.fullmatch(match.group("x").split()[0]):
         return Edit(f"Started {match.group('x').strip()}.")
     plan_context = re.search(r"plan|recommend|follow", section, re.I) or re.match(
-        r"\s*(?:plan|p|recommendations?|recs?)\s*:", sentence, re.I)
+        r"\s*(?:plan|p|recommendations?|recs?)\s*:", sentence, re.I
+    )
     match = IMPERATIVE.match(sentence)
     if plan_context and match and PAST.get(match.group("v").lower()):
         verb = PAST[match.group("v").lower()]
@@ -377,8 +576,11 @@ def plan_as_done(sentence: str, rng: random.Random, section: str = "") -> Edit |
 
 
 def _capitalize_after_label(text: str) -> str:
-    return re.sub(r"^(\s*(?:[-*]\s*|\d{1,2}[.)]\s*)?(?:[A-Z][A-Za-z /&]{0,40}:\s*)?)([a-z])",
-                  lambda m: m.group(1) + m.group(2).upper(), text)
+    return re.sub(
+        r"^(\s*(?:[-*]\s*|\d{1,2}[.)]\s*)?(?:[A-Z][A-Za-z /&]{0,40}:\s*)?)([a-z])",
+        lambda m: m.group(1) + m.group(2).upper(),
+        text,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -393,12 +595,70 @@ CONTEXT_TRIGGERS = re.compile(
     r"\b(?P<family>family history of|family history is significant for|family history is positive for|"
     rf"{_RELATIVE} (?:had|has|with|died of|died from))\s+|"
     r"\b(?P<cond>if (?:he |she |the patient |pt |patient )?(?:develops|has|experiences|notes|notices|gets)|"
-    r"return (?:to the er |to the ed |to clinic )?for|call for|in case of|should (?:he |she )?develop)\s+", re.I)
-_STOP_END = {"of", "the", "a", "an", "and", "or", "with", "to", "in", "on", "at", "for", "any", "is", "was",
-             "his", "her", "their", "from", "by", "as", "but", "nor", "if", "that"}
-_BAD_START = {"any", "other", "further", "known", "significant", "acute", "new", "change", "changes", "more",
-              "than", "be", "been", "being", "a", "an", "the", "to", "only", "one", "longer", "need", "needs",
-              "problems", "complaints", "issues", "apparent", "distress", "evidence", "history", "sign", "signs"}
+    r"return (?:to the er |to the ed |to clinic )?for|call for|in case of|should (?:he |she )?develop)\s+",
+    re.I,
+)
+_STOP_END = {
+    "of",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "with",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "any",
+    "is",
+    "was",
+    "his",
+    "her",
+    "their",
+    "from",
+    "by",
+    "as",
+    "but",
+    "nor",
+    "if",
+    "that",
+}
+_BAD_START = {
+    "any",
+    "other",
+    "further",
+    "known",
+    "significant",
+    "acute",
+    "new",
+    "change",
+    "changes",
+    "more",
+    "than",
+    "be",
+    "been",
+    "being",
+    "a",
+    "an",
+    "the",
+    "to",
+    "only",
+    "one",
+    "longer",
+    "need",
+    "needs",
+    "problems",
+    "complaints",
+    "issues",
+    "apparent",
+    "distress",
+    "evidence",
+    "history",
+    "sign",
+    "signs",
+}
 
 
 def quote_out_of_context(sentence: str, chunk_text: str, rng: random.Random) -> Edit | None:
@@ -406,7 +666,7 @@ def quote_out_of_context(sentence: str, chunk_text: str, rng: random.Random) -> 
     triggers = list(CONTEXT_TRIGGERS.finditer(sentence))
     rng.shuffle(triggers)
     for trigger in triggers:
-        tail = sentence[trigger.end():]
+        tail = sentence[trigger.end() :]
         words = re.match(r"[A-Za-z][A-Za-z'-]*(?:\s+[A-Za-z][A-Za-z'/-]*){0,6}", tail)
         if not words:
             continue
@@ -423,9 +683,42 @@ def quote_out_of_context(sentence: str, chunk_text: str, rng: random.Random) -> 
     return None
 
 
-_VERB_STOP = {"is", "are", "was", "were", "be", "been", "seen", "noted", "identified", "present", "appreciated",
-              "found", "observed", "visualized", "detected", "elicited", "palpated", "reported", "given", "when",
-              "while", "if", "as", "at", "on", "in", "during", "after", "before", "per", "from", "for", "to", "by"}
+_VERB_STOP = {
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "seen",
+    "noted",
+    "identified",
+    "present",
+    "appreciated",
+    "found",
+    "observed",
+    "visualized",
+    "detected",
+    "elicited",
+    "palpated",
+    "reported",
+    "given",
+    "when",
+    "while",
+    "if",
+    "as",
+    "at",
+    "on",
+    "in",
+    "during",
+    "after",
+    "before",
+    "per",
+    "from",
+    "for",
+    "to",
+    "by",
+}
 
 
 def _fragment_tokens(tokens: list[str]) -> list[str]:
@@ -457,17 +750,29 @@ def _span_of(text: str, tokens: list[str]) -> int:
 # time_unit_changed
 # --------------------------------------------------------------------------------------
 
-_TIME_SWAP = {"minute": ["hour"], "hour": ["day", "minute"], "day": ["week", "hour"], "week": ["month", "day"],
-              "month": ["year", "week"], "year": ["month"]}
+_TIME_SWAP = {
+    "minute": ["hour"],
+    "hour": ["day", "minute"],
+    "day": ["week", "hour"],
+    "week": ["month", "day"],
+    "month": ["year", "week"],
+    "year": ["month"],
+}
 _AMOUNT = r"\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|several|a couple of"
-TIME_UNIT = re.compile(rf"(?<![\w/.])(?<!every )(?<!q)(?:{_AMOUNT})(?P<sep>\s*-?\s*)(?P<unit>minute|hour|day|week|month|year)"
-                       r"(?P<s>s?)\b(?!\s*-?\s*old)(?!-)", re.I)
+TIME_UNIT = re.compile(
+    rf"(?<![\w/.])(?<!every )(?<!q)(?:{_AMOUNT})(?P<sep>\s*-?\s*)(?P<unit>minute|hour|day|week|month|year)"
+    r"(?P<s>s?)\b(?!\s*-?\s*old)(?!-)",
+    re.I,
+)
 
 
 def time_unit_changed(sentence: str, rng: random.Random) -> Edit | None:
-    matches = [m for m in TIME_UNIT.finditer(sentence)
-               if not re.match(r"\s*(?:old|of age|pack)", sentence[m.end():], re.I)
-               and not re.search(r"pack[- ]$", sentence[: m.start()], re.I)]
+    matches = [
+        m
+        for m in TIME_UNIT.finditer(sentence)
+        if not re.match(r"\s*(?:old|of age|pack)", sentence[m.end() :], re.I)
+        and not re.search(r"pack[- ]$", sentence[: m.start()], re.I)
+    ]
     if not matches:
         return None
     match = rng.choice(matches)
@@ -482,20 +787,41 @@ def time_unit_changed(sentence: str, rng: random.Random) -> Edit | None:
 # date_changed
 # --------------------------------------------------------------------------------------
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _MONTH_ABBR = {m[:3].lower(): i + 1 for i, m in enumerate(_MONTHS)} | {"sept": 9}
-NUMERIC_DATE = re.compile(r"(?<![\w/.-])(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])(?:/(?P<y>(?:19|20)?\d{2}))?"
-                          r"(?![\w/]|\.\d)")
+NUMERIC_DATE = re.compile(
+    r"(?<![\w/.-])(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])(?:/(?P<y>(?:19|20)?\d{2}))?"
+    r"(?![\w/]|\.\d)"
+)
 ISO_DATE = re.compile(r"(?<![\w-])(?P<y>(?:19|20)\d{2})-(?P<m>0[1-9]|1[0-2])-(?P<d>[0-2]\d|3[01])(?![\w-])")
-NAMED_DATE = re.compile(r"\b(?P<mon>January|February|March|April|May|June|July|August|September|October|November|"
-                        r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+(?P<d>[0-3]?\d)"
-                        r"(?P<th>st|nd|rd|th)?(?P<y>,?\s+(?:19|20)\d{2})?\b")
-_DATE_CONTEXT = re.compile(r"(?:\b(?:on|since|from|dated|until|through|of|by|date|dos|started|changed|admitted|"
-                           r"discharged|seen|placed|performed|done|to|and|in|before|after|at)\s*:?\s*$|^\s*$|[;:,(]\s*$)",
-                           re.I)
-_NOT_DATE_AFTER = re.compile(r"\s*(?:strength|murmur|motor|power|reflex|sensation|systolic|holosystolic|tabs?|"
-                             r"tablets?|of|x|mm|cm|mg|ml|units?|%|in\b|with\b)", re.I)
+NAMED_DATE = re.compile(
+    r"\b(?P<mon>January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?\s+(?P<d>[0-3]?\d)"
+    r"(?P<th>st|nd|rd|th)?(?P<y>,?\s+(?:19|20)\d{2})?\b"
+)
+_DATE_CONTEXT = re.compile(
+    r"(?:\b(?:on|since|from|dated|until|through|of|by|date|dos|started|changed|admitted|"
+    r"discharged|seen|placed|performed|done|to|and|in|before|after|at)\s*:?\s*$|^\s*$|[;:,(]\s*$)",
+    re.I,
+)
+_NOT_DATE_AFTER = re.compile(
+    r"\s*(?:strength|murmur|motor|power|reflex|sensation|systolic|holosystolic|tabs?|"
+    r"tablets?|of|x|mm|cm|mg|ml|units?|%|in\b|with\b)",
+    re.I,
+)
 
 
 def _shift(day: date, rng: random.Random) -> date:
@@ -513,7 +839,7 @@ def _pad(old: str, value: int) -> str:
 
 def _numeric(match: re.Match, sentence: str, rng: random.Random) -> str | None:
     if not match.group("y"):  # "5/5 strength", "2/6 murmur", "1/2 tab" are no dates
-        if not _DATE_CONTEXT.search(sentence[: match.start()]) or _NOT_DATE_AFTER.match(sentence[match.end():]):
+        if not _DATE_CONTEXT.search(sentence[: match.start()]) or _NOT_DATE_AFTER.match(sentence[match.end() :]):
             return None
     year = int(match.group("y") or 2000)
     year = year + 2000 if year < 100 else year
@@ -543,8 +869,9 @@ def date_changed(sentence: str, rng: random.Random) -> Edit | None:
             continue
         options.append((match, new.isoformat()))
     for match in NAMED_DATE.finditer(sentence):
-        month = _MONTH_ABBR[match.group("mon")[:4].lower() if match.group("mon").lower() == "sept"
-                            else match.group("mon")[:3].lower()]
+        month = _MONTH_ABBR[
+            match.group("mon")[:4].lower() if match.group("mon").lower() == "sept" else match.group("mon")[:3].lower()
+        ]
         try:
             old = date(2000, month, int(match.group("d")))
         except ValueError:
@@ -555,7 +882,7 @@ def date_changed(sentence: str, rng: random.Random) -> Edit | None:
         name = _MONTHS[new.month - 1]
         if match.group("mon").lower() not in {m.lower() for m in _MONTHS}:
             name = name[:3]  # "Nov" stays an abbreviation
-        text = sentence[match.start():match.end()]
+        text = sentence[match.start() : match.end()]
         text = text.replace(match.group("mon"), case_like(match.group("mon"), name), 1)
         text = re.sub(r"(?<=\s)" + match.group("d") + r"\b", str(new.day), text, count=1)
         options.append((match, text))
@@ -564,34 +891,48 @@ def date_changed(sentence: str, rng: random.Random) -> Edit | None:
     match, new = rng.choice(options)
     if new == match.group(0):
         return None
-    return Edit(sentence[: match.start()] + new + sentence[match.end():])
+    return Edit(sentence[: match.start()] + new + sentence[match.end() :])
 
 
 # --------------------------------------------------------------------------------------
 # negation_added
 # --------------------------------------------------------------------------------------
 
-NEGATE = rules([
-    (r"\b(?:reports|reported|complains of|complained of|c/o|endorses|endorsed|admits to|notes|noted having)\b",
-     ["denies"]),
-    (r"\bpositive for\b", ["negative for"]),
-    (r"\b(?:is|was|are|were)\b(?= (?:\w+ly )?(?:tender|distended|present|positive|elevated|tachycardic|febrile|"
-     r"swollen|erythematous|edematous|palpable|seen|noted|found|identified|visualized|consistent|"
-     r"able|tolerating|tolerated|admitted|started|given|intubated|placed|performed|done|alert|oriented|"
-     r"responsive|painful|enlarged|abnormal|normal|clear|stable|improved|irregular|regular|soft|warm|"
-     r"intact|symmetric|reactive|equal|ambulating)\b)", lambda m, r: m.group(0) + " not"),
-    (r"\b(?:presents|presented|presenting|admitted) with\b", lambda m, r: m.group(0)[:-4] + "without"),
-    (r"\bhas (?:a|an)\b(?= (?:history|\w+ history))", ["has no"]),
-    (r"\bhas had\b", ["has not had"]),
-    (r"(?<!as )(?<!when )(?<!if )(?<!having )\btolerated\b", ["did not tolerate"]),
-    (r"\bhaving tolerated\b", ["having not tolerated"]),
-    (r"\btolerating\b", ["not tolerating"]),
-    (r"\b(?:demonstrates|demonstrated|shows|showed|revealed|reveals)\b",
-     lambda m, r: {"demonstrates": "does not demonstrate", "demonstrated": "did not demonstrate",
-                   "shows": "does not show", "showed": "did not show", "revealed": "did not reveal",
-                   "reveals": "does not reveal"}[m.group(0).lower()]),
-    (r"\b(?:there is|there was|there are|there were)\b", lambda m, r: m.group(0) + " no"),
-])
+NEGATE = rules(
+    [
+        (
+            r"\b(?:reports|reported|complains of|complained of|c/o|endorses|endorsed|admits to|notes|noted having)\b",
+            ["denies"],
+        ),
+        (r"\bpositive for\b", ["negative for"]),
+        (
+            r"\b(?:is|was|are|were)\b(?= (?:\w+ly )?(?:tender|distended|present|positive|elevated|tachycardic|febrile|"
+            r"swollen|erythematous|edematous|palpable|seen|noted|found|identified|visualized|consistent|"
+            r"able|tolerating|tolerated|admitted|started|given|intubated|placed|performed|done|alert|oriented|"
+            r"responsive|painful|enlarged|abnormal|normal|clear|stable|improved|irregular|regular|soft|warm|"
+            r"intact|symmetric|reactive|equal|ambulating)\b)",
+            lambda m, r: m.group(0) + " not",
+        ),
+        (r"\b(?:presents|presented|presenting|admitted) with\b", lambda m, r: m.group(0)[:-4] + "without"),
+        (r"\bhas (?:a|an)\b(?= (?:history|\w+ history))", ["has no"]),
+        (r"\bhas had\b", ["has not had"]),
+        (r"(?<!as )(?<!when )(?<!if )(?<!having )\btolerated\b", ["did not tolerate"]),
+        (r"\bhaving tolerated\b", ["having not tolerated"]),
+        (r"\btolerating\b", ["not tolerating"]),
+        (
+            r"\b(?:demonstrates|demonstrated|shows|showed|revealed|reveals)\b",
+            lambda m, r: {
+                "demonstrates": "does not demonstrate",
+                "demonstrated": "did not demonstrate",
+                "shows": "does not show",
+                "showed": "did not show",
+                "revealed": "did not reveal",
+                "reveals": "does not reveal",
+            }[m.group(0).lower()],
+        ),
+        (r"\b(?:there is|there was|there are|there were)\b", lambda m, r: m.group(0) + " no"),
+    ]
+)
 
 
 def negation_added(sentence: str, rng: random.Random) -> Edit | None:
@@ -607,63 +948,186 @@ def negation_added(sentence: str, rng: random.Random) -> Edit | None:
 
 # Another drug of the same class, or the brand name of a different drug.
 DRUG_SWAPS = {
-    "metoprolol": ["atenolol", "carvedilol"], "atenolol": ["metoprolol"], "carvedilol": ["metoprolol"],
-    "propranolol": ["metoprolol"], "labetalol": ["metoprolol"], "lopressor": ["Tenormin"], "toprol": ["Coreg"],
-    "lisinopril": ["losartan", "enalapril"], "enalapril": ["lisinopril"], "losartan": ["lisinopril", "valsartan"],
-    "valsartan": ["losartan"], "captopril": ["enalapril"], "benazepril": ["lisinopril"],
-    "furosemide": ["bumetanide", "torsemide"], "lasix": ["Bumex"], "bumetanide": ["furosemide"],
-    "bumex": ["Lasix"], "torsemide": ["furosemide"], "hydrochlorothiazide": ["chlorthalidone"],
-    "hctz": ["chlorthalidone"], "spironolactone": ["eplerenone"],
-    "heparin": ["enoxaparin"], "enoxaparin": ["heparin", "dalteparin"], "lovenox": ["Fragmin"],
-    "warfarin": ["apixaban", "rivaroxaban"], "coumadin": ["Eliquis", "Xarelto"], "apixaban": ["rivaroxaban"],
-    "eliquis": ["Xarelto"], "rivaroxaban": ["apixaban"], "xarelto": ["Eliquis"],
-    "pantoprazole": ["famotidine", "omeprazole"], "protonix": ["Pepcid"], "omeprazole": ["pantoprazole"],
-    "prilosec": ["Nexium"], "nexium": ["Prilosec"], "esomeprazole": ["omeprazole"], "famotidine": ["ranitidine"],
-    "pepcid": ["Zantac"], "ranitidine": ["famotidine"], "zantac": ["Pepcid"],
-    "atorvastatin": ["simvastatin", "rosuvastatin"], "lipitor": ["Zocor"], "simvastatin": ["atorvastatin"],
-    "zocor": ["Crestor"], "pravastatin": ["atorvastatin"], "rosuvastatin": ["atorvastatin"], "crestor": ["Lipitor"],
-    "amlodipine": ["nifedipine"], "norvasc": ["Procardia"], "nifedipine": ["amlodipine"],
-    "diltiazem": ["verapamil"], "cardizem": ["Calan"], "verapamil": ["diltiazem"],
-    "metformin": ["glipizide"], "glucophage": ["Glucotrol"], "glipizide": ["glyburide"], "glyburide": ["glipizide"],
-    "lantus": ["Levemir"], "glargine": ["detemir"], "humalog": ["Novolog"], "lispro": ["aspart"],
-    "acetaminophen": ["ibuprofen"], "tylenol": ["Motrin"], "ibuprofen": ["naproxen"], "motrin": ["Aleve"],
-    "advil": ["Aleve"], "naproxen": ["ibuprofen"], "ketorolac": ["ibuprofen"], "toradol": ["Motrin"],
-    "morphine": ["hydromorphone"], "hydromorphone": ["morphine"], "dilaudid": ["Demerol"],
-    "oxycodone": ["hydrocodone"], "hydrocodone": ["oxycodone"], "percocet": ["Vicodin"], "vicodin": ["Percocet"],
-    "fentanyl": ["morphine"], "tramadol": ["tapentadol"],
-    "ondansetron": ["metoclopramide", "prochlorperazine"], "zofran": ["Reglan"], "reglan": ["Zofran"],
-    "promethazine": ["ondansetron"], "phenergan": ["Zofran"], "compazine": ["Phenergan"],
-    "lorazepam": ["diazepam"], "ativan": ["Valium"], "alprazolam": ["lorazepam"], "xanax": ["Ativan"],
-    "valium": ["Ativan"], "diazepam": ["lorazepam"], "midazolam": ["lorazepam"], "clonazepam": ["alprazolam"],
-    "ceftriaxone": ["cefazolin", "cefepime"], "rocephin": ["Ancef"], "cefazolin": ["ceftriaxone"],
-    "ancef": ["Rocephin"], "cefepime": ["ceftriaxone"], "vancomycin": ["linezolid"], "zosyn": ["Unasyn"],
-    "unasyn": ["Zosyn"], "levofloxacin": ["ciprofloxacin"], "levaquin": ["Cipro"], "ciprofloxacin": ["levofloxacin"],
-    "cipro": ["Levaquin"], "azithromycin": ["clarithromycin"], "zithromax": ["Biaxin"],
-    "amoxicillin": ["ampicillin"], "augmentin": ["Keflex"], "keflex": ["Augmentin"], "cephalexin": ["cefadroxil"],
-    "bactrim": ["Macrobid"], "doxycycline": ["minocycline"], "clindamycin": ["linezolid"],
-    "metronidazole": ["vancomycin"], "flagyl": ["Cipro"], "penicillin": ["amoxicillin"],
-    "prednisone": ["dexamethasone", "methylprednisolone"], "solu-medrol": ["Decadron"], "decadron": ["Solu-Medrol"],
-    "dexamethasone": ["prednisone"], "methylprednisolone": ["dexamethasone"], "hydrocortisone": ["prednisone"],
-    "levothyroxine": ["liothyronine"], "synthroid": ["Cytomel"],
-    "aspirin": ["clopidogrel"], "plavix": ["Effient"], "clopidogrel": ["ticagrelor", "prasugrel"],
-    "albuterol": ["levalbuterol"], "ipratropium": ["tiotropium"], "advair": ["Symbicort"], "spiriva": ["Atrovent"],
-    "sertraline": ["fluoxetine"], "zoloft": ["Prozac"], "prozac": ["Paxil"], "fluoxetine": ["sertraline"],
-    "citalopram": ["escitalopram"], "celexa": ["Lexapro"], "lexapro": ["Celexa"], "trazodone": ["mirtazapine"],
-    "paroxetine": ["sertraline"], "paxil": ["Zoloft"],
-    "gabapentin": ["pregabalin"], "neurontin": ["Lyrica"], "lyrica": ["Neurontin"],
-    "levetiracetam": ["phenytoin"], "keppra": ["Dilantin"], "dilantin": ["Tegretol"], "phenytoin": ["levetiracetam"],
-    "haloperidol": ["quetiapine"], "haldol": ["Seroquel"], "seroquel": ["Zyprexa"], "quetiapine": ["olanzapine"],
-    "digoxin": ["amiodarone"], "amiodarone": ["sotalol"], "nitroglycerin": ["isosorbide mononitrate"],
-    "hydralazine": ["labetalol"], "norepinephrine": ["phenylephrine"], "levophed": ["Neo-Synephrine"],
-    "dopamine": ["dobutamine"], "dobutamine": ["milrinone"], "propofol": ["midazolam"],
-    "insulin": ["metformin"], "potassium chloride": ["potassium phosphate"], "kayexalate": ["lactulose"],
-    "docusate": ["senna"], "colace": ["Senokot"], "senna": ["docusate"], "lactulose": ["polyethylene glycol"],
-    "diphenhydramine": ["hydroxyzine"], "benadryl": ["Atarax"], "allopurinol": ["febuxostat"],
+    "metoprolol": ["atenolol", "carvedilol"],
+    "atenolol": ["metoprolol"],
+    "carvedilol": ["metoprolol"],
+    "propranolol": ["metoprolol"],
+    "labetalol": ["metoprolol"],
+    "lopressor": ["Tenormin"],
+    "toprol": ["Coreg"],
+    "lisinopril": ["losartan", "enalapril"],
+    "enalapril": ["lisinopril"],
+    "losartan": ["lisinopril", "valsartan"],
+    "valsartan": ["losartan"],
+    "captopril": ["enalapril"],
+    "benazepril": ["lisinopril"],
+    "furosemide": ["bumetanide", "torsemide"],
+    "lasix": ["Bumex"],
+    "bumetanide": ["furosemide"],
+    "bumex": ["Lasix"],
+    "torsemide": ["furosemide"],
+    "hydrochlorothiazide": ["chlorthalidone"],
+    "hctz": ["chlorthalidone"],
+    "spironolactone": ["eplerenone"],
+    "heparin": ["enoxaparin"],
+    "enoxaparin": ["heparin", "dalteparin"],
+    "lovenox": ["Fragmin"],
+    "warfarin": ["apixaban", "rivaroxaban"],
+    "coumadin": ["Eliquis", "Xarelto"],
+    "apixaban": ["rivaroxaban"],
+    "eliquis": ["Xarelto"],
+    "rivaroxaban": ["apixaban"],
+    "xarelto": ["Eliquis"],
+    "pantoprazole": ["famotidine", "omeprazole"],
+    "protonix": ["Pepcid"],
+    "omeprazole": ["pantoprazole"],
+    "prilosec": ["Nexium"],
+    "nexium": ["Prilosec"],
+    "esomeprazole": ["omeprazole"],
+    "famotidine": ["ranitidine"],
+    "pepcid": ["Zantac"],
+    "ranitidine": ["famotidine"],
+    "zantac": ["Pepcid"],
+    "atorvastatin": ["simvastatin", "rosuvastatin"],
+    "lipitor": ["Zocor"],
+    "simvastatin": ["atorvastatin"],
+    "zocor": ["Crestor"],
+    "pravastatin": ["atorvastatin"],
+    "rosuvastatin": ["atorvastatin"],
+    "crestor": ["Lipitor"],
+    "amlodipine": ["nifedipine"],
+    "norvasc": ["Procardia"],
+    "nifedipine": ["amlodipine"],
+    "diltiazem": ["verapamil"],
+    "cardizem": ["Calan"],
+    "verapamil": ["diltiazem"],
+    "metformin": ["glipizide"],
+    "glucophage": ["Glucotrol"],
+    "glipizide": ["glyburide"],
+    "glyburide": ["glipizide"],
+    "lantus": ["Levemir"],
+    "glargine": ["detemir"],
+    "humalog": ["Novolog"],
+    "lispro": ["aspart"],
+    "acetaminophen": ["ibuprofen"],
+    "tylenol": ["Motrin"],
+    "ibuprofen": ["naproxen"],
+    "motrin": ["Aleve"],
+    "advil": ["Aleve"],
+    "naproxen": ["ibuprofen"],
+    "ketorolac": ["ibuprofen"],
+    "toradol": ["Motrin"],
+    "morphine": ["hydromorphone"],
+    "hydromorphone": ["morphine"],
+    "dilaudid": ["Demerol"],
+    "oxycodone": ["hydrocodone"],
+    "hydrocodone": ["oxycodone"],
+    "percocet": ["Vicodin"],
+    "vicodin": ["Percocet"],
+    "fentanyl": ["morphine"],
+    "tramadol": ["tapentadol"],
+    "ondansetron": ["metoclopramide", "prochlorperazine"],
+    "zofran": ["Reglan"],
+    "reglan": ["Zofran"],
+    "promethazine": ["ondansetron"],
+    "phenergan": ["Zofran"],
+    "compazine": ["Phenergan"],
+    "lorazepam": ["diazepam"],
+    "ativan": ["Valium"],
+    "alprazolam": ["lorazepam"],
+    "xanax": ["Ativan"],
+    "valium": ["Ativan"],
+    "diazepam": ["lorazepam"],
+    "midazolam": ["lorazepam"],
+    "clonazepam": ["alprazolam"],
+    "ceftriaxone": ["cefazolin", "cefepime"],
+    "rocephin": ["Ancef"],
+    "cefazolin": ["ceftriaxone"],
+    "ancef": ["Rocephin"],
+    "cefepime": ["ceftriaxone"],
+    "vancomycin": ["linezolid"],
+    "zosyn": ["Unasyn"],
+    "unasyn": ["Zosyn"],
+    "levofloxacin": ["ciprofloxacin"],
+    "levaquin": ["Cipro"],
+    "ciprofloxacin": ["levofloxacin"],
+    "cipro": ["Levaquin"],
+    "azithromycin": ["clarithromycin"],
+    "zithromax": ["Biaxin"],
+    "amoxicillin": ["ampicillin"],
+    "augmentin": ["Keflex"],
+    "keflex": ["Augmentin"],
+    "cephalexin": ["cefadroxil"],
+    "bactrim": ["Macrobid"],
+    "doxycycline": ["minocycline"],
+    "clindamycin": ["linezolid"],
+    "metronidazole": ["vancomycin"],
+    "flagyl": ["Cipro"],
+    "penicillin": ["amoxicillin"],
+    "prednisone": ["dexamethasone", "methylprednisolone"],
+    "solu-medrol": ["Decadron"],
+    "decadron": ["Solu-Medrol"],
+    "dexamethasone": ["prednisone"],
+    "methylprednisolone": ["dexamethasone"],
+    "hydrocortisone": ["prednisone"],
+    "levothyroxine": ["liothyronine"],
+    "synthroid": ["Cytomel"],
+    "aspirin": ["clopidogrel"],
+    "plavix": ["Effient"],
+    "clopidogrel": ["ticagrelor", "prasugrel"],
+    "albuterol": ["levalbuterol"],
+    "ipratropium": ["tiotropium"],
+    "advair": ["Symbicort"],
+    "spiriva": ["Atrovent"],
+    "sertraline": ["fluoxetine"],
+    "zoloft": ["Prozac"],
+    "prozac": ["Paxil"],
+    "fluoxetine": ["sertraline"],
+    "citalopram": ["escitalopram"],
+    "celexa": ["Lexapro"],
+    "lexapro": ["Celexa"],
+    "trazodone": ["mirtazapine"],
+    "paroxetine": ["sertraline"],
+    "paxil": ["Zoloft"],
+    "gabapentin": ["pregabalin"],
+    "neurontin": ["Lyrica"],
+    "lyrica": ["Neurontin"],
+    "levetiracetam": ["phenytoin"],
+    "keppra": ["Dilantin"],
+    "dilantin": ["Tegretol"],
+    "phenytoin": ["levetiracetam"],
+    "haloperidol": ["quetiapine"],
+    "haldol": ["Seroquel"],
+    "seroquel": ["Zyprexa"],
+    "quetiapine": ["olanzapine"],
+    "digoxin": ["amiodarone"],
+    "amiodarone": ["sotalol"],
+    "nitroglycerin": ["isosorbide mononitrate"],
+    "hydralazine": ["labetalol"],
+    "norepinephrine": ["phenylephrine"],
+    "levophed": ["Neo-Synephrine"],
+    "dopamine": ["dobutamine"],
+    "dobutamine": ["milrinone"],
+    "propofol": ["midazolam"],
+    "insulin": ["metformin"],
+    "potassium chloride": ["potassium phosphate"],
+    "kayexalate": ["lactulose"],
+    "docusate": ["senna"],
+    "colace": ["Senokot"],
+    "senna": ["docusate"],
+    "lactulose": ["polyethylene glycol"],
+    "diphenhydramine": ["hydroxyzine"],
+    "benadryl": ["Atarax"],
+    "allopurinol": ["febuxostat"],
 }
-WEIGHT_UNITS = rules([
-    (r"(?<=\d )(?:kg|kgs)\b|(?<=\d)(?:kg|kgs)\b", ["lb"]), (r"(?<=\d )(?:lb|lbs)\b|(?<=\d)(?:lb|lbs)\b", ["kg"]),
-    (r"(?<=\d )pounds\b", ["kilograms"]), (r"(?<=\d )kilograms\b", ["pounds"]),
-])
+WEIGHT_UNITS = rules(
+    [
+        (r"(?<=\d )(?:kg|kgs)\b|(?<=\d)(?:kg|kgs)\b", ["lb"]),
+        (r"(?<=\d )(?:lb|lbs)\b|(?<=\d)(?:lb|lbs)\b", ["kg"]),
+        (r"(?<=\d )pounds\b", ["kilograms"]),
+        (r"(?<=\d )kilograms\b", ["pounds"]),
+    ]
+)
 DRUG_SWAP_RULES = rules([(rf"\b{re.escape(old)}\b", new) for old, new in DRUG_SWAPS.items()])
 
 
@@ -700,10 +1164,18 @@ EXTRA_FACTS = [
 ]
 # Phrases that fit only some sentences: (extra, the sentence must match, the chunk must not match)
 FITTED_FACTS = [
-    (" on the left", r"\b(?:leg|arm|knee|hip|shoulder|foot|ankle|hand|wrist|elbow|lung|kidney|breast|eye|ear|"
-                     r"flank|groin|chest wall)\b", r"\b(?:left|right|bilateral)"),
-    (" with a fever of 39.2 C", r"^(?:the patient|patient|pt|he|she)\b.*\b(?:presented|presents|admitted|"
-                                r"was seen|came)\b", r"fever|febrile|39"),
+    (
+        " on the left",
+        r"\b(?:leg|arm|knee|hip|shoulder|foot|ankle|hand|wrist|elbow|lung|kidney|breast|eye|ear|"
+        r"flank|groin|chest wall)\b",
+        r"\b(?:left|right|bilateral)",
+    ),
+    (
+        " with a fever of 39.2 C",
+        r"^(?:the patient|patient|pt|he|she)\b.*\b(?:presented|presents|admitted|"
+        r"was seen|came)\b",
+        r"fever|febrile|39",
+    ),
 ]
 
 
@@ -711,10 +1183,16 @@ def fact_added(sentence: str, chunk_text: str, rng: random.Random) -> Edit | Non
     body = strip_end(sentence)
     if len(body.split()) < 4:
         return None
-    fitted = [extra for extra, fits, taken in FITTED_FACTS
-              if re.search(fits, body, re.I) and not re.search(taken, chunk_text, re.I)]
-    options = fitted if fitted and rng.random() < 0.5 else \
-        [extra for extra, taken in EXTRA_FACTS if not re.search(taken, chunk_text, re.I)]
+    fitted = [
+        extra
+        for extra, fits, taken in FITTED_FACTS
+        if re.search(fits, body, re.I) and not re.search(taken, chunk_text, re.I)
+    ]
+    options = (
+        fitted
+        if fitted and rng.random() < 0.5
+        else [extra for extra, taken in EXTRA_FACTS if not re.search(taken, chunk_text, re.I)]
+    )
     if not options:
         return None
     extra = rng.choice(options)
@@ -740,8 +1218,13 @@ def number_changed(sentence: str, rng: random.Random) -> Edit | None:
 
 
 def negation_removed(sentence: str, rng: random.Random) -> Edit | None:
-    for pattern, replacement in ((r"\b[Dd]enies\b", "reports"), (r"\b[Nn]o\s+(?!\d)", ""), (r"\bnot\s+", ""),
-                                 (r"\b[Nn]egative\b", "positive"), (r"\bwithout\b", "with")):
+    for pattern, replacement in (
+        (r"\b[Dd]enies\b", "reports"),
+        (r"\b[Nn]o\s+(?!\d)", ""),
+        (r"\bnot\s+", ""),
+        (r"\b[Nn]egative\b", "positive"),
+        (r"\bwithout\b", "with"),
+    ):
         if re.search(pattern, sentence):
             return Edit(re.sub(pattern, replacement, sentence, count=1))
     return None
@@ -753,7 +1236,7 @@ def laterality_swapped(sentence: str, rng: random.Random) -> Edit | None:
     if not match:
         return None
     new = case_like(match.group(0), swap[match.group(0).lower()])
-    return Edit(sentence[: match.start()] + new + sentence[match.end():])
+    return Edit(sentence[: match.start()] + new + sentence[match.end() :])
 
 
 ALTERATIONS = [number_changed, drug_class_or_brand_swap, negation_added, negation_removed, laterality_swapped]
@@ -761,7 +1244,7 @@ ALTERATIONS = [number_changed, drug_class_or_brand_swap, negation_added, negatio
 
 def merge(first: str, second: str) -> str:
     first, second = squash(first), squash(second)
-    second = second[LIST_MARKER.match(second).end():] or second  # "2. " goes, "Pending:" stays
+    second = second[LIST_MARKER.match(second).end() :] or second  # "2. " goes, "Pending:" stays
     joiner = "; " if not first.rstrip().endswith(":") else " "
     return strip_end(first) + joiner + (second[:1].lower() + second[1:] if second[1:2].islower() else second)
 
@@ -779,4 +1262,3 @@ def merged_altered(first: str, second: str, rng: random.Random) -> Edit | None:
                 if squash(merge(*parts)) != squash(merge(first, second)):  # a change in a dropped label is none
                     return Edit(merge(*parts), (first, second))
     return None
-

@@ -52,16 +52,18 @@ def case_like(old: str, new: str) -> str:
     return new
 
 
-def rule_apply(sentence: str, table: list[Rule], rng: random.Random,
-               guard: Callable[[str, re.Match], bool] | None = None) -> str | None:
+def rule_apply(
+    sentence: str, table: list[Rule], rng: random.Random, guard: Callable[[str, re.Match], bool] | None = None
+) -> str | None:
     """Apply one randomly chosen applicable rule at one randomly chosen match; None if none applies."""
-    options = [(rule, m) for rule in table for m in rule.pattern.finditer(sentence)
-               if guard is None or guard(sentence, m)]
+    options = [
+        (rule, m) for rule in table for m in rule.pattern.finditer(sentence) if guard is None or guard(sentence, m)
+    ]
     rng.shuffle(options)
     for rule, match in options:
         new = rule.apply(match, rng)
         if new is not None and new != match.group(0):
-            return sentence[: match.start()] + new + sentence[match.end():]
+            return sentence[: match.start()] + new + sentence[match.end() :]
     return None
 
 
@@ -93,11 +95,17 @@ def strip_end(text: str) -> str:
 LABEL = re.compile(r"^\s*(?:[-*\u2022]\s*|\d{1,2}[.)](?=\s)\s*)?(?:[A-Z][A-Za-z /&]{0,40}:\s*)?")
 LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]\s*|\d{1,2}[.)](?=\s)\s*)?")
 
-NEGATION = re.compile(r"\b(no|not|denies|denied|deny|without|negative|absent|never|none|neither|nor|"
-                      r"free of|absence of|ruled out)\b|n't\b", re.I)
-HEDGE = re.compile(r"\b(possible|possibly|probable|probably|likely|suspected|suspect|questionable|presumed|"
-                   r"rule out|r/o|concern for|concerning for|suspicious for|cannot exclude|may|might|could|"
-                   r"versus|differential)\b|\?", re.I)
+NEGATION = re.compile(
+    r"\b(no|not|denies|denied|deny|without|negative|absent|never|none|neither|nor|"
+    r"free of|absence of|ruled out)\b|n't\b",
+    re.I,
+)
+HEDGE = re.compile(
+    r"\b(possible|possibly|probable|probably|likely|suspected|suspect|questionable|presumed|"
+    r"rule out|r/o|concern for|concerning for|suspicious for|cannot exclude|may|might|could|"
+    r"versus|differential)\b|\?",
+    re.I,
+)
 
 # Drugs and therapies, for "is this sentence about a treatment?" checks.
 DRUG_WORDS = """acetaminophen albuterol allopurinol alprazolam amiodarone amlodipine amoxicillin ampicillin apixaban
@@ -114,9 +122,12 @@ phenytoin plavix potassium prednisone propofol protonix ranitidine reglan roceph
 spironolactone synthroid tylenol unasyn vancomycin vanco versed vicodin warfarin xarelto zofran zosyn
 kayexalate antibiotics antibiotic medication medications meds pressors vasopressors drip infusion
 diuretics diuresis steroids anticoagulation coumadin tpn feeds fluids ivf oxygen o2 bipap sedation""".split()
-MED_CONTEXT = re.compile(r"\b(" + "|".join(sorted(set(DRUG_WORDS), key=len, reverse=True)) + r")\b|"
-                         r"\b\w+(?:olol|pril|sartan|statin|parin|xaban|azole|cillin|mycin|floxacin|semide|"
-                         r"prazole|tidine|formin)\b|\d\s?(?:mg|mcg|units)\b", re.I)
+MED_CONTEXT = re.compile(
+    r"\b(" + "|".join(sorted(set(DRUG_WORDS), key=len, reverse=True)) + r")\b|"
+    r"\b\w+(?:olol|pril|sartan|statin|parin|xaban|azole|cillin|mycin|floxacin|semide|"
+    r"prazole|tidine|formin)\b|\d\s?(?:mg|mcg|units)\b",
+    re.I,
+)
 
 # Procedures and tests, for "recommend X" / "consider X" -> "X was done".
 PROCEDURE = re.compile(
@@ -125,7 +136,22 @@ PROCEDURE = re.compile(
     r"cath|stress test|scan|angiogram|angiography|bronchoscopy|thoracentesis|paracentesis|lumbar puncture|"
     r"dialysis|transfusion|injection|arthroscopy|debridement|amputation|fusion|replacement|ablation|"
     r"mammogram|labs?|cultures?|panel|study|studies|evaluation|consult(?:ation)?|physical therapy|"
-    r"\w+ectomy|\w+oscopy|\w+plasty|\w+otomy|\w+ostomy|\w+graphy|\w+gram|\w+pexy)\b", re.I)
+    r"\w+ectomy|\w+oscopy|\w+plasty|\w+otomy|\w+ostomy|\w+graphy|\w+gram|\w+pexy)\b",
+    re.I,
+)
 
-NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-                "eleven", "twelve"]
+NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]

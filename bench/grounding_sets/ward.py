@@ -31,7 +31,7 @@ class WardSentence:
 
     @property
     def text(self) -> str:
-        return self.hit.text[self.start:self.end]
+        return self.hit.text[self.start : self.end]
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,23 @@ def _mentions(text: str, drug: str, dose: str) -> bool:
 def _dose_pairs(course: MedicationCourse, sentences: list[WardSentence], hits: list[Hit]):
     """(older sentence, newer chunk) around each dose change, doses as the ground truth says."""
     for before, after in zip(course.doses, course.doses[1:]):
-        older = [s for s in sentences if s.hit.authored_at < after.at
-                 and course.step_at(s.hit.authored_at) == before and _mentions(s.text, course.drug, before.dose)
-                 and not _mentions(s.text, course.drug, after.dose)]
-        newer = [h for h in hits if h.authored_at >= after.at and (step := course.step_at(h.authored_at))
-                 and step.dose != before.dose and _mentions(h.text, course.drug, step.dose)
-                 and not _mentions(h.text, course.drug, before.dose)]
+        older = [
+            s
+            for s in sentences
+            if s.hit.authored_at < after.at
+            and course.step_at(s.hit.authored_at) == before
+            and _mentions(s.text, course.drug, before.dose)
+            and not _mentions(s.text, course.drug, after.dose)
+        ]
+        newer = [
+            h
+            for h in hits
+            if h.authored_at >= after.at
+            and (step := course.step_at(h.authored_at))
+            and step.dose != before.dose
+            and _mentions(h.text, course.drug, step.dose)
+            and not _mentions(h.text, course.drug, before.dose)
+        ]
         for s in older:
             for h in newer:
                 yield s, h
@@ -65,11 +76,21 @@ def _stop_pairs(course: MedicationCourse, sentences: list[WardSentence], hits: l
     if course.stopped_at is None:
         return
     last = course.doses[-1]
-    older = [s for s in sentences if s.hit.authored_at < course.stopped_at
-             and course.step_at(s.hit.authored_at) == last and _mentions(s.text, course.drug, last.dose)]
-    newer = [h for h in hits if h.authored_at >= course.stopped_at and "medication" in h.section
-             and re.search(r"\d\s?(?:mg|mcg|units|g)\b", h.text)
-             and not re.search(rf"\b{re.escape(course.drug.split()[0])}\b", h.text, re.I)]
+    older = [
+        s
+        for s in sentences
+        if s.hit.authored_at < course.stopped_at
+        and course.step_at(s.hit.authored_at) == last
+        and _mentions(s.text, course.drug, last.dose)
+    ]
+    newer = [
+        h
+        for h in hits
+        if h.authored_at >= course.stopped_at
+        and "medication" in h.section
+        and re.search(r"\d\s?(?:mg|mcg|units|g)\b", h.text)
+        and not re.search(rf"\b{re.escape(course.drug.split()[0])}\b", h.text, re.I)
+    ]
     for s in older:
         for h in newer:
             yield s, h
@@ -83,8 +104,13 @@ def _current(course: MedicationCourse, newer: Hit, sentences: list[WardSentence]
     return found[0] if found else None
 
 
-def currency_cases(facts: dict[int, PatientFacts], sentences: dict[int, list[WardSentence]],
-                   hits: dict[int, list[Hit]], per_kind: int, rng: random.Random) -> list[CurrencyCase]:
+def currency_cases(
+    facts: dict[int, PatientFacts],
+    sentences: dict[int, list[WardSentence]],
+    hits: dict[int, list[Hit]],
+    per_kind: int,
+    rng: random.Random,
+) -> list[CurrencyCase]:
     """Up to per_kind stale_currency and per_kind current_statement cases, dose changes first."""
     stale: dict[str, list[CurrencyCase]] = {"dose": [], "stopped": []}
     current: list[CurrencyCase] = []
@@ -114,5 +140,4 @@ def _distinct(cases: list[CurrencyCase], limit: int) -> list[CurrencyCase]:
         key = (" ".join(case.cited.text.split()), case.other.text)
         (rest if key in seen else first).append(case)
         seen.add(key)
-    return (first + rest)[:max(limit, 0)]
-
+    return (first + rest)[: max(limit, 0)]

@@ -50,6 +50,7 @@ TARGET_P95_MS = 100.0
 
 # --- Stack and data ---------------------------------------------------------------------------
 
+
 def web_setup():
     """The benchmarks' embedded stack, under var/bench-web: PostgreSQL+pgvector and Redis
     started, Django pointed at clinsum_bench_web and migrated (stopped at exit)."""
@@ -81,7 +82,9 @@ def ward_prepare(*, n_users: int) -> dict:
     started = time.perf_counter()
     if not Patient.objects.exists():
         call_command("seed_demo", stdout=io.StringIO())
-    pending = list(Note.objects.exclude(embedding_status=EmbeddingStatus.DONE).order_by("pk").values_list("pk", flat=True))
+    pending = list(
+        Note.objects.exclude(embedding_status=EmbeddingStatus.DONE).order_by("pk").values_list("pk", flat=True)
+    )
     for start in range(0, len(pending), EMBED_BATCH):
         print(f"  indexing notes {start + 1}-{min(start + EMBED_BATCH, len(pending))} of {len(pending)}", flush=True)
         notes_index(note_ids=pending[start : start + EMBED_BATCH])
@@ -91,8 +94,15 @@ def ward_prepare(*, n_users: int) -> dict:
     usernames = [f"bench.clinician{i:02d}" for i in range(1, n_users + 1)]
     for i, username in enumerate(usernames, start=1):
         if not User.objects.filter(username=username).exists():
-            user_create(actor=admin, username=username, role=Role.CLINICIAN, unit="4W", password=password,
-                        first_name="Bench", last_name=f"Clinician {i}")
+            user_create(
+                actor=admin,
+                username=username,
+                role=Role.CLINICIAN,
+                unit="4W",
+                password=password,
+                first_name="Bench",
+                last_name=f"Clinician {i}",
+            )
     reader = User.objects.get(username=usernames[0])
 
     charts = []
@@ -103,15 +113,25 @@ def ward_prepare(*, n_users: int) -> dict:
             summary.refresh_from_db()
         if summary.status != SummaryStatus.DONE:
             raise SystemExit(f"summary {summary.pk} of patient {patient.pk} ended {summary.status}: {summary.error}")
-        charts.append({"patient_id": patient.pk, "summary_id": summary.pk, "mrn": patient.mrn,
-                       "claims": summary.claims.count(), "notes": patient.notes.count()})
-    print(f"  ward ready in {time.perf_counter() - started:.1f} s: {len(charts)} charts on unit 4W "
-          f"({sum(c['notes'] for c in charts)} notes, {sum(c['claims'] for c in charts)} summary claims), "
-          f"{len(usernames)} clinicians")
+        charts.append(
+            {
+                "patient_id": patient.pk,
+                "summary_id": summary.pk,
+                "mrn": patient.mrn,
+                "claims": summary.claims.count(),
+                "notes": patient.notes.count(),
+            }
+        )
+    print(
+        f"  ward ready in {time.perf_counter() - started:.1f} s: {len(charts)} charts on unit 4W "
+        f"({sum(c['notes'] for c in charts)} notes, {sum(c['claims'] for c in charts)} summary claims), "
+        f"{len(usernames)} clinicians"
+    )
     return {"users": usernames, "password": password, "charts": charts}
 
 
 # --- gunicorn ---------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -120,9 +140,20 @@ def free_port() -> int:
 
 
 def gunicorn_start(stack, *, port: int, workers: int, threads: int, conn_max_age: int | None):
-    args = [sys.executable, "-m", "gunicorn", "clinsum.wsgi:application", "--bind", f"127.0.0.1:{port}",
-            "--workers", str(workers), "--log-level", "warning",
-            "--error-logfile", str(WEB_VAR / "gunicorn.log")]
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "clinsum.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        str(WEB_VAR / "gunicorn.log"),
+    ]
     if threads > 1:
         args += ["--worker-class", "gthread", "--threads", str(threads)]
     env = stack.env()
@@ -151,8 +182,9 @@ def warm_up(url: str, data: dict, *, rounds: int) -> None:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     form = opener.open(url + "/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    body = urllib.parse.urlencode({"username": data["users"][0], "password": data["password"],
-                                   "csrfmiddlewaretoken": token, "next": ""}).encode()
+    body = urllib.parse.urlencode(
+        {"username": data["users"][0], "password": data["password"], "csrfmiddlewaretoken": token, "next": ""}
+    ).encode()
     request = urllib.request.Request(url + "/login/", data=body, headers={"Referer": url + "/login/"})
     if "/login/" in opener.open(request).geturl():
         raise SystemExit("warm-up login failed")
@@ -166,19 +198,39 @@ def warm_up(url: str, data: dict, *, rounds: int) -> None:
 
 # --- Load ---------------------------------------------------------------------------------------
 
+
 def locust_run(url: str, plan: dict, *, mode: str, users: int, duration: int) -> tuple[list, list, float]:
     """One headless locust run; returns (records in the timed window, records before it
     (logins), the window's seconds)."""
     records = WEB_VAR / f"records-{mode}.json"
     records.unlink(missing_ok=True)
     plan_path = WEB_VAR / f"plan-{mode}.json"
-    plan_path.write_text(json.dumps({**plan, "mode": mode, "records": str(records), "n_users": users,
-                                     "duration": duration}))
+    plan_path.write_text(
+        json.dumps({**plan, "mode": mode, "records": str(records), "n_users": users, "duration": duration})
+    )
     plan_path.chmod(0o600)  # holds the bench users' password
     env = dict(os.environ, BENCH_WEB_PLAN=str(plan_path))
-    args = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users", str(users),
-            "--spawn-rate", str(users), "--run-time", f"{duration + 600}s", "--host", url, "--only-summary",
-            "--loglevel", "WARNING", "--csv", str(WEB_VAR / f"locust-{mode}")]
+    args = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--users",
+        str(users),
+        "--spawn-rate",
+        str(users),
+        "--run-time",
+        f"{duration + 600}s",
+        "--host",
+        url,
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--csv",
+        str(WEB_VAR / f"locust-{mode}"),
+    ]
     result = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
     if not records.exists():
         raise SystemExit(f"locust wrote no records (exit {result.returncode}):\n{result.stderr[-3000:]}")
@@ -200,17 +252,28 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 def stats_row(name: str, records: list, seconds: float) -> dict:
     times = sorted(r[1] for r in records)
-    return {"endpoint": name, "requests": len(records), "errors": sum(not r[2] for r in records),
-            "rps": len(records) / seconds, "p50": percentile(times, 50), "p95": percentile(times, 95),
-            "p99": percentile(times, 99), "max": times[-1] if times else float("nan")}
+    return {
+        "endpoint": name,
+        "requests": len(records),
+        "errors": sum(not r[2] for r in records),
+        "rps": len(records) / seconds,
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "p99": percentile(times, 99),
+        "max": times[-1] if times else float("nan"),
+    }
 
 
 def stats_print(rows: list[dict]) -> None:
-    print(f"  {'endpoint':<22} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'max ms':>8}")
+    print(
+        f"  {'endpoint':<22} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8}"
+    )
     for r in rows:
-        print(f"  {r['endpoint']:<22} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} "
-              f"{r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f}")
+        print(
+            f"  {r['endpoint']:<22} {r['requests']:>8} {r['errors']:>6} {r['rps']:>7.1f} {r['p50']:>8.1f} "
+            f"{r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f}"
+        )
 
 
 def load_report(records: list, *, seconds: float, endpoints: tuple[str, ...], overall: str) -> list[dict]:
@@ -223,6 +286,7 @@ def load_report(records: list, *, seconds: float, endpoints: tuple[str, ...], ov
 
 
 # --- Profile ------------------------------------------------------------------------------------
+
 
 def profile(data: dict, *, repeats: int) -> None:
     """One request at a time in this process: where a chart page and a summary poll spend time."""
@@ -275,8 +339,10 @@ def profile(data: dict, *, repeats: int) -> None:
         "summary poll": (f"/summaries/{chart['summary_id']}/", {"HTTP_HX_REQUEST": "true", "HTTP_X_CLINSUM_POLL": "1"}),
     }
     Template.render = timed_render
-    print(f"  {'endpoint':<14} {'wall ms':>8} {'SQL n':>6} {'SQL ms':>7} | {'audit n/ms':>11} "
-          f"{'session/user n/ms':>18} {'chart/summary n/ms':>19} | {'render ms':>9} {'other py ms':>11}")
+    print(
+        f"  {'endpoint':<14} {'wall ms':>8} {'SQL n':>6} {'SQL ms':>7} | {'audit n/ms':>11} "
+        f"{'session/user n/ms':>18} {'chart/summary n/ms':>19} | {'render ms':>9} {'other py ms':>11}"
+    )
     print("  (render ms excludes the queries run while rendering; other = middleware, view, session, auth)")
     try:
         for name, (path, headers) in cases.items():
@@ -298,9 +364,11 @@ def profile(data: dict, *, repeats: int) -> None:
             sql_ms = sum(ms for _, ms in per.values())
             render_ms = (timings["render"] - timings["render_sql"]) / repeats * 1000
             cell = lambda k: "{:.0f} / {:.2f}".format(*per.get(k, (0, 0.0)))  # noqa: E731
-            print(f"  {name:<14} {wall:>8.2f} {sql_n:>6.0f} {sql_ms:>7.2f} | {cell('audit'):>11} "
-                  f"{cell('session/user'):>18} {cell('chart/summary'):>19} | {render_ms:>9.2f} "
-                  f"{wall - sql_ms - render_ms:>11.2f}")
+            print(
+                f"  {name:<14} {wall:>8.2f} {sql_n:>6.0f} {sql_ms:>7.2f} | {cell('audit'):>11} "
+                f"{cell('session/user'):>18} {cell('chart/summary'):>19} | {render_ms:>9.2f} "
+                f"{wall - sql_ms - render_ms:>11.2f}"
+            )
     finally:
         Template.render = render
 
@@ -314,6 +382,7 @@ def profile(data: dict, *, repeats: int) -> None:
 
 # --- Main ---------------------------------------------------------------------------------------
 
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench web", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per phase (default 60)")
@@ -323,9 +392,13 @@ def main(argv=None) -> int:
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between polls (htmx: every 2s)")
     parser.add_argument("--polls", type=int, default=5, help="polls of a summary panel per chart opened (default 5)")
     parser.add_argument("--think", type=float, default=2.0, help="seconds before the next chart (default 2)")
-    parser.add_argument("--conn-max-age", type=int, default=60,
-                        help="gunicorn's CLINSUM_DB_CONN_MAX_AGE (default 60, as compose.yaml; 0: a connection "
-                             "per request, the settings' default for runserver)")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="gunicorn's CLINSUM_DB_CONN_MAX_AGE (default 60, as compose.yaml; 0: a connection "
+        "per request, the settings' default for runserver)",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the /healthz baseline phase")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
     args = parser.parse_args(argv)
@@ -345,8 +418,10 @@ def main(argv=None) -> int:
     print(f"gunicorn: {args.workers} workers ({kind}) on {url}; CONN_MAX_AGE={conn}")
     warm_up(url, data, rounds=2)
     per_user = (1 + args.polls) / (args.polls * args.poll_interval + args.think)
-    print(f"load: {args.users} users x {args.duration} s per phase; each user: chart page, {args.polls} polls "
-          f"every {args.poll_interval:g} s, {args.think:g} s pause (~{per_user * args.users:.1f} req/s offered)")
+    print(
+        f"load: {args.users} users x {args.duration} s per phase; each user: chart page, {args.polls} polls "
+        f"every {args.poll_interval:g} s, {args.think:g} s pause (~{per_user * args.users:.1f} req/s offered)"
+    )
 
     baseline_rows = None
     if not args.no_baseline:
@@ -362,13 +437,17 @@ def main(argv=None) -> int:
     overall = rows[2]
     if baseline_rows:
         base = baseline_rows[-1]
-        print(f"\nClinSum's own cost over the /healthz floor: p50 +{overall['p50'] - base['p50']:.1f} ms, "
-              f"p95 +{overall['p95'] - base['p95']:.1f} ms, p99 +{overall['p99'] - base['p99']:.1f} ms")
+        print(
+            f"\nClinSum's own cost over the /healthz floor: p50 +{overall['p50'] - base['p50']:.1f} ms, "
+            f"p95 +{overall['p95'] - base['p95']:.1f} ms, p99 +{overall['p99'] - base['p99']:.1f} ms"
+        )
     errors = overall["errors"] + sum(r["errors"] for r in login_rows)
     met = overall["p95"] < TARGET_P95_MS and errors == 0
-    print(f"target p95 < {TARGET_P95_MS:.0f} ms and 0 errors: {'MET' if met else 'MISSED'} "
-          f"(p95 {overall['p95']:.1f} ms, {errors} errors incl. logins); "
-          f"load average {os.getloadavg()[0]:.2f} at end")
+    print(
+        f"target p95 < {TARGET_P95_MS:.0f} ms and 0 errors: {'MET' if met else 'MISSED'} "
+        f"(p95 {overall['p95']:.1f} ms, {errors} errors incl. logins); "
+        f"load average {os.getloadavg()[0]:.2f} at end"
+    )
 
     if not args.no_profile:
         print("\nprofile, one request at a time in this process (ms per request, mean of 30):")

@@ -25,8 +25,12 @@ PLAN = json.loads(open(os.environ["BENCH_WEB_PLAN"]).read())
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # What htmx sends with a poll of the summary panel (hx-trigger="every 2s"); X-ClinSum-Poll is
 # added by static/idle.js so that polling does not count as activity.
-POLL_HEADERS = {"HX-Request": "true", "HX-Trigger": "summary-panel", "HX-Target": "summary-panel",
-                "X-ClinSum-Poll": "1"}
+POLL_HEADERS = {
+    "HX-Request": "true",
+    "HX-Trigger": "summary-panel",
+    "HX-Target": "summary-panel",
+    "X-ClinSum-Poll": "1",
+}
 
 _records: list[tuple[str, float, bool, float]] = []
 _usernames = itertools.cycle(PLAN["users"])
@@ -92,10 +96,14 @@ class Clinician(FastHttpUser):
     def log_in(self):
         form = self.client.get("/login/", name="login page")
         token = CSRF_FIELD.search(form.text).group(1)
-        with self.client.post("/login/", name="login", catch_response=True, allow_redirects=False,
-                              data={"username": self.username, "password": PLAN["password"],
-                                    "csrfmiddlewaretoken": token, "next": ""},
-                              headers={"Referer": self.host + "/login/"}) as response:
+        with self.client.post(
+            "/login/",
+            name="login",
+            catch_response=True,
+            allow_redirects=False,
+            data={"username": self.username, "password": PLAN["password"], "csrfmiddlewaretoken": token, "next": ""},
+            headers={"Referer": self.host + "/login/"},
+        ) as response:
             if response.status_code != 302 or "/login/" in response.headers.get("Location", ""):
                 response.failure(f"login refused (HTTP {response.status_code})")
                 raise RuntimeError(f"{self.username} could not log in")
@@ -107,16 +115,22 @@ class Clinician(FastHttpUser):
         if PLAN["mode"] == "baseline":
             self.healthz()
         else:
-            with self.client.get(f"/patients/{chart['patient_id']}/", name="chart", catch_response=True,
-                                 allow_redirects=False) as response:
+            with self.client.get(
+                f"/patients/{chart['patient_id']}/", name="chart", catch_response=True, allow_redirects=False
+            ) as response:
                 _check(response, must_contain=chart["mrn"])
         for _ in range(PLAN["polls"]):
             gevent.sleep(PLAN["poll_interval"])
             if PLAN["mode"] == "baseline":
                 self.healthz()
                 continue
-            with self.client.get(f"/summaries/{chart['summary_id']}/", name="summary poll", catch_response=True,
-                                 allow_redirects=False, headers=POLL_HEADERS) as response:
+            with self.client.get(
+                f"/summaries/{chart['summary_id']}/",
+                name="summary poll",
+                catch_response=True,
+                allow_redirects=False,
+                headers=POLL_HEADERS,
+            ) as response:
                 _check(response, must_contain='data-status="done"')
         gevent.sleep(PLAN["think"])
 

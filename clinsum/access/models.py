@@ -38,8 +38,9 @@ class BreakGlassGrant(models.Model):
     reason = models.TextField(help_text="Why the chart was opened, in the user's words (no PHI by design)")
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
 
@@ -48,8 +49,7 @@ class BreakGlassGrant(models.Model):
         ordering = ["-granted_at", "-id"]
         indexes = [
             models.Index(fields=["user", "expires_at"], name="breakglass_user_expiry"),
-            models.Index(fields=["granted_at"], condition=Q(reviewed_at__isnull=True),
-                         name="breakglass_unreviewed"),
+            models.Index(fields=["granted_at"], condition=Q(reviewed_at__isnull=True), name="breakglass_unreviewed"),
         ]
 
     def __str__(self) -> str:  # ids only

@@ -61,8 +61,12 @@ def access_scope(*, user, now: datetime | None = None) -> AccessScope:
     """The patients `user` may read, as data: what both the ORM and the retrieval SQL apply."""
     if not (user.is_authenticated and user.reads_charts()):
         return AccessScope()
-    granted = (_grants_in_force(user=user, now=now or timezone.now())
-               .order_by("patient_id").values_list("patient_id", flat=True).distinct())
+    granted = (
+        _grants_in_force(user=user, now=now or timezone.now())
+        .order_by("patient_id")
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
     return AccessScope(units=(user.unit,) if user.unit else (), user_id=user.pk, patient_ids=tuple(granted))
 
 
@@ -101,8 +105,12 @@ def break_glass_banner_grants(*, user, now: datetime | None = None) -> list[Brea
     if not scope.patient_ids:
         return []
     standing = _patients_in(replace(scope, patient_ids=()))  # terms 1 and 2
-    grants = (_grants_in_force(user=user, now=now).exclude(patient__in=standing)
-              .only("id", "patient_id", "expires_at").order_by("expires_at", "id"))
+    grants = (
+        _grants_in_force(user=user, now=now)
+        .exclude(patient__in=standing)
+        .only("id", "patient_id", "expires_at")
+        .order_by("expires_at", "id")
+    )
     latest: dict[int, BreakGlassGrant] = {}
     for grant in grants:
         latest[grant.patient_id] = grant
@@ -120,6 +128,7 @@ def break_glass_needed(*, user, patient_id: int) -> bool:
 
 
 # --- Patients and notes as a user may read them --------------------------------------------------
+
 
 def patient_list_for_user(*, user: User, query: str = "") -> QuerySet[Patient]:
     patients = readable_patients(user=user)
@@ -157,6 +166,7 @@ def note_get_for_user(*, user: User, note_id: int) -> Note:
 
 # --- Care teams (the admin console: patient ids and units, never identity) -----------------------
 
+
 def patient_for_admin(*, user: User, patient_id: int) -> Patient:
     """Id and unit only: an administrator manages care teams without seeing who the patient is."""
     admin_check(user=user)
@@ -174,8 +184,12 @@ def patient_units_for_admin(*, user: User) -> list[str]:
 def patients_on_unit_for_admin(*, user: User, unit: str) -> list[dict]:
     """Patient ids on a unit with their care-team size, in id order; no identity."""
     admin_check(user=user)
-    return list(Patient.objects.filter(unit=unit).order_by("id").annotate(members=Count("care_team"))
-                .values("id", "unit", "members"))
+    return list(
+        Patient.objects.filter(unit=unit)
+        .order_by("id")
+        .annotate(members=Count("care_team"))
+        .values("id", "unit", "members")
+    )
 
 
 def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
@@ -185,10 +199,10 @@ def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
 
 # --- Break-glass review (privacy officers) -------------------------------------------------------
 
+
 def break_glass_grants_for_review(*, user: User) -> QuerySet[BreakGlassGrant]:
     privacy_officer_check(user=user)
-    return (BreakGlassGrant.objects.filter(reviewed_at__isnull=True)
-            .select_related("user").order_by("granted_at", "id"))
+    return BreakGlassGrant.objects.filter(reviewed_at__isnull=True).select_related("user").order_by("granted_at", "id")
 
 
 def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlassGrant:

@@ -36,8 +36,9 @@ def care_team_add(*, actor: User, patient_id: int, username: str) -> CareTeamMem
         row, created = CareTeamMember.objects.get_or_create(patient_id=patient_id, user=member)
         if not created:
             raise AccessError("This user is on the care team already.")
-        audit_record(action="care_team_add", actor=actor, patient_id=patient_id, object_type="user",
-                     object_id=member.pk)
+        audit_record(
+            action="care_team_add", actor=actor, patient_id=patient_id, object_type="user", object_id=member.pk
+        )
     return row
 
 
@@ -47,8 +48,9 @@ def care_team_remove(*, actor: User, patient_id: int, user_id: int) -> None:
         deleted, _ = CareTeamMember.objects.filter(patient_id=patient_id, user_id=user_id).delete()
         if not deleted:
             raise Http404("No such care-team member.")
-        audit_record(action="care_team_remove", actor=actor, patient_id=patient_id, object_type="user",
-                     object_id=user_id)
+        audit_record(
+            action="care_team_remove", actor=actor, patient_id=patient_id, object_type="user", object_id=user_id
+        )
 
 
 def access_end(*, user: User) -> tuple[int, int]:
@@ -83,11 +85,20 @@ def break_glass_grant(*, user: User, patient_id: int, reason: str) -> BreakGlass
     now = timezone.now()
     with transaction.atomic():
         grant = BreakGlassGrant.objects.create(
-            user=user, patient_id=patient_id, reason=reason, granted_at=now,
+            user=user,
+            patient_id=patient_id,
+            reason=reason,
+            granted_at=now,
             expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
         )
-        audit_record(action="break_glass", actor=user, patient_id=patient_id, object_type="break_glass_grant",
-                     object_id=grant.pk, reason=reason)
+        audit_record(
+            action="break_glass",
+            actor=user,
+            patient_id=patient_id,
+            object_type="break_glass_grant",
+            object_id=grant.pk,
+            reason=reason,
+        )
     return grant
 
 
@@ -104,6 +115,12 @@ def break_glass_review(*, reviewer: User, grant_id: int, comment: str) -> BreakG
             raise AccessError("This grant has been reviewed already.")
         grant.reviewed_by, grant.reviewed_at, grant.review_comment = reviewer, timezone.now(), comment[:2000]
         grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
-        audit_record(action="break_glass_review", actor=reviewer, patient_id=grant.patient_id,
-                     object_type="break_glass_grant", object_id=grant.pk, reason=comment)
+        audit_record(
+            action="break_glass_review",
+            actor=reviewer,
+            patient_id=grant.patient_id,
+            object_type="break_glass_grant",
+            object_id=grant.pk,
+            reason=comment,
+        )
     return grant

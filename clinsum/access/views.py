@@ -48,8 +48,11 @@ def patient_list(request):
         return HttpResponseBadRequest("The search contains a NUL character.")
     patients = list(patient_list_for_user(user=request.user, query=query)[:PATIENT_LIST_MAX])
     shown = ", ".join(str(p.pk) for p in patients[:50])
-    audit_record(action="patient_list_view", request=request,
-                 reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300])
+    audit_record(
+        action="patient_list_view",
+        request=request,
+        reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300],
+    )
     return render(request, "charts/patient_list.html", {"patients": patients, "q": query})
 
 
@@ -58,18 +61,29 @@ def note_context(note, *, start: int | None = None, end: int | None = None) -> d
     text = note.text
     versions = list(note.versions.all())  # earlier texts of an amended note, newest first
     if start is None or end is None or not (0 <= start < end <= len(text)):
-        return {"note": note, "patient": note.patient, "before": text, "cited": "", "after": "",
-                "versions": versions}
-    return {"note": note, "patient": note.patient, "before": text[:start], "cited": text[start:end], "after": text[end:],
-            "versions": versions}
+        return {"note": note, "patient": note.patient, "before": text, "cited": "", "after": "", "versions": versions}
+    return {
+        "note": note,
+        "patient": note.patient,
+        "before": text[:start],
+        "cited": text[start:end],
+        "after": text[end:],
+        "versions": versions,
+    }
 
 
 def cited_note_page(request, citation, *, reason: str):
     """The note a citation (a summary's or a draft's) points to, its span highlighted; a read of
     the note, audited as one. The caller has checked access to the citation."""
     note = citation.note
-    audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note",
-                 object_id=note.pk, reason=reason)
+    audit_record(
+        action="note_view",
+        request=request,
+        patient_id=note.patient_id,
+        object_type="note",
+        object_id=note.pk,
+        reason=reason,
+    )
     context = note_context(note, start=citation.char_start, end=citation.char_end)
     context["citation"] = citation
     return render(request, "charts/note.html", context)
@@ -84,6 +98,7 @@ def note_detail(request, note_id: int):
 
 
 # --- Care teams and break-glass ------------------------------------------------------------
+
 
 @login_required
 @require_GET
@@ -103,23 +118,42 @@ def care_team_search(request):
     patients = None
     if unit in units:
         patients = patients_on_unit_for_admin(user=request.user, unit=unit)
-        audit_record(action="care_team_list", request=request, object_type="unit", object_id=unit[:64],
-                     reason=f"patients={len(patients)}")
-    return render(request, "accounts/care_team_search.html", {
-        "form": form, "units": units, "unit": unit if patients is not None else "", "patients": patients,
-    })
+        audit_record(
+            action="care_team_list",
+            request=request,
+            object_type="unit",
+            object_id=unit[:64],
+            reason=f"patients={len(patients)}",
+        )
+    return render(
+        request,
+        "accounts/care_team_search.html",
+        {
+            "form": form,
+            "units": units,
+            "unit": unit if patients is not None else "",
+            "patients": patients,
+        },
+    )
 
 
 @login_required
 @require_GET
 def care_team_detail(request, patient_id: int):
     patient = patient_for_admin(user=request.user, patient_id=patient_id)
-    audit_record(action="care_team_view", request=request, patient_id=patient.pk, object_type="patient",
-                 object_id=patient.pk)
-    return render(request, "accounts/care_team_detail.html", {
-        "patient": patient, "members": care_team_for_admin(user=request.user, patient_id=patient.pk),
-        "staff": chart_staff_for_admin(user=request.user), "form": CareTeamAddForm(),
-    })
+    audit_record(
+        action="care_team_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk
+    )
+    return render(
+        request,
+        "accounts/care_team_detail.html",
+        {
+            "patient": patient,
+            "members": care_team_for_admin(user=request.user, patient_id=patient.pk),
+            "staff": chart_staff_for_admin(user=request.user),
+            "form": CareTeamAddForm(),
+        },
+    )
 
 
 @login_required
@@ -163,10 +197,17 @@ def break_glass_create(request, patient_id: int):
             form.add_error("reason", str(exc))
         else:
             return redirect(safe_next(request, chart_url))
-    return render(request, "accounts/break_glass_form.html", {
-        "form": form, "patient_id": patient_id, "hours": settings.BREAK_GLASS_HOURS, "min_chars": min_chars,
-        "next": safe_next(request, ""),
-    })
+    return render(
+        request,
+        "accounts/break_glass_form.html",
+        {
+            "form": form,
+            "patient_id": patient_id,
+            "hours": settings.BREAK_GLASS_HOURS,
+            "min_chars": min_chars,
+            "next": safe_next(request, ""),
+        },
+    )
 
 
 @login_required

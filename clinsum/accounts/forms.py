@@ -35,7 +35,8 @@ class LoginForm(AuthenticationForm):
 
 class TokenForm(forms.Form):
     token = forms.RegexField(
-        regex=r"^\s*\d{6}\s*$", label="6-digit code from your authenticator app",
+        regex=r"^\s*\d{6}\s*$",
+        label="6-digit code from your authenticator app",
         error_messages={"invalid": "Enter the 6-digit code."},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}),
     )
@@ -43,11 +44,18 @@ class TokenForm(forms.Form):
 
 class EnrolmentCodeForm(forms.Form):
     code = forms.CharField(
-        max_length=32, label="Enrolment code from your administrator",
+        max_length=32,
+        label="Enrolment code from your administrator",
         help_text="Twelve letters and digits, e.g. ABCD-EFGH-JKMN. An administrator gives it to you in person or "
-                  "by phone; it works once.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "size": 16,
-                                      "aria-describedby": "id_code_helptext"}),
+        "by phone; it works once.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "size": 16,
+                "aria-describedby": "id_code_helptext",
+            }
+        ),
     )
 
 
@@ -67,18 +75,24 @@ ROLE_CHOICES = [("", "No role (no access)"), *Role.choices]
 
 
 class UserCreateForm(forms.Form):
-    username = forms.RegexField(regex=r"^[A-Za-z0-9._@+-]{2,150}$", max_length=150,
-                                error_messages={"invalid": "Letters, digits and . _ @ + - only."})
+    username = forms.RegexField(
+        regex=r"^[A-Za-z0-9._@+-]{2,150}$",
+        max_length=150,
+        error_messages={"invalid": "Letters, digits and . _ @ + - only."},
+    )
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(required=False)
     role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
     unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W (clinicians and nurses)")
-    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False,
-                               help_text="A temporary password (at least 12 characters): the user must change it "
-                                         "at their first login.")
-    password_again = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                     strip=False, label="Password again")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        help_text="A temporary password (at least 12 characters): the user must change it at their first login.",
+    )
+    password_again = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False, label="Password again"
+    )
 
     def clean(self):
         data = super().clean()
@@ -93,8 +107,9 @@ class UserEditForm(forms.Form):
 
 
 class CareTeamLookupForm(forms.Form):
-    patient = forms.IntegerField(min_value=1, label="Patient id",
-                                 help_text="The ClinSum id shown on the chart's banner; ask the ward for it.")
+    patient = forms.IntegerField(
+        min_value=1, label="Patient id", help_text="The ClinSum id shown on the chart's banner; ask the ward for it."
+    )
 
 
 class CareTeamAddForm(forms.Form):
@@ -103,9 +118,10 @@ class CareTeamAddForm(forms.Form):
 
 class BreakGlassForm(forms.Form):
     reason = forms.CharField(
-        max_length=500, label="Reason for emergency access",
+        max_length=500,
+        label="Reason for emergency access",
         help_text="Why you need this chart now, e.g. 'covering ICU bed 12 during rapid response'. "
-                  "Do not enter clinical details.",
+        "Do not enter clinical details.",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "aria-describedby": "reason-help"}),
     )
 
@@ -118,6 +134,7 @@ class BreakGlassForm(forms.Form):
 def _min_length_validator(min_chars: int):
     """A reason a reviewer can read: enough visible characters (zero-width and other format
     characters do not count) in at least three words, not one letter repeated."""
+
     def check(value: str) -> None:
         visible = "".join(c for c in value if unicodedata.category(c) != "Cf")
         text = " ".join(visible.split())
@@ -125,15 +142,17 @@ def _min_length_validator(min_chars: int):
         if len(text) < min_chars:
             raise ValidationError(f"Give the reason in at least {min_chars} characters.")
         if len(words) < 3 or len(set(text.replace(" ", "").lower())) < 5:
-            raise ValidationError("Give the reason in words a reviewer can read, e.g. 'covering ICU bed 12 "
-                                  "during rapid response'.")
+            raise ValidationError(
+                "Give the reason in words a reviewer can read, e.g. 'covering ICU bed 12 during rapid response'."
+            )
 
     return check
 
 
 class AccountChangeReviewForm(forms.Form):
-    comment = forms.CharField(max_length=2000, label="Review comment (optional)", required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        max_length=2000, label="Review comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class BreakGlassReviewForm(forms.Form):

@@ -17,4 +17,4 @@ def totp_qr_svg(device) -> str:
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=15, border=2)
     svg = image.to_string(encoding="unicode")
     # Drop the XML declaration: the SVG is embedded in the HTML page.
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]

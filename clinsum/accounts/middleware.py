@@ -41,8 +41,11 @@ def _url_name(request) -> str:
 
 def request_is_polling(request) -> bool:
     """A background refresh rather than a person's action: an htmx GET of a polled panel."""
-    return (request.method == "GET" and request.headers.get("HX-Request") == "true"
-            and _url_name(request) in POLLED_URL_NAMES)
+    return (
+        request.method == "GET"
+        and request.headers.get("HX-Request") == "true"
+        and _url_name(request) in POLLED_URL_NAMES
+    )
 
 
 def request_extends_session(request, *, idle_s: int) -> bool:
@@ -78,8 +81,13 @@ class SessionPolicyMiddleware:
             now = int(time.time())
             last = request.session.get(LAST_ACTIVITY_KEY)
             if last is not None and now - int(last) > settings.SESSION_COOKIE_AGE:
-                audit_record(action="logout_idle", request=request, actor=user, object_type="session",
-                             reason=f"idle {now - int(last)} s")
+                audit_record(
+                    action="logout_idle",
+                    request=request,
+                    actor=user,
+                    object_type="session",
+                    reason=f"idle {now - int(last)} s",
+                )
                 logout(request)
                 return _to_page(request, reverse(settings.LOGIN_URL) + "?idle=1")
             if last is None or request_extends_session(request, idle_s=now - int(last)):
@@ -107,8 +115,12 @@ class PasswordChangeRequiredMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if (user.is_authenticated and user.must_change_password and user.is_local_account()
-                and _resolved_name(request) not in PASSWORD_CHANGE_EXEMPT_URL_NAMES):
+        if (
+            user.is_authenticated
+            and user.must_change_password
+            and user.is_local_account()
+            and _resolved_name(request) not in PASSWORD_CHANGE_EXEMPT_URL_NAMES
+        ):
             return _to_page(request, f"{reverse('password_change')}?next={quote(request.get_full_path())}")
         return self.get_response(request)
 

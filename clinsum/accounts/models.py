@@ -25,7 +25,8 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
     unit = models.CharField(max_length=64, blank=True, help_text="Ward code, e.g. 4W")
     must_change_password = models.BooleanField(
-        default=False, help_text="Set when an administrator chose the password: changed at the next login")
+        default=False, help_text="Set when an administrator chose the password: changed at the next login"
+    )
 
     def reads_charts(self) -> bool:
         return self.is_active and self.role in CHART_ROLES
@@ -60,8 +61,9 @@ class AccountChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
-        indexes = [models.Index(fields=["changed_at"], condition=Q(reviewed_at__isnull=True),
-                                name="accountchange_unreviewed")]
+        indexes = [
+            models.Index(fields=["changed_at"], condition=Q(reviewed_at__isnull=True), name="accountchange_unreviewed")
+        ]
 
     def __str__(self) -> str:  # ids only
         return f"AccountChange {self.pk}"

@@ -61,10 +61,14 @@ def chart_staff_for_admin(*, user: User) -> QuerySet[User]:
 
 # --- Account changes ---------------------------------------------------------------------------
 
+
 def account_changes_for_review(*, user: User) -> QuerySet[AccountChange]:
     privacy_officer_check(user=user)
-    return (AccountChange.objects.filter(reviewed_at__isnull=True)
-            .select_related("user", "changed_by").order_by("changed_at", "id"))
+    return (
+        AccountChange.objects.filter(reviewed_at__isnull=True)
+        .select_related("user", "changed_by")
+        .order_by("changed_at", "id")
+    )
 
 
 def account_change_get_for_review(*, user: User, change_id: int) -> AccountChange:
@@ -77,11 +81,13 @@ def account_change_get_for_review(*, user: User, change_id: int) -> AccountChang
 
 # --- MFA enrolment -----------------------------------------------------------------------------
 
+
 def mfa_enrolment_unlocked(*, user: User, session) -> bool:
     """This session spent the user's enrolment code, so it may see a new TOTP secret."""
     code_id = session.get(ENROLMENT_CODE_SESSION_KEY)
-    return code_id is not None and MFAEnrolmentCode.objects.filter(
-        pk=code_id, user=user, used_at__isnull=False).exists()
+    return (
+        code_id is not None and MFAEnrolmentCode.objects.filter(pk=code_id, user=user, used_at__isnull=False).exists()
+    )
 
 
 def audit_username(typed: str) -> str:

@@ -29,6 +29,7 @@ class AccountError(Exception):
 
 # --- Sessions ----------------------------------------------------------------------------------
 
+
 def user_sessions_end(*, user: User) -> int:
     """Delete every stored session of the user (they are logged out on their next request)."""
     ended = 0
@@ -42,20 +43,37 @@ def user_sessions_end(*, user: User) -> int:
 
 # --- User lifecycle (admin console) --------------------------------------------------------------
 
+
 def _role_check(*, role: str) -> None:
     if role and role not in Role.values:
         raise AccountError("Unknown role.")
 
 
-def user_create(*, actor: User, username: str, role: str, unit: str = "", password: str,
-                first_name: str = "", last_name: str = "", email: str = "", request=None) -> User:
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    role: str,
+    unit: str = "",
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    request=None,
+) -> User:
     admin_check(user=actor)
     username = username.strip().lower()
     _role_check(role=role)
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError("A user with this username exists already.")
-    user = User(username=username, role=role, unit=unit.strip(), first_name=first_name.strip(),
-                last_name=last_name.strip(), email=email.strip())
+    user = User(
+        username=username,
+        role=role,
+        unit=unit.strip(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email.strip(),
+    )
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
@@ -64,18 +82,31 @@ def user_create(*, actor: User, username: str, role: str, unit: str = "", passwo
     user.must_change_password = True  # the administrator knows this password: the user replaces it
     with transaction.atomic():
         user.save()
-        audit_record(action="user_create", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason=f"username={username} role={role or '-'} unit={user.unit or '-'}")
+        audit_record(
+            action="user_create",
+            request=request,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            reason=f"username={username} role={role or '-'} unit={user.unit or '-'}",
+        )
         _account_change_record(user=user, actor=actor, kind=AccountChange.CREATED, old_role="", request=request)
     return user
 
 
 def _last_privacy_officer_check(*, user: User) -> None:
     """The audit trail must always have a reader: the last active privacy officer keeps the role."""
-    if user.role == Role.PRIVACY_OFFICER and user.is_active and not User.objects.filter(
-            role=Role.PRIVACY_OFFICER, is_active=True).exclude(pk=user.pk).select_for_update().exists():
-        raise AccountError("This is the only active privacy officer: appoint another before changing "
-                           "or deactivating this account.")
+    if (
+        user.role == Role.PRIVACY_OFFICER
+        and user.is_active
+        and not User.objects.filter(role=Role.PRIVACY_OFFICER, is_active=True)
+        .exclude(pk=user.pk)
+        .select_for_update()
+        .exists()
+    ):
+        raise AccountError(
+            "This is the only active privacy officer: appoint another before changing or deactivating this account."
+        )
 
 
 def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None) -> User:
@@ -100,11 +131,18 @@ def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None
         old_role = user.role
         user.role, user.unit = role, unit
         user.save(update_fields=["role", "unit"])
-        audit_record(action="user_update", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason="; ".join(changes))
+        audit_record(
+            action="user_update",
+            request=request,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            reason="; ".join(changes),
+        )
         if role != old_role:
-            _account_change_record(user=user, actor=actor, kind=AccountChange.ROLE_CHANGED, old_role=old_role,
-                                   request=request)
+            _account_change_record(
+                user=user, actor=actor, kind=AccountChange.ROLE_CHANGED, old_role=old_role, request=request
+            )
     return user
 
 
@@ -124,8 +162,14 @@ def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
         user.save(update_fields=["is_active"])
         ended = [text for _, text in user_deactivated.send(sender=User, user=user) if text]
         sessions = user_sessions_end(user=user)
-        audit_record(action="user_deactivate", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason=" ".join([f"sessions={sessions}", *ended]))
+        audit_record(
+            action="user_deactivate",
+            request=request,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            reason=" ".join([f"sessions={sessions}", *ended]),
+        )
     return user
 
 
@@ -157,8 +201,14 @@ def user_unlock(*, actor: User, user_id: int, request=None) -> int:
         names = set(AccessAttempt.objects.filter(username__iexact=user.username).values_list("username", flat=True))
         for name in names:
             removed += reset(username=name)
-        audit_record(action="user_unlock", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason=f"attempts_cleared={removed}")
+        audit_record(
+            action="user_unlock",
+            request=request,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            reason=f"attempts_cleared={removed}",
+        )
     return removed
 
 
@@ -177,8 +227,14 @@ def user_mfa_reset(*, actor: User, user_id: int, request=None) -> str:
             raise AccountError("Another administrator must reset your two-step verification.")
         removed, _ = TOTPDevice.objects.filter(user=user).delete()
         sessions = user_sessions_end(user=user)
-        audit_record(action="mfa_reset", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason=f"devices={removed} sessions={sessions}")
+        audit_record(
+            action="mfa_reset",
+            request=request,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            reason=f"devices={removed} sessions={sessions}",
+        )
         if not user.needs_mfa():
             return ""
         return mfa_enrolment_code_issue(actor=actor, user_id=user.pk, request=request)
@@ -192,8 +248,14 @@ def user_password_change(*, user: User, new_password: str, request) -> None:
         user.set_password(new_password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
-        audit_record(action="password_change", request=request, actor=user, object_type="user", object_id=user.pk,
-                     reason="required at first login" if forced else "")
+        audit_record(
+            action="password_change",
+            request=request,
+            actor=user,
+            object_type="user",
+            object_id=user.pk,
+            reason="required at first login" if forced else "",
+        )
     update_session_auth_hash(request, user)
 
 
@@ -214,21 +276,35 @@ def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, 
         user.save(update_fields=["role", "unit", "is_active"])
         if not active:
             user_sessions_end(user=user)
-        audit_record(action="user_directory_sync", request=request, actor=None, object_type="user",
-                     object_id=user.pk, reason="; ".join(changes))
+        audit_record(
+            action="user_directory_sync",
+            request=request,
+            actor=None,
+            object_type="user",
+            object_id=user.pk,
+            reason="; ".join(changes),
+        )
     return user
 
 
 # --- Account changes reviewed by a privacy officer -----------------------------------------------
 
+
 def _account_change_record(*, user: User, actor: User, kind: str, old_role: str, request=None):
     """Queue a role grant for review (inside the caller's transaction)."""
     if user.role not in REVIEWED_ROLES:
         return None
-    change = AccountChange.objects.create(user=user, changed_by=actor, kind=kind, old_role=old_role or "",
-                                          new_role=user.role, changed_at=timezone.now())
-    audit_record(action="account_change_queued", request=request, actor=actor, object_type="account_change",
-                 object_id=change.pk, reason=f"user={user.pk} {kind} role {old_role or '-'}->{user.role}")
+    change = AccountChange.objects.create(
+        user=user, changed_by=actor, kind=kind, old_role=old_role or "", new_role=user.role, changed_at=timezone.now()
+    )
+    audit_record(
+        action="account_change_queued",
+        request=request,
+        actor=actor,
+        object_type="account_change",
+        object_id=change.pk,
+        reason=f"user={user.pk} {kind} role {old_role or '-'}->{user.role}",
+    )
     return change
 
 
@@ -245,8 +321,14 @@ def account_change_review(*, reviewer: User, change_id: int, comment: str = "", 
             raise AccountError("Another privacy officer must review a change to your own account.")
         change.reviewed_by, change.reviewed_at, change.review_comment = reviewer, timezone.now(), comment
         change.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
-        audit_record(action="account_change_review", request=request, actor=reviewer, object_type="account_change",
-                     object_id=change.pk, reason=f"user={change.user_id} {comment}".strip())
+        audit_record(
+            action="account_change_review",
+            request=request,
+            actor=reviewer,
+            object_type="account_change",
+            object_id=change.pk,
+            reason=f"user={change.user_id} {comment}".strip(),
+        )
     return change
 
 
@@ -278,13 +360,22 @@ def mfa_enrolment_code_issue(*, actor: User | None, user_id: int, request=None) 
         MFAEnrolmentCode.objects.filter(user=user, used_at__isnull=True).delete()
         now = timezone.now()
         code = MFAEnrolmentCode.objects.create(
-            user=user, code_hash=make_password(raw), issued_by=actor, issued_at=now,
+            user=user,
+            code_hash=make_password(raw),
+            issued_by=actor,
+            issued_at=now,
             expires_at=now + timedelta(hours=settings.MFA_ENROLMENT_CODE_HOURS),
         )
-        audit_record(action="mfa_code_issue", request=request, actor=actor, object_type="user", object_id=user.pk,
-                     reason=f"code={code.pk} hours={settings.MFA_ENROLMENT_CODE_HOURS}"
-                            + ("" if actor else " issued on the command line"))
-    return "-".join(raw[i:i + 4] for i in range(0, ENROLMENT_CODE_LENGTH, 4))
+        audit_record(
+            action="mfa_code_issue",
+            request=request,
+            actor=actor,
+            object_type="user",
+            object_id=user.pk,
+            reason=f"code={code.pk} hours={settings.MFA_ENROLMENT_CODE_HOURS}"
+            + ("" if actor else " issued on the command line"),
+        )
+    return "-".join(raw[i : i + 4] for i in range(0, ENROLMENT_CODE_LENGTH, 4))
 
 
 def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
@@ -295,8 +386,12 @@ def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
 
     now = timezone.now()
     with transaction.atomic():
-        row = (MFAEnrolmentCode.objects.select_for_update().filter(user=user, used_at__isnull=True)
-               .order_by("-issued_at", "-id").first())
+        row = (
+            MFAEnrolmentCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True)
+            .order_by("-issued_at", "-id")
+            .first()
+        )
         refused = ""
         if row is None:
             refused = "no unused code"
@@ -308,14 +403,22 @@ def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
             MFAEnrolmentCode.objects.filter(pk=row.pk).update(failed_attempts=F("failed_attempts") + 1)
             refused = f"wrong code (attempt {row.failed_attempts + 1})"
         if refused:
-            audit_record(action="mfa_code_failed", request=request, actor=user, outcome="denied",
-                         object_type="mfa_enrolment_code", object_id=row.pk if row else "", reason=refused)
+            audit_record(
+                action="mfa_code_failed",
+                request=request,
+                actor=user,
+                outcome="denied",
+                object_type="mfa_enrolment_code",
+                object_id=row.pk if row else "",
+                reason=refused,
+            )
             return False
         row.used_at = now
         row.save(update_fields=["used_at"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()  # any secret shown before is void
-        audit_record(action="mfa_code_redeem", request=request, actor=user, object_type="mfa_enrolment_code",
-                     object_id=row.pk)
+        audit_record(
+            action="mfa_code_redeem", request=request, actor=user, object_type="mfa_enrolment_code", object_id=row.pk
+        )
     request.session[ENROLMENT_CODE_SESSION_KEY] = row.pk
     return True
 
@@ -356,8 +459,9 @@ def totp_verify(*, user: User, token: str, request) -> bool:
 
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):
         if django_otp.verify_token(user, device.persistent_id, token.strip()):
-            audit_record(action="mfa_verify", request=request, actor=user, object_type="otp_device",
-                         object_id=device.pk)
+            audit_record(
+                action="mfa_verify", request=request, actor=user, object_type="otp_device", object_id=device.pk
+            )
             request.session.cycle_key()
             django_otp.login(request, device)
             return True

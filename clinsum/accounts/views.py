@@ -57,6 +57,7 @@ from .services import (
 
 # --- Login, logout, lockout, MFA ----------------------------------------------------------------
 
+
 class LoginView(auth_views.LoginView):
     """Django's login (new session key on login), with success and failure audited."""
 
@@ -73,11 +74,22 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         username = audit_username(self.request.POST.get("username", ""))
         if form.directory_unreachable:
-            audit_record(action="login_failed", request=self.request, outcome="error", object_type="username",
-                         object_id=username, reason="directory unreachable")
+            audit_record(
+                action="login_failed",
+                request=self.request,
+                outcome="error",
+                object_type="username",
+                object_id=username,
+                reason="directory unreachable",
+            )
         else:
-            audit_record(action="login_failed", request=self.request, outcome="denied",
-                         object_type="username", object_id=username)
+            audit_record(
+                action="login_failed",
+                request=self.request,
+                outcome="denied",
+                object_type="username",
+                object_id=username,
+            )
         return super().form_invalid(form)
 
     def get_context_data(self, **kwargs):
@@ -96,11 +108,13 @@ class LogoutView(auth_views.LogoutView):
 def lockout(request, original_response=None, credentials=None):
     """django-axes' response once a username+address is locked out (AXES_LOCKOUT_CALLABLE)."""
     username = str((credentials or {}).get("username") or request.POST.get("username", ""))[:64]
-    audit_record(action="lockout", request=request, outcome="denied", object_type="username",
-                 object_id=username.strip().lower())
+    audit_record(
+        action="lockout", request=request, outcome="denied", object_type="username", object_id=username.strip().lower()
+    )
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60) if settings.AXES_COOLOFF_TIME else None
-    return render(request, "accounts/lockout.html", {"cooloff_minutes": minutes},
-                  status=settings.AXES_HTTP_RESPONSE_CODE)
+    return render(
+        request, "accounts/lockout.html", {"cooloff_minutes": minutes}, status=settings.AXES_HTTP_RESPONSE_CODE
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,10 +151,16 @@ def mfa_enrol(request):
             messages.success(request, "Two-step verification is set up.")
             return redirect(safe_next(request, reverse("home")))
         form.add_error("token", "That code is not valid. Check the time on your phone and try the current code.")
-    return render(request, "accounts/mfa_enrol.html", {
-        "form": form, "next": safe_next(request, ""),
-        "qr_svg": totp_qr_svg(device), "secret": totp_secret_base32(device),
-    })
+    return render(
+        request,
+        "accounts/mfa_enrol.html",
+        {
+            "form": form,
+            "next": safe_next(request, ""),
+            "qr_svg": totp_qr_svg(device),
+            "secret": totp_secret_base32(device),
+        },
+    )
 
 
 def _mfa_enrolment_code_step(request):
@@ -149,8 +169,11 @@ def _mfa_enrolment_code_step(request):
     if request.method == "POST" and form.is_valid():
         if mfa_enrolment_code_redeem(user=request.user, code=form.cleaned_data["code"], request=request):
             return redirect(reverse("mfa_enrol") + "?" + urlencode({"next": safe_next(request, "")}))
-        form.add_error("code", "That enrolment code is not valid: it may be mistyped, used, expired or "
-                               "voided after too many tries. Ask an administrator for a new one.")
+        form.add_error(
+            "code",
+            "That enrolment code is not valid: it may be mistyped, used, expired or "
+            "voided after too many tries. Ask an administrator for a new one.",
+        )
     return render(request, "accounts/mfa_enrol_code.html", {"form": form, "next": safe_next(request, "")})
 
 
@@ -164,16 +187,27 @@ def password_change(request):
     form = OwnPasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            user_password_change(user=request.user, new_password=form.cleaned_data["new_password1"],
-                                 request=request)
+            user_password_change(user=request.user, new_password=form.cleaned_data["new_password1"], request=request)
             messages.success(request, "Your password has been changed.")
             return redirect(safe_next(request, reverse("home")))
         if "old_password" in form.errors:
-            audit_record(action="password_change_failed", request=request, outcome="denied", object_type="user",
-                         object_id=request.user.pk, reason="current password wrong")
-    return render(request, "accounts/password_change.html", {
-        "form": form, "next": safe_next(request, ""), "forced": request.user.must_change_password,
-    })
+            audit_record(
+                action="password_change_failed",
+                request=request,
+                outcome="denied",
+                object_type="user",
+                object_id=request.user.pk,
+                reason="current password wrong",
+            )
+    return render(
+        request,
+        "accounts/password_change.html",
+        {
+            "form": form,
+            "next": safe_next(request, ""),
+            "forced": request.user.must_change_password,
+        },
+    )
 
 
 @require_POST
@@ -196,6 +230,7 @@ def permission_denied(request, exception=None):
 
 
 # --- Home and admin console -------------------------------------------------------------------
+
 
 @login_required
 def home(request):
@@ -234,17 +269,25 @@ def user_create_view(request):
             if user.needs_mfa():
                 code = mfa_enrolment_code_issue(actor=request.user, user_id=user.pk, request=request)
                 return _enrolment_code_page(request, user, code, created=True)
-            messages.success(request, f"User {user.username} created. They choose their own password at their "
-                                      "first login.")
+            messages.success(
+                request, f"User {user.username} created. They choose their own password at their first login."
+            )
             return redirect("user_list")
     return render(request, "accounts/user_form.html", {"form": form})
 
 
 def _enrolment_code_page(request, target, code: str, *, created: bool = False):
     """Shown once, in the POST's own response (never in a message cookie or a URL)."""
-    return render(request, "accounts/enrolment_code.html", {
-        "target": target, "code": code, "created": created, "hours": settings.MFA_ENROLMENT_CODE_HOURS,
-    })
+    return render(
+        request,
+        "accounts/enrolment_code.html",
+        {
+            "target": target,
+            "code": code,
+            "created": created,
+            "hours": settings.MFA_ENROLMENT_CODE_HOURS,
+        },
+    )
 
 
 @login_required
@@ -314,14 +357,20 @@ def user_mfa_reset_view(request, user_id: int):
 
 # --- Account changes reviewed by a privacy officer -------------------------------------------------
 
+
 @login_required
 @require_GET
 def account_change_review_list(request):
     changes = account_changes_for_review(user=request.user)
     audit_record(action="audit_view", request=request, object_type="audit_page", object_id="account_changes")
-    return render(request, "accounts/account_change_reviews.html", {
-        "changes": changes, "form": AccountChangeReviewForm(),
-    })
+    return render(
+        request,
+        "accounts/account_change_reviews.html",
+        {
+            "changes": changes,
+            "form": AccountChangeReviewForm(),
+        },
+    )
 
 
 @login_required
@@ -333,8 +382,9 @@ def account_change_review_view(request, change_id: int):
         messages.error(request, "The comment is too long.")
     else:
         try:
-            account_change_review(reviewer=request.user, change_id=change.pk, comment=form.cleaned_data["comment"],
-                                  request=request)
+            account_change_review(
+                reviewer=request.user, change_id=change.pk, comment=form.cleaned_data["comment"], request=request
+            )
         except AccountError as exc:
             messages.error(request, str(exc))
         else:

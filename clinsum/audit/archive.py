@@ -106,8 +106,9 @@ def _archive_create(*, before: date, out: Path, now: datetime | None) -> AuditAr
     sha = file_sha256(out)
 
     try:
-        return _archive_commit(out=out, sha=sha, report=report, start_seq=start_seq, before=before,
-                               cutoff=cutoff, checkpoint=checkpoint)
+        return _archive_commit(
+            out=out, sha=sha, report=report, start_seq=start_seq, before=before, cutoff=cutoff, checkpoint=checkpoint
+        )
     except BaseException:
         out.unlink(missing_ok=True)  # nothing was removed, so the file is not an archive
         raise
@@ -117,9 +118,16 @@ def _archive_commit(*, out, sha, report, start_seq, before, cutoff, checkpoint) 
     last_seq = report.head_seq
     with transaction.atomic():
         archive = AuditArchive.objects.create(
-            first_seq=start_seq, last_seq=last_seq, last_hash=report.head_hash, count=report.count,
-            before=cutoff, file_name=out.name[:300], file_sha256=sha, checkpoint=checkpoint,
-            created_at=timezone.now(), created_by=_os_user(),
+            first_seq=start_seq,
+            last_seq=last_seq,
+            last_hash=report.head_hash,
+            count=report.count,
+            before=cutoff,
+            file_name=out.name[:300],
+            file_sha256=sha,
+            checkpoint=checkpoint,
+            created_at=timezone.now(),
+            created_by=_os_user(),
         )
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL clinsum.audit_archive = 'on'")
@@ -129,9 +137,11 @@ def _archive_commit(*, out, sha, report, start_seq, before, cutoff, checkpoint) 
         if deleted != report.count:
             raise AuditArchiveRefused(f"expected to remove {report.count} events, removed {deleted}; rolled back")
         audit_record(
-            action="audit_archive", object_type="audit_archive", object_id=archive.pk,
+            action="audit_archive",
+            object_type="audit_archive",
+            object_id=archive.pk,
             reason=f"seq {start_seq}-{last_seq} ({report.count} events) before {before}; file sha256 {sha}; "
-                   f"by {archive.created_by}",
+            f"by {archive.created_by}",
         )
     return archive
 

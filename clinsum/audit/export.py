@@ -10,8 +10,21 @@ from django.utils import timezone
 
 from .models import AuditEvent
 
-CSV_COLUMNS = ["seq", "at_local", "username", "role", "action", "patient_id", "object_type", "object_id",
-               "reason", "outcome", "ip", "request_id", "hash"]
+CSV_COLUMNS = [
+    "seq",
+    "at_local",
+    "username",
+    "role",
+    "action",
+    "patient_id",
+    "object_type",
+    "object_id",
+    "reason",
+    "outcome",
+    "ip",
+    "request_id",
+    "hash",
+]
 EXPORT_BATCH_SIZE = 2000
 
 
@@ -38,7 +51,23 @@ def audit_csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
     local = timezone.get_default_timezone()
     yield writer.writerow(CSV_COLUMNS)
     for e in events:
-        yield writer.writerow([_cell(v) for v in (
-            e.seq, e.at.astimezone(local).isoformat(timespec="seconds"), e.actor_username, e.role, e.action,
-            e.patient_id, e.object_type, e.object_id, e.reason, e.outcome, e.ip, e.request_id, e.hash,
-        )])
+        yield writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    e.seq,
+                    e.at.astimezone(local).isoformat(timespec="seconds"),
+                    e.actor_username,
+                    e.role,
+                    e.action,
+                    e.patient_id,
+                    e.object_type,
+                    e.object_id,
+                    e.reason,
+                    e.outcome,
+                    e.ip,
+                    e.request_id,
+                    e.hash,
+                )
+            ]
+        )

@@ -13,10 +13,18 @@ def local_day_start(day: date) -> datetime:
 
 
 class DateRangeForm(forms.Form):
-    date_from = forms.DateField(required=False, label="From", help_text="YYYY-MM-DD, hospital time",
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To (inclusive)", help_text="YYYY-MM-DD, hospital time",
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        required=False,
+        label="From",
+        help_text="YYYY-MM-DD, hospital time",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To (inclusive)",
+        help_text="YYYY-MM-DD, hospital time",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -28,8 +36,7 @@ class DateRangeForm(forms.Form):
     def time_range(self) -> tuple[datetime | None, datetime | None]:
         """[start, end) in UTC-comparable aware datetimes: local midnight to the midnight after `date_to`."""
         start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
-        return (local_day_start(start) if start else None,
-                local_day_start(end + timedelta(days=1)) if end else None)
+        return (local_day_start(start) if start else None, local_day_start(end + timedelta(days=1)) if end else None)
 
     def describe(self) -> str:
         """The filters as text for the audit row of this search (ids and dates only)."""
@@ -40,8 +47,9 @@ class DateRangeForm(forms.Form):
 class AuditSearchForm(DateRangeForm):
     username = forms.CharField(max_length=150, required=False, label="User (username)")
     patient = forms.IntegerField(min_value=1, required=False, label="Patient id")
-    action = forms.CharField(max_length=64, required=False, label="Action",
-                             widget=forms.TextInput(attrs={"list": "audit-actions"}))
+    action = forms.CharField(
+        max_length=64, required=False, label="Action", widget=forms.TextInput(attrs={"list": "audit-actions"})
+    )
 
     field_order = ["username", "patient", "action", "date_from", "date_to"]
 

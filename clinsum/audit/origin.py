@@ -19,5 +19,8 @@ origin_var: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
 
 
 def origin_of(request) -> Origin:
-    return Origin(ip=getattr(request, "client_ip", None), user_agent=request.headers.get("User-Agent", "")[:300],
-                  request_id=getattr(request, "request_id", ""))
+    return Origin(
+        ip=getattr(request, "client_ip", None),
+        user_agent=request.headers.get("User-Agent", "")[:300],
+        request_id=getattr(request, "request_id", ""),
+    )

@@ -71,8 +71,12 @@ def audit_patient_access(
         events = events.filter(at__lt=end)
     return list(
         events.values("actor_id", "actor_username", "role")
-        .annotate(count=Count("id"), first=Min("at"), last=Max("at"),
-                  actions=ArrayAgg("action", distinct=True, order_by="action"))
+        .annotate(
+            count=Count("id"),
+            first=Min("at"),
+            last=Max("at"),
+            actions=ArrayAgg("action", distinct=True, order_by="action"),
+        )
         .order_by("-last", "actor_username")
     )
 
@@ -120,8 +124,15 @@ def _chart_bursts(events: Iterator[tuple], *, limit: int) -> Iterator[Anomaly]:
                 del charts[old]
         if len(charts) > limit:
             if open_anomaly is None:
-                open_anomaly = Anomaly(kind="chart_burst", actor_id=actor_id, actor_username=username, role=role,
-                                       start=window[0][0], end=at, count=len(charts))
+                open_anomaly = Anomaly(
+                    kind="chart_burst",
+                    actor_id=actor_id,
+                    actor_username=username,
+                    role=role,
+                    start=window[0][0],
+                    end=at,
+                    count=len(charts),
+                )
             else:
                 open_anomaly.end, open_anomaly.count = at, max(open_anomaly.count, len(charts))
         elif open_anomaly is not None:
@@ -149,8 +160,17 @@ def audit_anomalies(*, user, start: datetime, end: datetime) -> list[Anomaly]:
     for event in in_range.filter(action=BREAK_GLASS).order_by("at", "seq"):
         hour = event.at.astimezone(local).hour
         if not (day_start <= hour < day_end):
-            flags.append(Anomaly(kind="after_hours_break_glass", actor_id=event.actor_id,
-                                 actor_username=event.actor_username, role=event.role, start=event.at,
-                                 end=event.at, seq=event.seq, patient_id=event.patient_id))
+            flags.append(
+                Anomaly(
+                    kind="after_hours_break_glass",
+                    actor_id=event.actor_id,
+                    actor_username=event.actor_username,
+                    role=event.role,
+                    start=event.at,
+                    end=event.at,
+                    seq=event.seq,
+                    patient_id=event.patient_id,
+                )
+            )
     flags.sort(key=lambda a: a.start, reverse=True)
     return flags

@@ -102,28 +102,44 @@ def chain_walk(
     for cp in by_seq.pop(start_seq - 1, []):
         # The seq just before the walk: the anchor (or genesis for seq 0).
         if cp.hash != start_prev:
-            return _broken(report, cp.seq, f"checkpoint {cp.source} says event {cp.seq} had hash {cp.hash}, "
-                                           f"the chain starts from {start_prev}: the chain was rewritten")
+            return _broken(
+                report,
+                cp.seq,
+                f"checkpoint {cp.source} says event {cp.seq} had hash {cp.hash}, "
+                f"the chain starts from {start_prev}: the chain was rewritten",
+            )
         report.checkpoints_checked += 1
 
     expected_seq, expected_prev = start_seq, start_prev
     for fields, prev_hash, digest in rows:
         seq = fields["seq"]
         if seq > expected_seq:
-            return _broken(report, expected_seq, f"event {expected_seq} is missing (the next event is {seq}): "
-                                                 "rows were deleted")
+            return _broken(
+                report, expected_seq, f"event {expected_seq} is missing (the next event is {seq}): rows were deleted"
+            )
         if seq < expected_seq:
-            return _broken(report, seq, f"event {seq} is out of place (expected {expected_seq}): "
-                                        "it should have been archived or was inserted")
+            return _broken(
+                report,
+                seq,
+                f"event {seq} is out of place (expected {expected_seq}): it should have been archived or was inserted",
+            )
         if prev_hash != expected_prev:
-            return _broken(report, seq, f"event {seq}'s prev_hash is not the hash of event {seq - 1}: "
-                                        "a row was deleted, inserted or moved here")
+            return _broken(
+                report,
+                seq,
+                f"event {seq}'s prev_hash is not the hash of event {seq - 1}: "
+                "a row was deleted, inserted or moved here",
+            )
         if audit_hash(prev_hash, fields) != digest:
             return _broken(report, seq, f"event {seq}'s content does not match its hash: the row was edited")
         for cp in by_seq.pop(seq, []):
             if cp.hash != digest:
-                return _broken(report, seq, f"checkpoint {cp.source} says event {seq} had hash {cp.hash}, "
-                                            f"now {digest}: the chain was rewritten from here or earlier")
+                return _broken(
+                    report,
+                    seq,
+                    f"checkpoint {cp.source} says event {seq} had hash {cp.hash}, "
+                    f"now {digest}: the chain was rewritten from here or earlier",
+                )
             report.checkpoints_checked += 1
         report.count += 1
         report.head_seq, report.head_hash = seq, digest
@@ -134,8 +150,12 @@ def chain_walk(
         if seq < start_seq:
             report.checkpoints_archived.extend(by_seq[seq])
             continue
-        return _broken(report, seq, f"checkpoint {cp.source} names event {seq} but the chain ends at "
-                                    f"{report.head_seq}: events were removed from the end")
+        return _broken(
+            report,
+            seq,
+            f"checkpoint {cp.source} names event {seq} but the chain ends at "
+            f"{report.head_seq}: events were removed from the end",
+        )
     return report
 
 
@@ -155,8 +175,10 @@ def _anchor_problem() -> tuple[int, str] | None:
     expected_first = 1
     for anchor in AuditArchive.objects.order_by("first_seq"):
         if anchor.first_seq != expected_first or anchor.last_seq < anchor.first_seq:
-            return expected_first, (f"archive records do not join up: expected one starting at {expected_first}, "
-                                    f"found {anchor.first_seq}-{anchor.last_seq}")
+            return expected_first, (
+                f"archive records do not join up: expected one starting at {expected_first}, "
+                f"found {anchor.first_seq}-{anchor.last_seq}"
+            )
         expected_first = anchor.last_seq + 1
     return None
 
@@ -181,8 +203,12 @@ def audit_chain_verify(
     for cp in sorted(checkpoints, key=lambda c: c.seq):
         if cp.seq in anchor_hash and cp.seq < start_seq - 1:
             if cp.hash != anchor_hash[cp.seq]:
-                return _broken(ChainReport(), cp.seq, f"checkpoint {cp.source} says event {cp.seq} had hash "
-                                                      f"{cp.hash}, the archive record says {anchor_hash[cp.seq]}")
+                return _broken(
+                    ChainReport(),
+                    cp.seq,
+                    f"checkpoint {cp.source} says event {cp.seq} had hash "
+                    f"{cp.hash}, the archive record says {anchor_hash[cp.seq]}",
+                )
             at_boundaries += 1
         else:
             live.append(cp)
@@ -217,13 +243,21 @@ def audit_archive_file_verify(*, path: Path, checkpoints: Iterable[Checkpoint] =
     sha = file_sha256(path)
     anchor = AuditArchive.objects.filter(file_sha256=sha).first()
     if anchor is None:
-        return _broken(ChainReport(), 0, f"{path}: no archive record has this file's sha256 {sha} "
-                                         "(the file was changed, or it is not an archive of this chain)")
+        return _broken(
+            ChainReport(),
+            0,
+            f"{path}: no archive record has this file's sha256 {sha} "
+            "(the file was changed, or it is not an archive of this chain)",
+        )
     previous = AuditArchive.objects.filter(last_seq=anchor.first_seq - 1).first()
     start_prev = previous.last_hash if previous else GENESIS_HASH
     wanted = [cp for cp in checkpoints if anchor.first_seq - 1 <= cp.seq <= anchor.last_seq]
     report = chain_walk(archive_rows(path), start_seq=anchor.first_seq, start_prev=start_prev, checkpoints=wanted)
     if report.ok and (report.head_seq, report.head_hash) != (anchor.last_seq, anchor.last_hash):
-        return _broken(report, report.head_seq + 1, f"{path} ends at event {report.head_seq}, the archive record "
-                                                    f"at {anchor.last_seq} with hash {anchor.last_hash}")
+        return _broken(
+            report,
+            report.head_seq + 1,
+            f"{path} ends at event {report.head_seq}, the archive record "
+            f"at {anchor.last_seq} with hash {anchor.last_hash}",
+        )
     return report

@@ -28,13 +28,20 @@ def event_list(request):
     events = audit_events_for_user(user=request.user, **(form.search() if form.is_valid() else {}))
     if not form.is_valid():
         events = events.none()
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="events",
-                 reason=form.describe())
+    audit_record(
+        action="audit_view", request=request, object_type="audit_page", object_id="events", reason=form.describe()
+    )
     page = Paginator(events, settings.AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audit/event_list.html", {
-        "form": form, "page": page, "events": page.object_list,
-        "actions": audit_actions_for_user(user=request.user),
-    })
+    return render(
+        request,
+        "audit/event_list.html",
+        {
+            "form": form,
+            "page": page,
+            "events": page.object_list,
+            "actions": audit_actions_for_user(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -43,10 +50,16 @@ def event_export(request):
     form = AuditSearchForm(request.GET)
     events = audit_events_for_user(user=request.user, **(form.search() if form.is_valid() else {}))
     if not form.is_valid():
-        return HttpResponseBadRequest("Invalid search: " + "; ".join(m for ms in form.errors.values() for m in ms),
-                                      content_type="text/plain")
-    audit_record(action="audit_export", request=request, object_type="audit_page", object_id="export_csv",
-                 reason=f"{form.describe()} rows={events.count()}"[:500])
+        return HttpResponseBadRequest(
+            "Invalid search: " + "; ".join(m for ms in form.errors.values() for m in ms), content_type="text/plain"
+        )
+    audit_record(
+        action="audit_export",
+        request=request,
+        object_type="audit_page",
+        object_id="export_csv",
+        reason=f"{form.describe()} rows={events.count()}"[:500],
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(
         audit_csv_lines(events.iterator(chunk_size=EXPORT_BATCH_SIZE)), content_type="text/csv; charset=utf-8"
@@ -67,10 +80,20 @@ def anomaly_list(request):
         audit_reader_check(user=request.user)
         start = end = None
         anomalies = []
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="anomalies",
-                 reason=form.describe())
+    audit_record(
+        action="audit_view", request=request, object_type="audit_page", object_id="anomalies", reason=form.describe()
+    )
     day_start, day_end = settings.AUDIT_AFTER_HOURS
-    return render(request, "audit/anomaly_list.html", {
-        "form": form, "anomalies": anomalies, "start": start, "end": end,
-        "per_hour": settings.AUDIT_ANOMALY_CHARTS_PER_HOUR, "day_start": day_start, "day_end": day_end,
-    })
+    return render(
+        request,
+        "audit/anomaly_list.html",
+        {
+            "form": form,
+            "anomalies": anomalies,
+            "start": start,
+            "end": end,
+            "per_hour": settings.AUDIT_ANOMALY_CHARTS_PER_HOUR,
+            "day_start": day_start,
+            "day_end": day_end,
+        },
+    )

@@ -50,24 +50,38 @@ def _entry_expression(line: int | None) -> str | None:
 
 
 def _audit(request, token: ServiceToken | None, outcome: str, reason: str) -> None:
-    audit_record(action="ingest_api", request=request, object_type="service_token",
-                 object_id=token.pk if token else "", outcome=outcome, reason=reason)
+    audit_record(
+        action="ingest_api",
+        request=request,
+        object_type="service_token",
+        object_id=token.pk if token else "",
+        outcome=outcome,
+        reason=reason,
+    )
 
 
 def _audit_ingest(request, token: ServiceToken, result) -> None:
     """One event per patient touched, naming the notes stored, so a reviewer can find what a
     token wrote into whose chart."""
-    counts = (f"notes new {result.notes_new}, amended {result.notes_amended}, unchanged {result.notes_unchanged}; "
-              f"patients new {result.patients_new}")
+    counts = (
+        f"notes new {result.notes_new}, amended {result.notes_amended}, unchanged {result.notes_unchanged}; "
+        f"patients new {result.patients_new}"
+    )
     if not result.patient_ids:
         _audit(request, token, "ok", counts)
         return
     by_patient = dict(Note.objects.filter(pk__in=[i for _, i in result.outcomes]).values_list("pk", "patient_id"))
     for patient_id in result.patient_ids:
         notes = sorted(i for i, p in by_patient.items() if p == patient_id)
-        audit_record(action="ingest_api", request=request, patient_id=patient_id, object_type="service_token",
-                     object_id=token.pk, outcome="ok",
-                     reason=f"{counts}; note ids {', '.join(map(str, notes))[:200]}")
+        audit_record(
+            action="ingest_api",
+            request=request,
+            patient_id=patient_id,
+            object_type="service_token",
+            object_id=token.pk,
+            outcome="ok",
+            reason=f"{counts}; note ids {', '.join(map(str, notes))[:200]}",
+        )
 
 
 def _bearer_token(request) -> str:
@@ -81,8 +95,9 @@ def fhir_bundle_create(request):
     token = service_token_authenticate(token=_bearer_token(request))
     if token is None:
         _audit(request, None, "denied", "missing, unknown or inactive service token")
-        response = _outcome(401, [_issue("error", "login", "a valid service token is required "
-                                                            "(Authorization: Bearer <token>)")])
+        response = _outcome(
+            401, [_issue("error", "login", "a valid service token is required (Authorization: Bearer <token>)")]
+        )
         response["WWW-Authenticate"] = 'Bearer realm="clinsum"'
         return response
     limit = settings.FHIR_MAX_BYTES
@@ -92,12 +107,22 @@ def fhir_bundle_create(request):
         declared = 0
     if declared > limit:  # refused before a byte of the body is read
         _audit(request, token, "rejected", "body too large")
-        return _outcome(413, [_issue("error", "too-costly", f"the bundle has {declared:,} bytes; the limit is {limit:,}")])
+        return _outcome(
+            413, [_issue("error", "too-costly", f"the bundle has {declared:,} bytes; the limit is {limit:,}")]
+        )
     content_type = request.content_type.lower()
     if content_type not in ACCEPTED_TYPES:
         _audit(request, token, "rejected", "unsupported content type")
-        return _outcome(415, [_issue("error", "not-supported",
-                                     f"Content-Type must be {FHIR_JSON} or application/json, not {content_type[:60]!r}")])
+        return _outcome(
+            415,
+            [
+                _issue(
+                    "error",
+                    "not-supported",
+                    f"Content-Type must be {FHIR_JSON} or application/json, not {content_type[:60]!r}",
+                )
+            ],
+        )
     raw = request.read(limit + 1)  # and never more than the limit, whatever the header said
     if len(raw) > limit:
         _audit(request, token, "rejected", "body too large")
@@ -105,8 +130,9 @@ def fhir_bundle_create(request):
     parsed = fhir_json_parse(raw, source=f"api:{token.name}", bundle_only=True)
     if parsed.problems:
         _audit(request, token, "rejected", f"{len(parsed.problems)} problem(s) in the bundle")
-        return _outcome(400, [_issue("error", "invalid", message, _entry_expression(line))
-                              for line, message in parsed.problems])
+        return _outcome(
+            400, [_issue("error", "invalid", message, _entry_expression(line)) for line, message in parsed.problems]
+        )
     for attempt in range(INGEST_ATTEMPTS):
         try:
             with transaction.atomic():  # the notes and the audit rows commit together, or neither
@@ -116,23 +142,31 @@ def fhir_bundle_create(request):
         except IngestError as exc:
             if exc.forbidden:
                 _audit(request, token, "denied", f"{len(exc.problems)} record(s) would amend a note of another source")
-                return _outcome(403, [_issue("error", "forbidden", message, _entry_expression(line))
-                                      for line, message in exc.problems])
+                return _outcome(
+                    403,
+                    [_issue("error", "forbidden", message, _entry_expression(line)) for line, message in exc.problems],
+                )
             _audit(request, token, "rejected", f"{len(exc.problems)} problem(s) with the chart")
-            return _outcome(422, [_issue("error", "business-rule", message, _entry_expression(line))
-                                  for line, message in exc.problems])
+            return _outcome(
+                422,
+                [_issue("error", "business-rule", message, _entry_expression(line)) for line, message in exc.problems],
+            )
         except IntegrityError:
             # The same bundle posted twice at once: the other request stored it first. Read
             # again, so this one answers "unchanged" rather than fail.
             if attempt == INGEST_ATTEMPTS - 1:
                 _audit(request, token, "conflict", "concurrent posts of the same notes")
-                return _outcome(409, [_issue("error", "conflict", "another request is storing the same notes; "
-                                                                   "post again")])
-    return _fhir_response({
-        "resourceType": "Bundle",
-        "type": "transaction-response",
-        "entry": [_entry_response(entry, result) for entry in parsed.entries],
-    }, 201)
+                return _outcome(
+                    409, [_issue("error", "conflict", "another request is storing the same notes; post again")]
+                )
+    return _fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [_entry_response(entry, result) for entry in parsed.entries],
+        },
+        201,
+    )
 
 
 _NOTE_ANSWERS = {
@@ -158,7 +192,10 @@ def _entry_response(entry: Entry, result: IngestResult) -> dict:
     elif entry.kind == "skipped":
         status, message = "200 OK", "not stored"
     else:
-        status, message = "200 OK", f"not stored: ClinSum keeps Patient and DocumentReference, not {entry.resource_type}"
+        status, message = (
+            "200 OK",
+            f"not stored: ClinSum keeps Patient and DocumentReference, not {entry.resource_type}",
+        )
     issues = [_issue("information", "informational", message)]
     issues += [_issue("warning", "informational", warning) for warning in entry.warnings]
     response = {"status": status, "outcome": {"resourceType": "OperationOutcome", "issue": issues}}

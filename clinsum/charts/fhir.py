@@ -88,13 +88,40 @@ class FhirParsed:
 
 # --- HTML ----------------------------------------------------------------------------------
 
+
 class _TextExtractor(HTMLParser):
     """Text of an HTML document: the contents of script/style (and similar) are dropped,
     block elements become line breaks, character references are decoded."""
 
     DROP = frozenset({"script", "style", "template", "noscript", "iframe", "object", "title"})
-    BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
-                       "section", "article", "header", "footer", "pre", "blockquote", "hr", "dd", "dt", "dl"})
+    BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "tr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "ul",
+            "ol",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "pre",
+            "blockquote",
+            "hr",
+            "dd",
+            "dt",
+            "dl",
+        }
+    )
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -142,6 +169,7 @@ def html_to_text(markup: str) -> tuple[str, Counter]:
 
 # --- small readers --------------------------------------------------------------------------
 
+
 def _problem_from_validation(resource_type: str, exc: ValidationError) -> str:
     """Where and what, never the offending value (it may be PHI)."""
     parts = []
@@ -183,8 +211,9 @@ def _decode(raw: bytes, charset: str, *, warnings: list[str]) -> str:
     try:
         return raw.decode(charset or "utf-8")
     except UnicodeDecodeError as exc:
-        warnings.append(f"attachment is not valid {charset or 'UTF-8'} (first bad byte at offset {exc.start}); "
-                        "read as Windows-1252")
+        warnings.append(
+            f"attachment is not valid {charset or 'UTF-8'} (first bad byte at offset {exc.start}); read as Windows-1252"
+        )
         return raw.decode("cp1252", errors="replace")
 
 
@@ -225,6 +254,7 @@ def _aware(value) -> datetime | None:
 
 # --- resources ------------------------------------------------------------------------------
 
+
 def patient_record(resource: Patient, *, line: int | None, unit: str = "") -> PatientRecord:
     identifiers = [i for i in resource.identifier or () if i.value and i.value.strip()]
     if not identifiers:
@@ -240,8 +270,14 @@ def patient_record(resource: Patient, *, line: int | None, unit: str = "") -> Pa
         family = name.text
     gender = resource.gender if resource.gender in ("female", "male", "other", "unknown") else "unknown"
     return PatientRecord(
-        mrn=mrn.value.strip(), family_name=family[:128], given_name=given[:128], birth_date=resource.birthDate,
-        sex=gender, unit=unit, source_id=resource.id or "", line=line,
+        mrn=mrn.value.strip(),
+        family_name=family[:128],
+        given_name=given[:128],
+        birth_date=resource.birthDate,
+        sex=gender,
+        unit=unit,
+        source_id=resource.id or "",
+        line=line,
     )
 
 
@@ -255,8 +291,10 @@ def _attachment_text(doc: DocumentReference, *, binaries: dict[str, Binary], war
         if raw is None and attachment.url:
             binary = binaries.get(attachment.url) or binaries.get(f"Binary/{_reference_id(attachment.url, 'Binary')}")
             if binary is None:
-                raise FhirProblem(f"attachment url {attachment.url[:100]!r} is not a Binary in this bundle "
-                                  "(ClinSum does not fetch URLs)")
+                raise FhirProblem(
+                    f"attachment url {attachment.url[:100]!r} is not a Binary in this bundle "
+                    "(ClinSum does not fetch URLs)"
+                )
             raw = binary.data or b""
             if not kind:
                 kind, charset = _media_type(binary.contentType)
@@ -273,8 +311,9 @@ def _attachment_text(doc: DocumentReference, *, binaries: dict[str, Binary], war
     _, kind, charset, raw = min(candidates, key=lambda c: c[0])
     max_bytes = settings.NOTE_MAX_CHARS * 4  # no character is more than 4 bytes in UTF-8
     if len(raw) > max_bytes:
-        raise FhirProblem(f"attachment has {len(raw):,} bytes; notes are limited to "
-                          f"{settings.NOTE_MAX_CHARS:,} characters")
+        raise FhirProblem(
+            f"attachment has {len(raw):,} bytes; notes are limited to {settings.NOTE_MAX_CHARS:,} characters"
+        )
     text = _decode(raw, charset, warnings=warnings)
     if kind == "text/html":
         text, dropped = html_to_text(text)
@@ -285,7 +324,12 @@ def _attachment_text(doc: DocumentReference, *, binaries: dict[str, Binary], war
 
 
 def note_record(
-    doc: DocumentReference, *, line: int | None, source: str, patient_mrn: str, patient_source_id: str,
+    doc: DocumentReference,
+    *,
+    line: int | None,
+    source: str,
+    patient_mrn: str,
+    patient_source_id: str,
     binaries: dict[str, Binary] | None = None,
 ) -> tuple[NoteRecord, list[str]]:
     warnings: list[str] = []
@@ -308,8 +352,15 @@ def note_record(
     source_id = doc.id or next((i.value for i in doc.identifier or () if i.value), "")
     author = next((a.display for a in doc.author or () if a.display), "")
     record = NoteRecord(
-        mrn=patient_mrn, patient_source_id="" if patient_mrn else patient_source_id, note_type=note_type,
-        authored_at=authored, text=text, author=author, title=title, source=source, line=line,
+        mrn=patient_mrn,
+        patient_source_id="" if patient_mrn else patient_source_id,
+        note_type=note_type,
+        authored_at=authored,
+        text=text,
+        author=author,
+        title=title,
+        source=source,
+        line=line,
         source_id=source_id,
     )
     return record, warnings
@@ -350,6 +401,7 @@ class _Subjects:
 
 
 # --- containers -----------------------------------------------------------------------------
+
 
 def _loads(raw: bytes | str, *, what: str) -> object:
     try:
@@ -396,17 +448,33 @@ def fhir_ndjson_parse(lines: Iterable[bytes | str], *, source: str, unit: str = 
     return parsed
 
 
-def _note_add(parsed: FhirParsed, doc: DocumentReference, *, index: int, source: str, subjects: _Subjects,
-              binaries: dict[str, Binary]) -> None:
+def _note_add(
+    parsed: FhirParsed,
+    doc: DocumentReference,
+    *,
+    index: int,
+    source: str,
+    subjects: _Subjects,
+    binaries: dict[str, Binary],
+) -> None:
     if doc.status == "entered-in-error":
         parsed.ignored["DocumentReference (entered-in-error)"] += 1
-        parsed.entries.append(Entry(index, "DocumentReference", doc.id or "", "skipped",
-                                    warnings=["status is entered-in-error; not stored"]))
+        parsed.entries.append(
+            Entry(
+                index, "DocumentReference", doc.id or "", "skipped", warnings=["status is entered-in-error; not stored"]
+            )
+        )
         return
     try:
         mrn, patient_source_id = subjects.resolve(doc)
-        record, warnings = note_record(doc, line=index, source=source[:300], patient_mrn=mrn,
-                                       patient_source_id=patient_source_id, binaries=binaries)
+        record, warnings = note_record(
+            doc,
+            line=index,
+            source=source[:300],
+            patient_mrn=mrn,
+            patient_source_id=patient_source_id,
+            binaries=binaries,
+        )
     except FhirProblem as exc:
         parsed.problems.append((index, str(exc)))
         return
@@ -477,14 +545,17 @@ def fhir_json_parse(raw: bytes, *, source: str, unit: str = "", bundle_only: boo
     """A JSON document: a Bundle, or (unless `bundle_only`) one DocumentReference or Patient,
     read as a bundle of one. The size limit is checked before anything is parsed."""
     if len(raw) > settings.FHIR_MAX_BYTES:
-        return FhirParsed(problems=[(None, f"document has {len(raw):,} bytes; the limit is {settings.FHIR_MAX_BYTES:,}")])
+        return FhirParsed(
+            problems=[(None, f"document has {len(raw):,} bytes; the limit is {settings.FHIR_MAX_BYTES:,}")]
+        )
     try:
         data = _loads(raw, what="the document")
     except FhirProblem as exc:
         return FhirParsed(problems=[(None, str(exc))])
     if not bundle_only and isinstance(data, dict) and data.get("resourceType") in ("DocumentReference", "Patient"):
-        return fhir_bundle_parse({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": data}]},
-                                 source=source, unit=unit)
+        return fhir_bundle_parse(
+            {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": data}]}, source=source, unit=unit
+        )
     return fhir_bundle_parse(data, source=source, unit=unit)
 
 

@@ -41,8 +41,9 @@ def notes_index(*, note_ids: list[int], embedder: Embedder | None = None) -> int
     plans = [(note.pk, note.patient_id, chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)) for note in notes]
     vectors = embedder.encode([c.text for _, _, chunks in plans for c in chunks])
     with transaction.atomic(), connection.cursor() as cursor:
-        current = dict(Note.objects.select_for_update().filter(pk__in=[n.pk for n in notes])
-                       .values_list("pk", "content_hash"))
+        current = dict(
+            Note.objects.select_for_update().filter(pk__in=[n.pk for n in notes]).values_list("pk", "content_hash")
+        )
         if any(current.get(n.pk) != n.content_hash for n in notes):
             keep, kept_vectors, offset = [], [], 0
             for note, plan in zip(notes, plans):

@@ -79,17 +79,26 @@ def _record_from_mapping(row: dict, *, line: int, source: str) -> tuple[NoteReco
         raise ValueError(f"bad authored_at {str(row['authored_at'])[:40]!r}: {exc}") from None
     mrn = str(row["mrn"]).strip()
     note = NoteRecord(
-        mrn=mrn, note_type=str(row["note_type"]).strip().lower(), authored_at=authored_at,
-        text=str(row["text"]), author=str(row["author"] or ""), author_role=str(row.get("author_role") or ""),
-        title=str(row.get("title") or ""), source=f"{source}:{line}", line=line,
+        mrn=mrn,
+        note_type=str(row["note_type"]).strip().lower(),
+        authored_at=authored_at,
+        text=str(row["text"]),
+        author=str(row["author"] or ""),
+        author_role=str(row.get("author_role") or ""),
+        title=str(row.get("title") or ""),
+        source=f"{source}:{line}",
+        line=line,
     )
     patient = None
     if row.get("family_name"):
         birth = str(row.get("birth_date") or "").strip()
         patient = PatientRecord(
-            mrn=mrn, family_name=str(row["family_name"]), given_name=str(row.get("given_name") or ""),
+            mrn=mrn,
+            family_name=str(row["family_name"]),
+            given_name=str(row.get("given_name") or ""),
             birth_date=date.fromisoformat(birth) if birth else None,
-            sex=str(row.get("sex") or "unknown").lower(), unit=str(row.get("unit") or ""),
+            sex=str(row.get("sex") or "unknown").lower(),
+            unit=str(row.get("unit") or ""),
         )
     return note, patient
 
@@ -155,8 +164,16 @@ def parse_text_file(path: Path, *, mrn: str, note_type: str, author: str, author
     parsed = ParsedFile(path)
     text = decode_bytes(path.read_bytes(), name=path.name, warnings=parsed.warnings)
     parsed.notes.append(
-        NoteRecord(mrn=mrn, note_type=note_type, authored_at=authored_at, text=text, author=author,
-                   title=path.stem.replace("-", " ").replace("_", " "), source=path.name, line=None)
+        NoteRecord(
+            mrn=mrn,
+            note_type=note_type,
+            authored_at=authored_at,
+            text=text,
+            author=author,
+            title=path.stem.replace("-", " ").replace("_", " "),
+            source=path.name,
+            line=None,
+        )
     )
     return parsed
 
@@ -195,12 +212,19 @@ def parse_fhir_file(path: Path, *, kind: str, unit: str = "") -> ParsedFile:
 def _parsed_from_fhir(path: Path, result: FhirParsed) -> ParsedFile:
     if result.problems:
         raise IngestError(result.problems)
-    return ParsedFile(path, notes=result.notes, patients=result.patients, warnings=result.warnings,
-                      location=result.location, ignored=result.ignored)
+    return ParsedFile(
+        path,
+        notes=result.notes,
+        patients=result.patients,
+        warnings=result.warnings,
+        location=result.location,
+        ignored=result.ignored,
+    )
 
 
-def parse_nursing_corpus_file(path: Path, *, authored_at: datetime, mrn_prefix: str = "DEID-",
-                              unit: str = "") -> ParsedFile:
+def parse_nursing_corpus_file(
+    path: Path, *, authored_at: datetime, mrn_prefix: str = "DEID-", unit: str = ""
+) -> ParsedFile:
     """The PhysioNet deid nursing-notes corpus: records `START_OF_RECORD=<patient>||||<note>||||`,
     the text, then `||||END_OF_RECORD`. The corpus has no dates, so note n of a patient is
     dated `authored_at` + n minutes (order kept); patients get MRN `<prefix><patient>`. Each
@@ -222,11 +246,20 @@ def parse_nursing_corpus_file(path: Path, *, authored_at: datetime, mrn_prefix: 
             patient, number = fields[0].strip(), int(fields[1])
             mrn = f"{mrn_prefix}{patient}"
             patients.setdefault(mrn, PatientRecord(mrn=mrn, family_name=f"Corpus patient {patient}", unit=unit))
-            parsed.notes.append(NoteRecord(
-                mrn=mrn, note_type=NoteType.NURSING, authored_at=authored_at + timedelta(minutes=number),
-                text=body.strip("\n"), author="", author_role="Nurse", title=f"Nursing note {number}",
-                source=f"{path.name}:{line}", line=line, source_id=f"{patient}-{number}",
-            ))
+            parsed.notes.append(
+                NoteRecord(
+                    mrn=mrn,
+                    note_type=NoteType.NURSING,
+                    authored_at=authored_at + timedelta(minutes=number),
+                    text=body.strip("\n"),
+                    author="",
+                    author_role="Nurse",
+                    title=f"Nursing note {number}",
+                    source=f"{path.name}:{line}",
+                    line=line,
+                    source_id=f"{patient}-{number}",
+                )
+            )
         line += record.count("\n")
     if problems:
         raise IngestError(problems)

@@ -70,16 +70,17 @@ class Note(models.Model):
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the normalised text")
     source = models.CharField(max_length=300, blank=True, help_text="Where the note came from")
     source_id = models.CharField(
-        max_length=200, blank=True, default="",
+        max_length=200,
+        blank=True,
+        default="",
         help_text="Upstream identifier (FHIR DocumentReference.id); the same id with new text is an amendment",
     )
-    embedding_status = models.CharField(
-        max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING
-    )
+    embedding_status = models.CharField(max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING)
     origin = models.CharField(
-        max_length=120, default=NOTE_ORIGIN_IMPORT,
+        max_length=120,
+        default=NOTE_ORIGIN_IMPORT,
         help_text="Who created the note and alone may amend it: 'api:<service token>', 'draft' (a signed "
-                  "ClinSum draft: never amended), 'import' (files and commands run by staff)",
+        "ClinSum draft: never amended), 'import' (files and commands run by staff)",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -87,8 +88,9 @@ class Note(models.Model):
         ordering = ["-authored_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["patient", "content_hash"], name="note_unique_content_per_patient"),
-            models.UniqueConstraint(fields=["patient", "source_id"], condition=~Q(source_id=""),
-                                    name="note_unique_source_per_patient"),
+            models.UniqueConstraint(
+                fields=["patient", "source_id"], condition=~Q(source_id=""), name="note_unique_source_per_patient"
+            ),
         ]
         indexes = [models.Index(fields=["patient", "-authored_at"], name="note_patient_recent")]
 

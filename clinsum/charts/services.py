@@ -95,13 +95,21 @@ def _patient_conflicts(patient: Patient, record: PatientRecord) -> list[str]:
 def _note_fields(record: NoteRecord) -> dict:
     return dict(
         note_type=record.note_type if record.note_type in NoteType.values else NoteType.OTHER,
-        author=record.author[:200], author_role=record.author_role[:64], authored_at=record.authored_at,
-        title=record.title[:300], source=record.source[:300],
+        author=record.author[:200],
+        author_role=record.author_role[:64],
+        authored_at=record.authored_at,
+        title=record.title[:300],
+        source=record.source[:300],
     )
 
 
-def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (), enqueue: bool = True,
-                 origin: str = NOTE_ORIGIN_IMPORT) -> IngestResult:
+def notes_ingest(
+    *,
+    notes: list[NoteRecord],
+    patients: list[PatientRecord] = (),
+    enqueue: bool = True,
+    origin: str = NOTE_ORIGIN_IMPORT,
+) -> IngestResult:
     """Store patients and notes all-or-nothing. Unknown patients, empty or oversized notes and
     conflicting demographics reject the whole batch with every problem listed.
 
@@ -125,7 +133,8 @@ def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (),
             patient = by_mrn.get(record.mrn) if record.mrn.strip() else by_source.get(record.patient_source_id)
             if patient is None and (record.mrn.strip() or record.patient_source_id):
                 record_problems.append(
-                    f"unknown patient MRN {record.mrn!r}" if record.mrn.strip()
+                    f"unknown patient MRN {record.mrn!r}"
+                    if record.mrn.strip()
                     else f"unknown patient {record.patient_source_id!r} (not in this file or bundle, nor stored)"
                 )
             if record_problems:
@@ -135,7 +144,9 @@ def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (),
             if record.source_id:
                 earlier = batch_by_source.get((patient.pk, record.source_id))
                 if earlier is not None and earlier != digest:
-                    problems.append((record.line, f"note {record.source_id!r} appears twice in this batch with different text"))
+                    problems.append(
+                        (record.line, f"note {record.source_id!r} appears twice in this batch with different text")
+                    )
                     continue
                 batch_by_source[(patient.pk, record.source_id)] = digest
             planned.append((record, patient, digest))
@@ -149,8 +160,13 @@ def notes_ingest(*, notes: list[NoteRecord], patients: list[PatientRecord] = (),
         note_ids = list(result.note_ids)
         if enqueue and note_ids:
             transaction.on_commit(lambda: notes_embed_enqueue(note_ids=note_ids))
-    logger.info("ingest committed: %d new notes, %d amended, %d unchanged, %d new patients",
-                result.notes_new, result.notes_amended, result.notes_unchanged, result.patients_new)
+    logger.info(
+        "ingest committed: %d new notes, %d amended, %d unchanged, %d new patients",
+        result.notes_new,
+        result.notes_amended,
+        result.notes_unchanged,
+        result.patients_new,
+    )
     return result
 
 
@@ -159,19 +175,30 @@ def _patients_resolve(*, notes, patients, result: IngestResult, problems: list) 
     by_mrn: dict[str, Patient] = {
         p.mrn: p for p in Patient.objects.filter(mrn__in={r.mrn for r in [*patients, *notes] if r.mrn})
     }
-    wanted_sources = {r.source_id for r in patients if r.source_id} | {r.patient_source_id for r in notes if r.patient_source_id}
+    wanted_sources = {r.source_id for r in patients if r.source_id} | {
+        r.patient_source_id for r in notes if r.patient_source_id
+    }
     by_source: dict[str, Patient] = {p.source_id: p for p in Patient.objects.filter(source_id__in=wanted_sources)}
     for record in patients:
         existing = by_mrn.get(record.mrn)
         where = record.line
         if record.source_id and record.source_id in by_source and by_source[record.source_id].mrn != record.mrn:
-            problems.append((where, f"patient {record.mrn}: upstream id {record.source_id!r} belongs to a stored patient "
-                                    "with another MRN"))
+            problems.append(
+                (
+                    where,
+                    f"patient {record.mrn}: upstream id {record.source_id!r} belongs to a stored patient "
+                    "with another MRN",
+                )
+            )
             continue
         if existing is None:
             patient = Patient.objects.create(
-                mrn=record.mrn, family_name=record.family_name, given_name=record.given_name,
-                birth_date=record.birth_date, sex=record.sex or Sex.UNKNOWN, unit=record.unit,
+                mrn=record.mrn,
+                family_name=record.family_name,
+                given_name=record.given_name,
+                birth_date=record.birth_date,
+                sex=record.sex or Sex.UNKNOWN,
+                unit=record.unit,
                 source_id=record.source_id[:200],
             )
             by_mrn[record.mrn] = patient
@@ -192,20 +219,23 @@ def _patients_resolve(*, notes, patients, result: IngestResult, problems: list) 
     return by_mrn, by_source
 
 
-def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: IngestResult, problems: list,
-                 origin: str) -> bool:
+def _notes_write(
+    planned: list[tuple[NoteRecord, Patient, str]], *, result: IngestResult, problems: list, origin: str
+) -> bool:
     """Writes the batch; returns True when a record tried to amend a note its origin does not own."""
     forbidden = False
     patient_ids = {p.pk for _, p, _ in planned}
     stored_by_source = {
         (n.patient_id, n.source_id): n
-        for n in Note.objects.filter(patient_id__in=patient_ids, source_id__in={r.source_id for r, _, _ in planned if r.source_id})
-        .only("id", "patient_id", "source_id", "content_hash", "origin")
+        for n in Note.objects.filter(
+            patient_id__in=patient_ids, source_id__in={r.source_id for r, _, _ in planned if r.source_id}
+        ).only("id", "patient_id", "source_id", "content_hash", "origin")
     }
     stored_by_hash = dict(
-        ((patient_id, digest), note_id) for note_id, patient_id, digest in
-        Note.objects.filter(patient_id__in=patient_ids, content_hash__in={d for _, _, d in planned})
-        .values_list("id", "patient_id", "content_hash")
+        ((patient_id, digest), note_id)
+        for note_id, patient_id, digest in Note.objects.filter(
+            patient_id__in=patient_ids, content_hash__in={d for _, _, d in planned}
+        ).values_list("id", "patient_id", "content_hash")
     )
     fresh: list[Note] = []
     batch_hashes: dict[tuple[int, str], Note] = {}  # (patient, hash) -> the new note of this batch with it
@@ -219,20 +249,36 @@ def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: Inge
                 continue
             if stored.origin == NOTE_ORIGIN_DRAFT or stored.origin != origin:
                 owner = "a signed ClinSum draft" if stored.origin == NOTE_ORIGIN_DRAFT else "another source"
-                problems.append((record.line, f"note {record.source_id[:80]!r} was created by {owner}; "
-                                              "only its own source may amend it"))
+                problems.append(
+                    (
+                        record.line,
+                        f"note {record.source_id[:80]!r} was created by {owner}; only its own source may amend it",
+                    )
+                )
                 forbidden = True
                 continue
             holder = stored_by_hash.get((patient.pk, digest)) or batch_hashes.get((patient.pk, digest))
             if holder is not None and holder != stored.pk:
-                problems.append((record.line, f"amended note {record.source_id!r} has the same text as another note "
-                                              "of this patient"))
+                problems.append(
+                    (
+                        record.line,
+                        f"amended note {record.source_id!r} has the same text as another note of this patient",
+                    )
+                )
                 continue
             old = Note.objects.only("text", "content_hash", "title", "note_type", "author", "authored_at").get(
-                pk=stored.pk)
-            NoteVersion.objects.create(note_id=stored.pk, text=old.text, content_hash=old.content_hash, title=old.title,
-                                       note_type=old.note_type, author=old.author, authored_at=old.authored_at,
-                                       replaced_by=origin)
+                pk=stored.pk
+            )
+            NoteVersion.objects.create(
+                note_id=stored.pk,
+                text=old.text,
+                content_hash=old.content_hash,
+                title=old.title,
+                note_type=old.note_type,
+                author=old.author,
+                authored_at=old.authored_at,
+                replaced_by=origin,
+            )
             Note.objects.filter(pk=stored.pk).update(
                 text=record.text, content_hash=digest, embedding_status=EmbeddingStatus.PENDING, **_note_fields(record)
             )
@@ -248,8 +294,14 @@ def _notes_write(planned: list[tuple[NoteRecord, Patient, str]], *, result: Inge
         if holder is not None:
             outcomes.append(("unchanged", holder))
             continue
-        note = Note(patient=patient, text=record.text, content_hash=digest, source_id=record.source_id,
-                    origin=origin, **_note_fields(record))
+        note = Note(
+            patient=patient,
+            text=record.text,
+            content_hash=digest,
+            source_id=record.source_id,
+            origin=origin,
+            **_note_fields(record),
+        )
         batch_hashes[(patient.pk, digest)] = note
         fresh.append(note)
         outcomes.append(("created", note))
@@ -274,7 +326,6 @@ def notes_embed_enqueue(*, note_ids: list[int]) -> None:
 
 def note_mark_embedding(*, note_ids: list[int], status: str) -> None:
     Note.objects.filter(pk__in=note_ids).update(embedding_status=status)
-
 
 
 def service_token_create(*, name: str) -> tuple[ServiceToken, str]:

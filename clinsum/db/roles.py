@@ -119,8 +119,9 @@ def app_role_problems(alias: str = "default") -> list[str]:
         )
         owned = [row[0] for row in cursor.fetchall()]
         if owned:
-            problems.append(f"the application's role owns tables ({', '.join(owned)} ...); "
-                            "migrations belong to an owner role")
+            problems.append(
+                f"the application's role owns tables ({', '.join(owned)} ...); migrations belong to an owner role"
+            )
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         present = {row[0] for row in cursor.fetchall()}
         for table, allowed in APPEND_ONLY_TABLES.items():

@@ -25,18 +25,29 @@ class DraftJob:
         kind = draft_kind(job.kind)
         return Plan(sections=kind.sections, prompt=kind.prompt)
 
-    def rows_store(self, *, job: Draft, verified: list[tuple[GeneratedClaim, ClaimCheck]],
-                   sources: dict[str, Hit]) -> dict[str, Any]:
+    def rows_store(
+        self, *, job: Draft, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]
+    ) -> dict[str, Any]:
         ordinals: dict[str, int] = {}
         for generated, check in verified:
             ordinal = ordinals.get(generated.section, 0)
             ordinals[generated.section] = ordinal + 1
             sentence = DraftSentence.objects.create(
-                draft=job, section=generated.section, ordinal=ordinal, text=" ".join(generated.text.split()),
-                origin=Origin.GENERATED, verdict=check.verdict, verdict_reason=check.reason[:300])
+                draft=job,
+                section=generated.section,
+                ordinal=ordinal,
+                text=" ".join(generated.text.split()),
+                origin=Origin.GENERATED,
+                verdict=check.verdict,
+                verdict_reason=check.reason[:300],
+            )
             DraftCitation.objects.bulk_create(
-                [DraftCitation(sentence=sentence, **DraftCitation.fields_of(c)) for c in check.citations
-                 if c.hit is not None])
+                [
+                    DraftCitation(sentence=sentence, **DraftCitation.fields_of(c))
+                    for c in check.citations
+                    if c.hit is not None
+                ]
+            )
         return {}
 
 

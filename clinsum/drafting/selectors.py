@@ -62,9 +62,22 @@ def draft_sentences(*, draft: Draft, sections: Collection[str] | None = None) ->
     rows = draft.sentences.all() if sections is None else draft.sentences.filter(section__in=sections)
     return list(
         rows.order_by("section", "ordinal").prefetch_related(
-            Prefetch("citations", queryset=DraftCitation.objects.select_related("note").only(
-                "id", "sentence_id", "source_id", "char_start", "char_end", "found",
-                "note__id", "note__note_type", "note__authored_at", "note__title")))
+            Prefetch(
+                "citations",
+                queryset=DraftCitation.objects.select_related("note").only(
+                    "id",
+                    "sentence_id",
+                    "source_id",
+                    "char_start",
+                    "char_end",
+                    "found",
+                    "note__id",
+                    "note__note_type",
+                    "note__authored_at",
+                    "note__title",
+                ),
+            )
+        )
     )
 
 
@@ -82,13 +95,15 @@ def draft_sections(*, draft: Draft, kind: DraftKind | None = None, only: str | N
             continue
         sentences = by_section.get(section.key, [])
         text = "\n".join(s.text for s in sentences)
-        sections.append({
-            "key": section.key,
-            "title": section.title,
-            "sentences": sentences,
-            "text": text,
-            "jargon": jargon_unexplained(text) if kind.patient_facing else [],
-        })
+        sections.append(
+            {
+                "key": section.key,
+                "title": section.title,
+                "sentences": sentences,
+                "text": text,
+                "jargon": jargon_unexplained(text) if kind.patient_facing else [],
+            }
+        )
     return sections
 
 
@@ -105,23 +120,36 @@ def draft_older_than_chart(*, draft: Draft) -> list[dict]:
     from clinsum.charts.models import Note
     from retrieval.clinical.drugs import drug_mentions
 
-    sentences = [s for s in draft.sentences.filter(origin="generated").prefetch_related(
-        Prefetch("citations", queryset=DraftCitation.objects.select_related("note").only(
-            "id", "sentence_id", "note__id", "note__authored_at"))) if s.citations.all()]
+    sentences = [
+        s
+        for s in draft.sentences.filter(origin="generated").prefetch_related(
+            Prefetch(
+                "citations",
+                queryset=DraftCitation.objects.select_related("note").only(
+                    "id", "sentence_id", "note__id", "note__authored_at"
+                ),
+            )
+        )
+        if s.citations.all()
+    ]
     if not sentences:
         return []
     oldest = min(c.note.authored_at for s in sentences for c in s.citations.all())
     # One read of the notes that could be newer, newest first; matched in Python per sentence.
-    newer_notes = list(Note.objects.filter(patient_id=draft.patient_id, authored_at__gt=oldest)
-                       .only("id", "note_type", "authored_at", "title", "text").order_by("-authored_at"))
+    newer_notes = list(
+        Note.objects.filter(patient_id=draft.patient_id, authored_at__gt=oldest)
+        .only("id", "note_type", "authored_at", "title", "text")
+        .order_by("-authored_at")
+    )
     warnings = []
     for sentence in sentences:
         cited = max(c.note.authored_at for c in sentence.citations.all())
         for mention in drug_mentions(sentence.text):
-            surface = sentence.text[mention.start:mention.end].lower()
+            surface = sentence.text[mention.start : mention.end].lower()
             newer = next((n for n in newer_notes if n.authored_at > cited and surface in n.text.lower()), None)
             if newer is not None:
-                warnings.append({"sentence": sentence, "subject": sentence.text[mention.start:mention.end],
-                                 "note": newer})
+                warnings.append(
+                    {"sentence": sentence, "subject": sentence.text[mention.start : mention.end], "note": newer}
+                )
                 break
     return warnings

@@ -45,8 +45,9 @@ def draft_create(*, patient, user, kind_key: str) -> Draft:
     kind = draft_kind(kind_key)
     backend, model, prompt_version = backend_identity(prompt=kind.prompt)
     with transaction.atomic():
-        draft = Draft.objects.create(patient=patient, author=user, kind=kind.key, backend=backend, model=model,
-                                     prompt_version=prompt_version)
+        draft = Draft.objects.create(
+            patient=patient, author=user, kind=kind.key, backend=backend, model=model, prompt_version=prompt_version
+        )
         transaction.on_commit(lambda: draft_enqueue(draft_id=draft.pk))
     return draft
 
@@ -99,8 +100,10 @@ def draft_section_save(*, draft: Draft, user, section: str, text: str, revision:
         if not locked.is_editable():
             raise DraftError(f"This draft is {locked.get_status_display().lower()} and can no longer be edited.")
         if revision != locked.revision:
-            raise DraftConflict("This draft was changed in another window since you opened it. "
-                                "Reload the page to see the latest text; your last change was not saved.")
+            raise DraftConflict(
+                "This draft was changed in another window since you opened it. "
+                "Reload the page to see the latest text; your last change was not saved."
+            )
         old = list(locked.sentences.filter(section=section).order_by("ordinal"))
         matcher = difflib.SequenceMatcher(a=[_normalise(s.text) for s in old], b=new_lines, autojunk=False)
         keep: list[tuple[DraftSentence | None, str, str]] = []  # (existing sentence, text, origin)
@@ -117,8 +120,7 @@ def draft_section_save(*, draft: Draft, user, section: str, text: str, revision:
                 if sentence.ordinal != ordinal:
                     DraftSentence.objects.filter(pk=sentence.pk).update(ordinal=ordinal)
             else:
-                DraftSentence.objects.create(draft=locked, section=section, ordinal=ordinal, text=line,
-                                             origin=origin)
+                DraftSentence.objects.create(draft=locked, section=section, ordinal=ordinal, text=line, origin=origin)
         locked.revision = F("revision") + 1
         locked.save(update_fields=["revision", "updated_at"])
         locked.refresh_from_db()
@@ -128,8 +130,10 @@ def draft_section_save(*, draft: Draft, user, section: str, text: str, revision:
 def _provenance(*, user, signed_at) -> str:
     local = timezone.localtime(signed_at)
     who = user.get_full_name() or user.username
-    return (f"Drafted with ClinSum, reviewed and signed by {who} ({user.get_role_display().lower()}) "
-            f"at {local:%Y-%m-%d %H:%M %Z}.")
+    return (
+        f"Drafted with ClinSum, reviewed and signed by {who} ({user.get_role_display().lower()}) "
+        f"at {local:%Y-%m-%d %H:%M %Z}."
+    )
 
 
 def draft_note_text(*, draft: Draft, kind: DraftKind, provenance: str) -> str:
@@ -162,16 +166,23 @@ def draft_sign(*, draft: Draft, user) -> Note:
         unresolved = draft_unresolved(draft=locked)
         if unresolved:
             many = unresolved != 1
-            raise DraftError(f"{unresolved} drafted sentence{'s' if many else ''} could not be verified against "
-                             f"the chart: edit or delete {'them' if many else 'it'} before signing.")
+            raise DraftError(
+                f"{unresolved} drafted sentence{'s' if many else ''} could not be verified against "
+                f"the chart: edit or delete {'them' if many else 'it'} before signing."
+            )
         if not locked.sentences.exists():
             raise DraftError("The draft is empty: write at least one statement before signing.")
         signed_at = timezone.now()
         text = draft_note_text(draft=locked, kind=kind, provenance=_provenance(user=user, signed_at=signed_at))
         record = NoteRecord(
-            mrn=locked.patient.mrn, note_type=kind.note_type, authored_at=signed_at, text=text,
-            author=user.get_full_name() or user.get_username(), author_role=user.get_role_display(),
-            title=f"{kind.title} (signed draft)", source=f"clinsum draft {locked.pk}",
+            mrn=locked.patient.mrn,
+            note_type=kind.note_type,
+            authored_at=signed_at,
+            text=text,
+            author=user.get_full_name() or user.get_username(),
+            author_role=user.get_role_display(),
+            title=f"{kind.title} (signed draft)",
+            source=f"clinsum draft {locked.pk}",
             source_id=f"clinsum-draft-{locked.pk}",
         )
         result = notes_ingest(notes=[record], origin=NOTE_ORIGIN_DRAFT)  # embedded once this commits

@@ -37,8 +37,9 @@ from .services import (
 
 
 def _audit(request, action: str, draft, **extra):
-    audit_record(action=action, request=request, patient_id=draft.patient_id, object_type="draft",
-                 object_id=draft.pk, **extra)
+    audit_record(
+        action=action, request=request, patient_id=draft.patient_id, object_type="draft", object_id=draft.pk, **extra
+    )
 
 
 def _context(draft, **extra) -> dict:
@@ -111,8 +112,9 @@ def draft_section_save_view(request, draft_id: int):
     except ValueError:
         return HttpResponseBadRequest("The edit is missing the draft's revision; reload the page.")
     try:
-        draft = draft_section_save(draft=draft, user=request.user, section=section,
-                                   text=request.POST.get("text", ""), revision=revision)
+        draft = draft_section_save(
+            draft=draft, user=request.user, section=section, text=request.POST.get("text", ""), revision=revision
+        )
     except DraftConflict as exc:
         _audit(request, "draft_edit", draft, outcome="conflict", reason=f"section {section[:64]}")
         return _section_response(request, draft, section, error=str(exc), status=409)
@@ -128,11 +130,20 @@ def _section_response(request, draft, section_key: str, *, saved: bool = False, 
             return _panel(request, draft, status=status, error=error)
         return redirect(reverse("draft_detail", args=[draft.pk]) + f"#section-{section_key}")
     kind = draft_kind(draft.kind)
-    shown = draft_sections(draft=draft, kind=kind, only=section_key) if draft.status in (
-        DraftStatus.READY, DraftStatus.SIGNED) else []
+    shown = (
+        draft_sections(draft=draft, kind=kind, only=section_key)
+        if draft.status in (DraftStatus.READY, DraftStatus.SIGNED)
+        else []
+    )
     # The saved section's preview, and every section's revision input (out of band).
-    context = {"draft": draft, "section": shown[0] if shown else None, "sections": kind.sections,
-               "section_key": section_key, "saved": saved, "error": error}
+    context = {
+        "draft": draft,
+        "section": shown[0] if shown else None,
+        "sections": kind.sections,
+        "section_key": section_key,
+        "saved": saved,
+        "error": error,
+    }
     # htmx swaps 4xx responses only when told to; the template's error box must reach the nurse.
     response = render(request, "drafting/_section_saved.html", context, status=200)
     if status != 200:
@@ -149,8 +160,10 @@ def password_reconfirm(request, *, password: str) -> None:
     confirmed = authenticate(request, username=user.get_username(), password=password)
     if confirmed is None or confirmed.pk != user.pk:
         if getattr(request, "axes_locked_out", False):
-            raise DraftError("Too many wrong passwords: signing and logging in are locked for now. "
-                             "Ask an administrator to unlock your account; the draft is kept.")
+            raise DraftError(
+                "Too many wrong passwords: signing and logging in are locked for now. "
+                "Ask an administrator to unlock your account; the draft is kept."
+            )
         raise DraftError("That password is not correct; the draft was not signed.")
 
 

@@ -34,8 +34,9 @@ class RetentionPolicy(models.Model):
     # the requested change waits here, and changes nothing, until another admin approves it.
     pending_keep_days = models.PositiveIntegerField(null=True, blank=True)
     pending_active = models.BooleanField(null=True, blank=True)
-    pending_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    pending_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     pending_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -66,8 +67,11 @@ class LegalHold(models.Model):
 
     class Meta:
         ordering = ["-placed_at", "-id"]
-        indexes = [models.Index(fields=["patient"], condition=models.Q(released_at__isnull=True),
-                                name="legalhold_active_patient")]
+        indexes = [
+            models.Index(
+                fields=["patient"], condition=models.Q(released_at__isnull=True), name="legalhold_active_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"LegalHold {self.pk}"

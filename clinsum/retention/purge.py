@@ -33,8 +33,12 @@ RETENTION_LOCK = 0x52455445  # "RETE": serialises purge batches and legal-hold c
 COUNT_KINDS = ("notes", "chunks", "summaries", "claims", "citations", "drafts", "model_calls", "sessions")
 # Model label -> counted kind. Anything else a cascade removes is counted under its label.
 _KIND_OF_LABEL = {
-    "charts.Note": "notes", "charts.Chunk": "chunks", "summaries.Summary": "summaries",
-    "summaries.Claim": "claims", "summaries.Citation": "citations", "drafting.Draft": "drafts",
+    "charts.Note": "notes",
+    "charts.Chunk": "chunks",
+    "summaries.Summary": "summaries",
+    "summaries.Claim": "claims",
+    "summaries.Citation": "citations",
+    "drafting.Draft": "drafts",
     "summaries.ModelCall": "model_calls",  # the record of the summary's or draft's model calls goes with it
     "sessions.Session": "sessions",
 }
@@ -103,8 +107,11 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         # own note is the record, and only their citation rows of the purged note go.
         drafts = draft_model()
         if drafts is not None:
-            draft_ids = list(drafts.objects.filter(sentences__citations__note_id__in=ids, signed_at__isnull=True)
-                             .values_list("pk", flat=True).distinct())
+            draft_ids = list(
+                drafts.objects.filter(sentences__citations__note_id__in=ids, signed_at__isnull=True)
+                .values_list("pk", flat=True)
+                .distinct()
+            )
             if draft_ids:
                 _merge_counts(counts, drafts.objects.filter(pk__in=draft_ids).only("pk").delete()[1])
                 items += [DeletedObject(receipt=receipt, kind="draft", object_id=i) for i in draft_ids]
@@ -162,9 +169,11 @@ def retention_purge_finish(*, receipt_id: int, partial: bool = False) -> Deletio
         receipt.save(update_fields=["deleted_ids_sha256", "counts", "status", "finished_at"])
         counted = " ".join(f"{kind}={n}" for kind, n in receipt.counts.items())
         audit_record(
-            action="retention_purge", object_type="deletion_receipt", object_id=receipt.pk,
+            action="retention_purge",
+            object_type="deletion_receipt",
+            object_id=receipt.pk,
             reason=f"run {receipt.run_id} {receipt.status}: {counted} batches={receipt.batches} "
-                   f"sha256={receipt.deleted_ids_sha256}",
+            f"sha256={receipt.deleted_ids_sha256}",
         )
     return receipt
 

@@ -139,8 +139,7 @@ def hold_list_for_admin(*, user) -> QuerySet[LegalHold]:
     # the legal request names, which they know already; it is never shown back).
     return (
         LegalHold.objects.select_related("placed_by", "released_by")
-        .only("id", "reason", "placed_at", "released_at", "patient_id",
-              "placed_by__username", "released_by__username")
+        .only("id", "reason", "placed_at", "released_at", "patient_id", "placed_by__username", "released_by__username")
         .order_by(F("released_at").desc(nulls_first=True), "-placed_at")
     )
 

@@ -26,10 +26,16 @@ def _pending_request(policy: RetentionPolicy, *, actor, keep_days: int, active: 
     policy.pending_keep_days, policy.pending_active = keep_days, active
     policy.pending_by, policy.pending_at = actor, timezone.now()
     policy.save(update_fields=["pending_keep_days", "pending_active", "pending_by", "pending_at", "updated_at"])
-    audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
-                 object_id=policy.pk, outcome="pending",
-                 reason=f"target={policy.target} keep_days {keep_days} requested below the floor of "
-                        f"{settings.RETENTION_NOTE_FLOOR_DAYS}; waits for a second administrator")
+    audit_record(
+        action="retention_policy_change",
+        request=request,
+        actor=actor,
+        object_type="retention_policy",
+        object_id=policy.pk,
+        outcome="pending",
+        reason=f"target={policy.target} keep_days {keep_days} requested below the floor of "
+        f"{settings.RETENTION_NOTE_FLOOR_DAYS}; waits for a second administrator",
+    )
     return policy
 
 
@@ -43,12 +49,19 @@ def retention_policy_create(
         if RetentionPolicy.objects.filter(target=target).exists():
             raise RetentionError("A policy for this target exists already; edit it instead.")
         if _below_floor(target, keep_days):
-            policy = RetentionPolicy.objects.create(target=target, keep_days=settings.RETENTION_NOTE_FLOOR_DAYS,
-                                                    active=False)
+            policy = RetentionPolicy.objects.create(
+                target=target, keep_days=settings.RETENTION_NOTE_FLOOR_DAYS, active=False
+            )
             return _pending_request(policy, actor=actor, keep_days=keep_days, active=active, request=request)
         policy = RetentionPolicy.objects.create(target=target, keep_days=keep_days, active=active)
-        audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
-                     object_id=policy.pk, reason=f"created target={target} keep_days={keep_days} active={active}")
+        audit_record(
+            action="retention_policy_change",
+            request=request,
+            actor=actor,
+            object_type="retention_policy",
+            object_id=policy.pk,
+            reason=f"created target={target} keep_days={keep_days} active={active}",
+        )
     return policy
 
 
@@ -64,12 +77,27 @@ def retention_policy_approve(*, actor, policy_id: int, request=None) -> Retentio
         requested_by = policy.pending_by_id
         policy.keep_days, policy.active = policy.pending_keep_days, bool(policy.pending_active)
         policy.pending_keep_days = policy.pending_active = policy.pending_by = policy.pending_at = None
-        policy.save(update_fields=["keep_days", "active", "pending_keep_days", "pending_active", "pending_by",
-                                   "pending_at", "updated_at"])
-        audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
-                     object_id=policy.pk, outcome="approved",
-                     reason=f"target={policy.target} keep_days={policy.keep_days} active={policy.active}; "
-                            f"requested by user {requested_by}")
+        policy.save(
+            update_fields=[
+                "keep_days",
+                "active",
+                "pending_keep_days",
+                "pending_active",
+                "pending_by",
+                "pending_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            action="retention_policy_change",
+            request=request,
+            actor=actor,
+            object_type="retention_policy",
+            object_id=policy.pk,
+            outcome="approved",
+            reason=f"target={policy.target} keep_days={policy.keep_days} active={policy.active}; "
+            f"requested by user {requested_by}",
+        )
     return policy
 
 
@@ -88,8 +116,14 @@ def retention_policy_update(*, actor, policy_id: int, keep_days: int, active: bo
             return policy
         policy.keep_days, policy.active = keep_days, active
         policy.save(update_fields=["keep_days", "active", "updated_at"])
-        audit_record(action="retention_policy_change", request=request, actor=actor, object_type="retention_policy",
-                     object_id=policy.pk, reason=f"target={policy.target} " + " ".join(changes))
+        audit_record(
+            action="retention_policy_change",
+            request=request,
+            actor=actor,
+            object_type="retention_policy",
+            object_id=policy.pk,
+            reason=f"target={policy.target} " + " ".join(changes),
+        )
     return policy
 
 
@@ -110,8 +144,15 @@ def legal_hold_place(*, actor, mrn: str, reason: str, request=None) -> LegalHold
         if patient is None:
             raise RetentionError("No patient has this MRN.")
         hold = LegalHold.objects.create(patient=patient, reason=reason[:500], placed_by=actor)
-        audit_record(action="legal_hold_place", request=request, actor=actor, patient_id=patient.pk,
-                     object_type="legal_hold", object_id=hold.pk, reason=reason)
+        audit_record(
+            action="legal_hold_place",
+            request=request,
+            actor=actor,
+            patient_id=patient.pk,
+            object_type="legal_hold",
+            object_id=hold.pk,
+            reason=reason,
+        )
     return hold
 
 
@@ -125,6 +166,13 @@ def legal_hold_release(*, actor, hold_id: int, request=None) -> LegalHold:
             raise RetentionError("This hold was released already.")
         hold.released_at, hold.released_by = timezone.now(), actor
         hold.save(update_fields=["released_at", "released_by"])
-        audit_record(action="legal_hold_release", request=request, actor=actor, patient_id=hold.patient_id,
-                     object_type="legal_hold", object_id=hold.pk, reason="released")
+        audit_record(
+            action="legal_hold_release",
+            request=request,
+            actor=actor,
+            patient_id=hold.patient_id,
+            object_type="legal_hold",
+            object_id=hold.pk,
+            reason="released",
+        )
     return hold

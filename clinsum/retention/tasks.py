@@ -7,8 +7,13 @@ from .models import DeletionReceipt
 from .purge import retention_max_rounds, retention_purge_finish, retention_purge_round, retention_purge_start
 
 
-@shared_task(name="clinsum.retention.tasks.retention_purge", queue="default", acks_late=True,
-             soft_time_limit=15 * 60, time_limit=20 * 60)
+@shared_task(
+    name="clinsum.retention.tasks.retention_purge",
+    queue="default",
+    acks_late=True,
+    soft_time_limit=15 * 60,
+    time_limit=20 * 60,
+)
 def retention_purge(receipt_id: int | None = None) -> None:
     """Beat calls it with no receipt (a new run); each task re-queues itself with the run's
     receipt id while work remains, up to RETENTION_MAX_ROUNDS rounds."""

@@ -35,8 +35,11 @@ def policy_list(request):
 def _list_context(request, **extra) -> dict:
     policies = policy_list_for_admin(user=request.user)
     plan = {row.policy.pk: row for row in retention_plan()}
-    return {"rows": [(policy, plan.get(policy.pk)) for policy in policies],
-            "floor_days": settings.RETENTION_NOTE_FLOOR_DAYS, **extra}
+    return {
+        "rows": [(policy, plan.get(policy.pk)) for policy in policies],
+        "floor_days": settings.RETENTION_NOTE_FLOOR_DAYS,
+        **extra,
+    }
 
 
 @login_required

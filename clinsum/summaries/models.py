@@ -16,15 +16,14 @@ class SummaryStatus(models.TextChoices):
 
 class Summary(GenerationJob):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="summaries")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     status = models.CharField(max_length=16, choices=SummaryStatus.choices, default=SummaryStatus.QUEUED)
     fingerprint = models.CharField(max_length=64, db_index=True, help_text="note set + backend + model + prompt")
     n_claims = models.PositiveIntegerField(default=0)
     supported_fraction = models.FloatField(null=True, blank=True)
-    source_note_ids = models.JSONField(default=list, blank=True,
-                                       help_text="The notes retrieval gave the generator, in source order")
+    source_note_ids = models.JSONField(
+        default=list, blank=True, help_text="The notes retrieval gave the generator, in source order"
+    )
 
     class Meta(GenerationJob.Meta):
         indexes = [models.Index(fields=["patient", "-created_at"], name="summary_patient_recent")]
@@ -54,7 +53,8 @@ class Claim(models.Model):
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     verdict_reason = models.CharField(max_length=300, blank=True)
     possibly_missing = models.BooleanField(
-        default=False, help_text="Added by ClinSum, not the generator: a source states it and no shown claim did")
+        default=False, help_text="Added by ClinSum, not the generator: a source states it and no shown claim did"
+    )
 
     class Meta:
         ordering = ["summary_id", "ordinal"]
@@ -92,8 +92,9 @@ class ModelCall(models.Model):
     Goes also when a note it carried is purged (note_ids)."""
 
     summary = models.ForeignKey(Summary, on_delete=models.CASCADE, null=True, blank=True, related_name="model_calls")
-    draft = models.ForeignKey("drafting.Draft", on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="model_calls")
+    draft = models.ForeignKey(
+        "drafting.Draft", on_delete=models.CASCADE, null=True, blank=True, related_name="model_calls"
+    )
     attempt = models.PositiveSmallIntegerField(help_text="Which run of the job: 1, then one more per retry")
     call_index = models.PositiveSmallIntegerField(default=1, help_text="The request's place in its run (map-reduce)")
     backend = models.CharField(max_length=32)
@@ -116,9 +117,11 @@ class ModelCall(models.Model):
         ordering = ["attempt", "call_index", "id"]
         indexes = [GinIndex(fields=["note_ids"], name="modelcall_note_ids")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(summary__isnull=False, draft__isnull=True)
-                                   | models.Q(summary__isnull=True, draft__isnull=False),
-                                   name="modelcall_one_owner"),
+            models.CheckConstraint(
+                condition=models.Q(summary__isnull=False, draft__isnull=True)
+                | models.Q(summary__isnull=True, draft__isnull=False),
+                name="modelcall_one_owner",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,13 +22,20 @@ from retrieval.types import Hit
 from .backends import GeneratedCitation, GeneratedClaim
 
 HIGH_RISK = {
-    "anticoagulant": frozenset("""warfarin heparin enoxaparin dalteparin apixaban rivaroxaban dabigatran edoxaban
-        fondaparinux argatroban bivalirudin tinzaparin""".split()),
-    "opioid": frozenset("""morphine hydromorphone oxycodone hydrocodone fentanyl methadone tramadol codeine
-        buprenorphine tapentadol meperidine oxymorphone""".split()) | {"oxycodone and acetaminophen",
-                                                                     "hydrocodone and acetaminophen"},
-    "antiepileptic": frozenset("""levetiracetam phenytoin fosphenytoin carbamazepine lamotrigine lacosamide
-        phenobarbital oxcarbazepine topiramate zonisamide clobazam primidone""".split()) | {"valproic acid"},
+    "anticoagulant": frozenset(
+        """warfarin heparin enoxaparin dalteparin apixaban rivaroxaban dabigatran edoxaban
+        fondaparinux argatroban bivalirudin tinzaparin""".split()
+    ),
+    "opioid": frozenset(
+        """morphine hydromorphone oxycodone hydrocodone fentanyl methadone tramadol codeine
+        buprenorphine tapentadol meperidine oxymorphone""".split()
+    )
+    | {"oxycodone and acetaminophen", "hydrocodone and acetaminophen"},
+    "antiepileptic": frozenset(
+        """levetiracetam phenytoin fosphenytoin carbamazepine lamotrigine lacosamide
+        phenobarbital oxcarbazepine topiramate zonisamide clobazam primidone""".split()
+    )
+    | {"valproic acid"},
 }
 MAX_PER_SECTION = 5
 RECENT = timedelta(hours=48)  # a high-risk drug is "possibly missing" only if the last two days mention it
@@ -61,8 +68,9 @@ def omissions_find(*, shown: list[GeneratedClaim], sources: dict[str, Hit]) -> l
     found: list[GeneratedClaim] = []
     seen_drugs: set[str] = set()
     seen_allergies: set[str] = set()
-    newest_first = sorted(sources.items(), key=lambda item: (item[1].authored_at is not None, item[1].authored_at),
-                          reverse=True)
+    newest_first = sorted(
+        sources.items(), key=lambda item: (item[1].authored_at is not None, item[1].authored_at), reverse=True
+    )
     for source_id, hit in newest_first:
         recent = recent_from is None or (hit.authored_at is not None and hit.authored_at >= recent_from)
         for start, end in statement_spans(hit.text):
@@ -72,16 +80,23 @@ def omissions_find(*, shown: list[GeneratedClaim], sources: dict[str, Hit]) -> l
                 continue
             is_allergy = hit.section == "allergies" or _ALLERGY_WORDS.search(text)
             if is_allergy and not _NO_ALLERGY.search(text):
-                words = [m.word for m in mentions(text) if not m.negated and len(m.word) > 3
-                         and not _ALLERGY_WORDS.match(m.word)]
+                words = [
+                    m.word
+                    for m in mentions(text)
+                    if not m.negated and len(m.word) > 3 and not _ALLERGY_WORDS.match(m.word)
+                ]
                 key = words[0] if words else ""
                 if key and key not in allergy_text and key not in seen_allergies:
                     seen_allergies.add(key)
                     found.append(GeneratedClaim("allergies", text, (GeneratedCitation(source_id, statement),)))
                 continue
             for drug in {d.generic for d in drug_mentions(text)}:
-                if not _high_risk(drug) or drug in carried_drugs or drug.split()[0] in carried_drugs \
-                        or drug in seen_drugs:
+                if (
+                    not _high_risk(drug)
+                    or drug in carried_drugs
+                    or drug.split()[0] in carried_drugs
+                    or drug in seen_drugs
+                ):
                     continue
                 if not recent:
                     continue  # an old mention of a drug is not evidence it is current

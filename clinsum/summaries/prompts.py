@@ -80,7 +80,9 @@ class PromptSpec:
 
 
 CHART_REVIEW = PromptSpec(
-    version=PROMPT_VERSION, schema_name=SCHEMA_NAME, system_rules=SYSTEM_RULES,
+    version=PROMPT_VERSION,
+    schema_name=SCHEMA_NAME,
+    system_rules=SYSTEM_RULES,
     task_line="Summarise this patient's chart in the sections below. A source may support several sections.",
 )
 
@@ -124,32 +126,39 @@ def source_block(*, source_id: str, hit: Hit) -> str:
 
 def _section_line(section: SummarySection, source_ids: Sequence[str]) -> str:
     listed = ", ".join(source_ids) if source_ids else "none retrieved"
-    return (f"- {section.key} ({section.title}): {section.query}. "
-            f"At most {section.max_claims} claims. Sources retrieved for it: {listed}.")
+    return (
+        f"- {section.key} ({section.title}): {section.query}. "
+        f"At most {section.max_claims} claims. Sources retrieved for it: {listed}."
+    )
 
 
 def render_user_message(
-    *, sections: Sequence[SummarySection], section_sources: Mapping[str, Sequence[str]],
-    sources: Mapping[str, Hit], source_ids: Sequence[str], task_line: str = CHART_REVIEW.task_line,
+    *,
+    sections: Sequence[SummarySection],
+    section_sources: Mapping[str, Sequence[str]],
+    sources: Mapping[str, Hit],
+    source_ids: Sequence[str],
+    task_line: str = CHART_REVIEW.task_line,
 ) -> str:
     """The user message for the sources `source_ids` (a batch, or all of them)."""
     chosen = set(source_ids)
     section_lines = [
-        _section_line(section, [s for s in section_sources.get(section.key, []) if s in chosen])
-        for section in sections
+        _section_line(section, [s for s in section_sources.get(section.key, []) if s in chosen]) for section in sections
     ]
     blocks = [source_block(source_id=source_id, hit=sources[source_id]) for source_id in source_ids]
-    return "\n".join([
-        task_line,
-        "",
-        "<sections>",
-        *section_lines,
-        "</sections>",
-        "",
-        "<sources>",
-        *blocks,
-        "</sources>",
-    ])
+    return "\n".join(
+        [
+            task_line,
+            "",
+            "<sections>",
+            *section_lines,
+            "</sections>",
+            "",
+            "<sources>",
+            *blocks,
+            "</sources>",
+        ]
+    )
 
 
 def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[str]) -> dict[str, Any]:
@@ -192,12 +201,16 @@ def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[st
     }
 
 
-def response_format(*, sections: Sequence[SummarySection], source_ids: Sequence[str],
-                    schema_name: str = SCHEMA_NAME) -> dict[str, Any]:
+def response_format(
+    *, sections: Sequence[SummarySection], source_ids: Sequence[str], schema_name: str = SCHEMA_NAME
+) -> dict[str, Any]:
     return {
         "type": "json_schema",
-        "json_schema": {"name": schema_name, "schema": answer_schema(sections=sections, source_ids=source_ids),
-                        "strict": True},
+        "json_schema": {
+            "name": schema_name,
+            "schema": answer_schema(sections=sections, source_ids=source_ids),
+            "strict": True,
+        },
     }
 
 

@@ -38,9 +38,22 @@ def summary_is_stale(*, summary: Summary) -> bool:
 def summary_sections(*, summary: Summary) -> list[dict]:
     """Claims grouped by section, in section order, citations (with note) prefetched."""
     claims = summary.claims.prefetch_related(
-        Prefetch("citations", queryset=Citation.objects.select_related("note").only(
-            "id", "claim_id", "source_id", "char_start", "char_end", "found", "newer",
-            "note__id", "note__note_type", "note__authored_at", "note__title"))
+        Prefetch(
+            "citations",
+            queryset=Citation.objects.select_related("note").only(
+                "id",
+                "claim_id",
+                "source_id",
+                "char_start",
+                "char_end",
+                "found",
+                "newer",
+                "note__id",
+                "note__note_type",
+                "note__authored_at",
+                "note__title",
+            ),
+        )
     )
     by_section: dict[str, list[Claim]] = {}
     for claim in claims:
@@ -51,10 +64,12 @@ def summary_sections(*, summary: Summary) -> list[dict]:
         {
             "key": s.key,
             "title": s.title,
-            "claims": [c for c in by_section.get(s.key, []) if c.verdict not in HIDDEN_VERDICTS
-                       and not c.possibly_missing],
-            "possibly_missing": [c for c in by_section.get(s.key, []) if c.verdict not in HIDDEN_VERDICTS
-                                 and c.possibly_missing],
+            "claims": [
+                c for c in by_section.get(s.key, []) if c.verdict not in HIDDEN_VERDICTS and not c.possibly_missing
+            ],
+            "possibly_missing": [
+                c for c in by_section.get(s.key, []) if c.verdict not in HIDDEN_VERDICTS and c.possibly_missing
+            ],
             "unverified": [c for c in by_section.get(s.key, []) if c.verdict in HIDDEN_VERDICTS],
         }
         for s in SUMMARY_SECTIONS
@@ -121,9 +136,12 @@ def _answer_content(answer: dict) -> str | None:
 def _call_shown(call: ModelCall) -> CallShown:
     request = _json_object(call.request_body)
     messages = request.pop("messages", [])
-    return CallShown(call, messages if isinstance(messages, list) else [],
-                     json.dumps(request, indent=2, ensure_ascii=False) if request else "",
-                     _answer_content(_json_object(call.response_body)))
+    return CallShown(
+        call,
+        messages if isinstance(messages, list) else [],
+        json.dumps(request, indent=2, ensure_ascii=False) if request else "",
+        _answer_content(_json_object(call.response_body)),
+    )
 
 
 def model_calls_for_reader(*, user, kind: str, object_id: int) -> tuple[Model, list[CallShown]]:
@@ -139,7 +157,11 @@ def model_call_owners_for_reader(*, user, patient_id: int) -> dict[str, list[Mod
     """A patient's summaries and drafts, newest first, each with `n_calls` recorded (no text)."""
     audit_reader_check(user=user)
     return {
-        kind: list(_owner_model(kind).objects.filter(patient_id=patient_id)
-                   .annotate(n_calls=Count("model_calls")).order_by("-created_at", "-id"))
+        kind: list(
+            _owner_model(kind)
+            .objects.filter(patient_id=patient_id)
+            .annotate(n_calls=Count("model_calls"))
+            .order_by("-created_at", "-id")
+        )
         for kind in _OWNERS
     }

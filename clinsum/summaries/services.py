@@ -33,15 +33,21 @@ def summary_request(*, patient: Patient, user) -> tuple[Summary, bool]:
     fingerprint = summary_fingerprint(patient_id=patient.pk)
     cached = (
         Summary.objects.filter(patient=patient, fingerprint=fingerprint)
-        .exclude(status=SummaryStatus.FAILED).order_by("-created_at").first()
+        .exclude(status=SummaryStatus.FAILED)
+        .order_by("-created_at")
+        .first()
     )
     if cached is not None:
         return cached, False
     backend, model, prompt_version = backend_identity(prompt=CHART_REVIEW)
     with transaction.atomic():
         summary = Summary.objects.create(
-            patient=patient, requested_by=user, backend=backend, model=model,
-            prompt_version=prompt_version, fingerprint=fingerprint,
+            patient=patient,
+            requested_by=user,
+            backend=backend,
+            model=model,
+            prompt_version=prompt_version,
+            fingerprint=fingerprint,
         )
         transaction.on_commit(lambda: summary_enqueue(summary_id=summary.pk))
     return summary, True

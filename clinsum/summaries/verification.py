@@ -66,33 +66,74 @@ _SLOT_WORDS = frozenset(
 # Spellings that say the same thing, normalised before content words are compared.
 _PHRASES = (
     (r"\bwithout (?:any )?(?:difficulty|problems?|issues?)\b", "well"),
-    (r"\bhigh blood pressure\b", "hypertension"), (r"\bshortness of breath\b|\bsob\b|\bdoe\b", "dyspnea"),
-    (r"\bdifficulty swallowing\b", "dysphagia"), (r"\bblood in (?:the )?urine\b", "hematuria"),
-    (r"\bheart attack\b|\bmi\b", "myocardial infarction"), (r"\bcerebrovascular accident\b|\bcva\b", "stroke"),
-    (r"\bwithout fever\b|\bno fever\b", "afebrile"), (r"\bunremarkable\b|\bwnl\b|\bwithin normal limits\b", "normal"),
-    (r"\badministered\b", "given"), (r"\bphysician\b|\bmd\b", "doctor"), (r"\brom\b", "range of motion"),
-    (r"\brrr\b", "regular rate and rhythm"), (r"\bicu\b", "intensive care unit"), (r"\bhr\b", "heart rate"),
-    (r"\bbp\b", "blood pressure"), (r"\brr\b", "respiratory rate"), (r"\bcxr\b", "chest x-ray"),
-    (r"\brle\b", "right lower extremity"), (r"\blle\b", "left lower extremity"),
-    (r"\brue\b", "right upper extremity"), (r"\blue\b", "left upper extremity"), (r"\babx\b", "antibiotics"),
-    (r"\bbm\b", "bowel movement"), (r"\bcad\b", "coronary artery disease"), (r"\bgi\b", "gastrointestinal"),
-    (r"\bcn\b", "cranial nerve"), (r"\bn/v\b", "nausea vomiting"), (r"\bloc\b", "loss of consciousness"),
-    (r"\bed\b|\ber\b", "emergency department"), (r"\bpmh\b", "past medical history"),
-    (r"\bcopd\b", "chronic obstructive pulmonary disease"), (r"\bckd\b", "chronic kidney disease"),
-    (r"\bpe\b", "pulmonary embolism"), (r"\bdvt\b", "deep vein thrombosis"), (r"\bekg\b|\becg\b", "electrocardiogram"),
-    (r"\bnpo\b", "nothing by mouth"), (r"\bsats?\b", "saturation"), (r"\bo2\b", "oxygen"),
-    (r"\bnad\b", "no acute distress"), (r"\bas needed\b|\bp\.?r\.?n\.?(?![a-z])", "prn"),
-    (r"\bmillieq\w*\b", "meq"), (r"\bmg/heart rate\b", "mg/hr"),
-    (r"\bh/o\b", "history of"), (r"\bs/p\b", "status post"), (r"\bsob\b", "shortness of breath"),
-    (r"\bc/o\b", "complains of"), (r"\bpt\b", "patient"), (r"\bhx\b", "history"), (r"\bdx\b", "diagnosis"),
-    (r"\btx\b", "treatment"), (r"\bf/u\b", "follow up"), (r"\bw/o\b", "without"), (r"\bw/\s?", "with "),
-    (r"\bcp\b", "chest pain"), (r"\bn/v\b", "nausea vomiting"), (r"\babd\b", "abdominal"),
-    (r"\bhtn\b", "hypertension"), (r"\bdm\b", "diabetes"), (r"\bchf\b", "heart failure"),
-    (r"\bafib\b|\ba-fib\b|\ba\. fib\b", "atrial fibrillation"), (r"\buti\b", "urinary tract infection"),
+    (r"\bhigh blood pressure\b", "hypertension"),
+    (r"\bshortness of breath\b|\bsob\b|\bdoe\b", "dyspnea"),
+    (r"\bdifficulty swallowing\b", "dysphagia"),
+    (r"\bblood in (?:the )?urine\b", "hematuria"),
+    (r"\bheart attack\b|\bmi\b", "myocardial infarction"),
+    (r"\bcerebrovascular accident\b|\bcva\b", "stroke"),
+    (r"\bwithout fever\b|\bno fever\b", "afebrile"),
+    (r"\bunremarkable\b|\bwnl\b|\bwithin normal limits\b", "normal"),
+    (r"\badministered\b", "given"),
+    (r"\bphysician\b|\bmd\b", "doctor"),
+    (r"\brom\b", "range of motion"),
+    (r"\brrr\b", "regular rate and rhythm"),
+    (r"\bicu\b", "intensive care unit"),
+    (r"\bhr\b", "heart rate"),
+    (r"\bbp\b", "blood pressure"),
+    (r"\brr\b", "respiratory rate"),
+    (r"\bcxr\b", "chest x-ray"),
+    (r"\brle\b", "right lower extremity"),
+    (r"\blle\b", "left lower extremity"),
+    (r"\brue\b", "right upper extremity"),
+    (r"\blue\b", "left upper extremity"),
+    (r"\babx\b", "antibiotics"),
+    (r"\bbm\b", "bowel movement"),
+    (r"\bcad\b", "coronary artery disease"),
+    (r"\bgi\b", "gastrointestinal"),
+    (r"\bcn\b", "cranial nerve"),
+    (r"\bn/v\b", "nausea vomiting"),
+    (r"\bloc\b", "loss of consciousness"),
+    (r"\bed\b|\ber\b", "emergency department"),
+    (r"\bpmh\b", "past medical history"),
+    (r"\bcopd\b", "chronic obstructive pulmonary disease"),
+    (r"\bckd\b", "chronic kidney disease"),
+    (r"\bpe\b", "pulmonary embolism"),
+    (r"\bdvt\b", "deep vein thrombosis"),
+    (r"\bekg\b|\becg\b", "electrocardiogram"),
+    (r"\bnpo\b", "nothing by mouth"),
+    (r"\bsats?\b", "saturation"),
+    (r"\bo2\b", "oxygen"),
+    (r"\bnad\b", "no acute distress"),
+    (r"\bas needed\b|\bp\.?r\.?n\.?(?![a-z])", "prn"),
+    (r"\bmillieq\w*\b", "meq"),
+    (r"\bmg/heart rate\b", "mg/hr"),
+    (r"\bh/o\b", "history of"),
+    (r"\bs/p\b", "status post"),
+    (r"\bsob\b", "shortness of breath"),
+    (r"\bc/o\b", "complains of"),
+    (r"\bpt\b", "patient"),
+    (r"\bhx\b", "history"),
+    (r"\bdx\b", "diagnosis"),
+    (r"\btx\b", "treatment"),
+    (r"\bf/u\b", "follow up"),
+    (r"\bw/o\b", "without"),
+    (r"\bw/\s?", "with "),
+    (r"\bcp\b", "chest pain"),
+    (r"\bn/v\b", "nausea vomiting"),
+    (r"\babd\b", "abdominal"),
+    (r"\bhtn\b", "hypertension"),
+    (r"\bdm\b", "diabetes"),
+    (r"\bchf\b", "heart failure"),
+    (r"\bafib\b|\ba-fib\b|\ba\. fib\b", "atrial fibrillation"),
+    (r"\buti\b", "urinary tract infection"),
 )
 _PHRASE_PATTERNS = tuple((re.compile(p, re.I), r) for p, r in _PHRASES)
-_FAMILY_WORDS = re.compile(r"\b(?:family|mother|father|sister|brother|sons?|daughters?|aunt|uncle|grand\w+|"
-                           r"siblings?|cousins?|maternal|paternal|parents?|mom|dad)\b", re.I)
+_FAMILY_WORDS = re.compile(
+    r"\b(?:family|mother|father|sister|brother|sons?|daughters?|aunt|uncle|grand\w+|"
+    r"siblings?|cousins?|maternal|paternal|parents?|mom|dad)\b",
+    re.I,
+)
 _ALLERGY_SECTIONS = ("allergies",)
 
 
@@ -152,7 +193,7 @@ def _paragraph(check: CitationCheck) -> str:
     text = check.hit.text
     start, end = check.note_start - check.hit.char_start, check.note_end - check.hit.char_start
     before = text.rfind("\n\n", 0, start)
-    return text[before + 1 if before >= 0 else 0:end]
+    return text[before + 1 if before >= 0 else 0 : end]
 
 
 def _normalise(text: str) -> str:
@@ -171,8 +212,9 @@ def _stem(word: str) -> str:
 
 
 def _content(text: str) -> list[str]:
-    return [w for w in _WORD.findall(_normalise(text))
-            if w.lower() not in _FUNCTION_WORDS and w.lower() not in _SLOT_WORDS]
+    return [
+        w for w in _WORD.findall(_normalise(text)) if w.lower() not in _FUNCTION_WORDS and w.lower() not in _SLOT_WORDS
+    ]
 
 
 def _shown(values) -> str:
@@ -247,23 +289,72 @@ _MODIFIER_WORDS = frozenset(
 # Words that turn a statement's meaning, compared between a claim and the stretch of evidence it
 # copies. A claim that keeps the source's words but loses (or gains) one of these says something else.
 _CUES = (
-    ("negation", re.compile(r"\b(?:no|not|without|denies|denied|deny|negative|never|none|nor|neither|absent)\b"
-                            r"|n't\b", re.I)),
-    ("hedge", re.compile(r"\b(?:possible|possibly|likely|unlikely|probable|probably|may|might|could|suspect(?:ed|s)?|"
-                         r"versus|vs|questionable|question|concern|concerning|rule out|r/o|presumed|presumptive|"
-                         r"suggestive|suspicious|perhaps|apparent|apparently|differential|equivocal)\b", re.I)),
-    ("plan", re.compile(r"\b(?:will|plan|plans|planned|planning|recommend|recommended|recommends|consider|"
-                        r"should|would|to be|pending|scheduled|if)\b", re.I)),
-    ("status", re.compile(r"\b(?:off|held|hold|holding|stopped|stop|discontinued|d/c'?d|dc'?d|started|start|"
-                          r"restarted|resumed|continued|continue|tapered|weaned|titrated|increased|decreased|"
-                          r"positive)\b", re.I)),
-    ("time unit", re.compile(r"(?<![a-z])(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|hr|h|days?|d|weeks?|wks?|"
-                             r"months?|mos?|years?|yrs?)\b", re.I)),
+    (
+        "negation",
+        re.compile(
+            r"\b(?:no|not|without|denies|denied|deny|negative|never|none|nor|neither|absent)\b"
+            r"|n't\b",
+            re.I,
+        ),
+    ),
+    (
+        "hedge",
+        re.compile(
+            r"\b(?:possible|possibly|likely|unlikely|probable|probably|may|might|could|suspect(?:ed|s)?|"
+            r"versus|vs|questionable|question|concern|concerning|rule out|r/o|presumed|presumptive|"
+            r"suggestive|suspicious|perhaps|apparent|apparently|differential|equivocal)\b",
+            re.I,
+        ),
+    ),
+    (
+        "plan",
+        re.compile(
+            r"\b(?:will|plan|plans|planned|planning|recommend|recommended|recommends|consider|"
+            r"should|would|to be|pending|scheduled|if)\b",
+            re.I,
+        ),
+    ),
+    (
+        "status",
+        re.compile(
+            r"\b(?:off|held|hold|holding|stopped|stop|discontinued|d/c'?d|dc'?d|started|start|"
+            r"restarted|resumed|continued|continue|tapered|weaned|titrated|increased|decreased|"
+            r"positive)\b",
+            re.I,
+        ),
+    ),
+    (
+        "time unit",
+        re.compile(
+            r"(?<![a-z])(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|hr|h|days?|d|weeks?|wks?|"
+            r"months?|mos?|years?|yrs?)\b",
+            re.I,
+        ),
+    ),
 )
-_TIME_CANONICAL = {"sec": "second", "secs": "second", "seconds": "second", "min": "minute", "mins": "minute",
-                   "minutes": "minute", "hr": "hour", "hrs": "hour", "h": "hour", "hours": "hour", "d": "day",
-                   "days": "day", "wk": "week", "wks": "week", "weeks": "week", "mo": "month", "mos": "month",
-                   "months": "month", "yr": "year", "yrs": "year", "years": "year"}
+_TIME_CANONICAL = {
+    "sec": "second",
+    "secs": "second",
+    "seconds": "second",
+    "min": "minute",
+    "mins": "minute",
+    "minutes": "minute",
+    "hr": "hour",
+    "hrs": "hour",
+    "h": "hour",
+    "hours": "hour",
+    "d": "day",
+    "days": "day",
+    "wk": "week",
+    "wks": "week",
+    "weeks": "week",
+    "mo": "month",
+    "mos": "month",
+    "months": "month",
+    "yr": "year",
+    "yrs": "year",
+    "years": "year",
+}
 _STRETCH_LABEL = re.compile(r"\b[A-Z][A-Za-z/&]*(?: [A-Z][A-Za-z/&]*){0,3}:(?=\s)")
 ALIGN_MIN = 80  # partial_ratio above which a claim copies a stretch of its evidence
 
@@ -359,25 +450,38 @@ def _sentences_with(hit: Hit, predicate) -> list[str]:
 
 def _lists_an_allergy(statement: str) -> bool:
     names = {d.generic for d in drug_mentions(statement)}
-    return bool(names) and not NO_ALLERGY.search(statement) and not all(
-        m.negated for m in mentions(statement) if m.word in names)
+    return (
+        bool(names)
+        and not NO_ALLERGY.search(statement)
+        and not all(m.negated for m in mentions(statement) if m.word in names)
+    )
 
 
-def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: list[Hit],
-                         sources: dict[str, Hit], patient_id: int) -> tuple[str, str, Hit, str] | None:
+def _newer_contradiction(
+    claim_text: str, claim_facts: Facts, evidence_hits: list[Hit], sources: dict[str, Hit], patient_id: int
+) -> tuple[str, str, Hit, str] | None:
     """(reason, source id, newer hit, sentence) when a newer note of this patient contradicts the claim."""
     cited_at = max((h.authored_at for h in evidence_hits if h.authored_at), default=None)
     if cited_at is None:
         return None
     cited_notes = {h.note_id for h in evidence_hits}
-    newer = sorted(((sid, h) for sid, h in sources.items()
-                    if h.patient_id == patient_id and h.authored_at and h.authored_at > cited_at
-                    and h.note_id not in cited_notes),
-                   key=lambda item: item[1].authored_at, reverse=True)
+    newer = sorted(
+        (
+            (sid, h)
+            for sid, h in sources.items()
+            if h.patient_id == patient_id
+            and h.authored_at
+            and h.authored_at > cited_at
+            and h.note_id not in cited_notes
+        ),
+        key=lambda item: item[1].authored_at,
+        reverse=True,
+    )
     if not newer:
         return None
-    is_medication = claim_facts.drugs and (claim_facts.quantities or claim_facts.frequencies or claim_facts.routes
-                                           or claim_facts.statuses)
+    is_medication = claim_facts.drugs and (
+        claim_facts.quantities or claim_facts.frequencies or claim_facts.routes or claim_facts.statuses
+    )
     if is_medication:
         for drug in sorted(claim_facts.drugs):
             for source_id, hit in newer:
@@ -406,13 +510,17 @@ def _newer_contradiction(claim_text: str, claim_facts: Facts, evidence_hits: lis
                 continue
             lines = _sentences_with(hit, _lists_an_allergy)
             if lines:
-                return (f"out of date: a newer note lists an allergy ({hit.authored_at:%m/%d/%Y})", source_id, hit,
-                        lines[0])
+                return (
+                    f"out of date: a newer note lists an allergy ({hit.authored_at:%m/%d/%Y})",
+                    source_id,
+                    hit,
+                    lines[0],
+                )
     return None
 
 
 def _span_text(check: CitationCheck) -> str:
-    return check.hit.text[check.note_start - check.hit.char_start:check.note_end - check.hit.char_start]
+    return check.hit.text[check.note_start - check.hit.char_start : check.note_end - check.hit.char_start]
 
 
 def _composed_verify(claim: GeneratedClaim, checks: list[CitationCheck]) -> ClaimCheck:
@@ -428,14 +536,19 @@ def _composed_verify(claim: GeneratedClaim, checks: list[CitationCheck]) -> Clai
         older, newer = checks[0], checks[1:]
         item = text.split(": stopped, not on the ", 1)[0]
         item_facts, older_facts = facts_of(item), facts_of(_collapse(_span_text(older)))
-        if (not item_facts.drugs or item_facts.drugs - older_facts.drugs
-                or item_facts.quantities - older_facts.quantities):
+        if (
+            not item_facts.drugs
+            or item_facts.drugs - older_facts.drugs
+            or item_facts.quantities - older_facts.quantities
+        ):
             return ClaimCheck(UNSUPPORTED, "the drug is not as on the cited older list", checks)
         for c in newer:
             if item_facts.drugs & facts_of(_collapse(_span_text(c))).drugs:
                 return ClaimCheck(UNSUPPORTED, f"{_shown(item_facts.drugs)} is on the newer list", checks)
-        if not (older.hit.authored_at and all(c.hit.authored_at and c.hit.authored_at > older.hit.authored_at
-                                                for c in newer)):
+        if not (
+            older.hit.authored_at
+            and all(c.hit.authored_at and c.hit.authored_at > older.hit.authored_at for c in newer)
+        ):
             return ClaimCheck(UNSUPPORTED, "the list said to be newer is not newer", checks)
         listed = newer[0].hit.authored_at.date()
         if not any(abs((date_of(d) - listed).days) <= 1 for d in facts_of(text).dates if date_of(d)):
@@ -446,8 +559,9 @@ def _composed_verify(claim: GeneratedClaim, checks: list[CitationCheck]) -> Clai
         parts = [statement_clean(_span_text(c)) for c in checks]
         negative = [p for p in parts if NO_ALLERGY.search(p) or re.search(r"\bnone\b", p, re.I)]
         if len(notes) < 2 or not negative or len(negative) == len(parts):
-            return ClaimCheck(UNSUPPORTED, "a conflict needs a negative and a positive statement from two notes",
-                              checks)
+            return ClaimCheck(
+                UNSUPPORTED, "a conflict needs a negative and a positive statement from two notes", checks
+            )
         if any(_stem_words(p) - _stem_words(text) for p in parts):
             return ClaimCheck(UNSUPPORTED, "the claim does not state what each cited note says", checks)
         return ClaimCheck(SUPPORTED, "", checks)
@@ -501,8 +615,9 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     for text in (quoted, evidence, claim_text, *(_paragraph(c) for c in found)):
         fragment = model_addressed(text)
         if fragment:
-            return ClaimCheck(UNSUPPORTED, f"cites text addressed to the model ({fragment!r}), not clinical evidence",
-                              checks)
+            return ClaimCheck(
+                UNSUPPORTED, f"cites text addressed to the model ({fragment!r}), not clinical evidence", checks
+            )
 
     claim_facts = facts_of(claim_text)
     problem = _facts_differ(claim_facts, facts_of(evidence), facts_of(quoted))
@@ -520,15 +635,23 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     content = _content(claim_text)
     missing = [w for w in content if _stem(w) not in evidence_stems]
     if content and len(missing) / len(content) > 0.5:
-        return ClaimCheck(UNSUPPORTED, f"most of the claim is not in the cited text ({', '.join(missing[:3])})",
-                          checks)
+        return ClaimCheck(UNSUPPORTED, f"most of the claim is not in the cited text ({', '.join(missing[:3])})", checks)
 
     newer = _newer_contradiction(claim_text, claim_facts, [c.hit for c in found], sources, patient_id)
     if newer is not None:
         reason, source_id, hit, line = newer
         start = hit.text.find(line)
-        checks.append(CitationCheck(source_id=source_id, quote=line, hit=hit, found=True, newer=True,
-                                    note_start=hit.char_start + start, note_end=hit.char_start + start + len(line)))
+        checks.append(
+            CitationCheck(
+                source_id=source_id,
+                quote=line,
+                hit=hit,
+                found=True,
+                newer=True,
+                note_start=hit.char_start + start,
+                note_end=hit.char_start + start + len(line),
+            )
+        )
         return ClaimCheck(OUT_OF_DATE, reason, checks)
 
     if missing and (len(missing) >= 2 or len(missing) / len(content) > 0.25):

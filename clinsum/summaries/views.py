@@ -23,11 +23,22 @@ def _panel(request, summary, *, status: int = 200):
     if summary.status == "done":
         context["sections"] = summary_sections(summary=summary)
         context["source_notes"] = summary_source_notes(summary=summary)
-        audit_record(action="summary_view", request=request, patient_id=summary.patient_id,
-                     object_type="summary", object_id=summary.pk)
+        audit_record(
+            action="summary_view",
+            request=request,
+            patient_id=summary.patient_id,
+            object_type="summary",
+            object_id=summary.pk,
+        )
     elif not request.htmx:  # the whole page shows the patient banner (name, MRN, birth date)
-        audit_record(action="summary_view", request=request, patient_id=summary.patient_id,
-                     object_type="summary", object_id=summary.pk, outcome=summary.status)
+        audit_record(
+            action="summary_view",
+            request=request,
+            patient_id=summary.patient_id,
+            object_type="summary",
+            object_id=summary.pk,
+            outcome=summary.status,
+        )
     template = "summaries/summary.html#summary-panel" if request.htmx else "summaries/summary.html"
     return render(request, template, context, status=status)
 
@@ -37,8 +48,14 @@ def _panel(request, summary, *, status: int = 200):
 def summary_create(request, patient_id: int):
     patient = patient_get_for_user(user=request.user, patient_id=patient_id)
     summary, created = summary_request(patient=patient, user=request.user)
-    audit_record(action="summary_request", request=request, patient_id=patient.pk,
-                 object_type="summary", object_id=summary.pk, outcome="ok" if created else "cached")
+    audit_record(
+        action="summary_request",
+        request=request,
+        patient_id=patient.pk,
+        object_type="summary",
+        object_id=summary.pk,
+        outcome="ok" if created else "cached",
+    )
     if request.htmx:
         return _panel(request, summary)
     return redirect(reverse("chart_detail", args=[patient.pk]) + "#summary")
@@ -49,8 +66,14 @@ def summary_create(request, patient_id: int):
 def summary_retry_view(request, summary_id: int):
     summary = summary_get_for_user(user=request.user, summary_id=summary_id)
     new = summary_retry(summary=summary, user=request.user)
-    audit_record(action="summary_request", request=request, patient_id=summary.patient_id,
-                 object_type="summary", object_id=new.pk, outcome="retry")
+    audit_record(
+        action="summary_request",
+        request=request,
+        patient_id=summary.patient_id,
+        object_type="summary",
+        object_id=new.pk,
+        outcome="retry",
+    )
     if request.htmx:
         return _panel(request, new)
     return redirect(reverse("chart_detail", args=[summary.patient_id]) + "#summary")
@@ -74,8 +97,14 @@ def _model_calls(request, *, kind: str, object_id: int):
     """The record of a summary's or draft's model calls: the prompts and answers themselves
     (PHI), so each view is audited with the patient and the object."""
     owner, calls = model_calls_for_reader(user=request.user, kind=kind, object_id=object_id)
-    audit_record(action="model_call_view", request=request, patient_id=owner.patient_id, object_type=kind,
-                 object_id=owner.pk, reason=f"{len(calls)} model calls")
+    audit_record(
+        action="model_call_view",
+        request=request,
+        patient_id=owner.patient_id,
+        object_type=kind,
+        object_id=owner.pk,
+        reason=f"{len(calls)} model calls",
+    )
     return render(request, "audit/model_calls.html", {"kind": kind, "owner": owner, "calls": calls})
 
 

@@ -24,14 +24,29 @@ from .statements import statement_spans
 
 # Chunk sections (as the chunker names them) that hold each kind of statement.
 SECONDARY_SECTIONS = ("secondary_diagnoses", "secondary_diagnosis", "other_diagnoses", "additional_diagnoses")
-ASSESSMENT_SECTIONS = ("assessment_and_plan", "assessment", "impression", "impression_and_plan",
-                       "clinical_impression")
-MEDICATION_LIST_SECTIONS = ("discharge_medications", "medications", "current_medications", "home_medications",
-                            "medications_on_discharge", "discharge_meds", "outpatient_medications",
-                            "medications_at_discharge", "medications_on_admission", "admission_medications")
+ASSESSMENT_SECTIONS = ("assessment_and_plan", "assessment", "impression", "impression_and_plan", "clinical_impression")
+MEDICATION_LIST_SECTIONS = (
+    "discharge_medications",
+    "medications",
+    "current_medications",
+    "home_medications",
+    "medications_on_discharge",
+    "discharge_meds",
+    "outpatient_medications",
+    "medications_at_discharge",
+    "medications_on_admission",
+    "admission_medications",
+)
 ALLERGY_SECTIONS = ("allergies", "drug_allergies", "allergies_and_reactions")
-FOLLOW_UP_SECTIONS = ("follow_up", "followup", "follow_up_appointments", "discharge_instructions", "disposition",
-                      "discharge_plan", "recommendations")
+FOLLOW_UP_SECTIONS = (
+    "follow_up",
+    "followup",
+    "follow_up_appointments",
+    "discharge_instructions",
+    "disposition",
+    "discharge_plan",
+    "recommendations",
+)
 PLAN_SECTIONS = ("plan", "assessment_and_plan")
 MAX_PROBLEMS, MAX_EVENTS, MAX_FOLLOW_UPS, MAX_MEDICATIONS = 8, 6, 6, 30
 STAY_DAYS = 30  # lists older than this before the newest are another stay, not changes of this one
@@ -47,12 +62,16 @@ _FURNITURE = re.compile(
     r"seen and examined|discussed with (?:nursing|the (?:patient|family)|dr\b)|patient seen and discussed|"
     r"continue (?:poc|plan of care)|call (?:light|bell)|bed alarm|fall precautions|side ?rails|"
     r"return to the (?:emergency|ed\b)|diet and activity as tolerated|code status|provider aware|"
-    r"per mar\b|will continue to monitor|no new concerns|no acute events overnight|chart, vitals)", re.I)
+    r"per mar\b|will continue to monitor|no new concerns|no acute events overnight|chart, vitals)",
+    re.I,
+)
 # A statement that no allergy is known; shared with the verifier (currency, conflicts).
 NO_ALLERGY = re.compile(
     r"\b(?:nkda|nka|no known (?:\w+ )?allerg\w*|no (?:drug )?allergies|none reported"
     r"|allergies:?\s*(?:none|nkda|nka|no known)|denies (?:any )?(?:drug )?allergies)\b"
-    r"|^\W*(?:allergies:?\s*)?none\W*$", re.I)
+    r"|^\W*(?:allergies:?\s*)?none\W*$",
+    re.I,
+)
 _ALLERGIC = re.compile(r"\ballergic to\b|\ballergy to\b|\ballergies? (?:include|are|to)\b", re.I)
 _SNOMED_TAG = re.compile(r"\((?:finding|situation|person|observable entity|regime/therapy|procedure)\)")
 _ONE_LINER = re.compile(r"\b\d{1,3}[- ](?:year|yr)[- ]old\b|\b\d{1,3} ?y/?o\b", re.I)
@@ -60,10 +79,14 @@ _STAY_DATES = re.compile(r"\badmission date\b|\bdischarge date\b|\bdate of admis
 _EVENT_WORDS = re.compile(
     r"\b(?:underwent|performed|placed|transfus\w*|echocardiogra\w*|endoscop\w*|colonoscop\w*|biops\w*|ct\b|mri\b|"
     r"x-ray|catheteri[sz]ation|angiogra\w*|surgery|intubat\w*|extubat\w*|transferred|cultures?|"
-    r"started|stopped|changed|switched|converted|defervesced|weaned|drained|resected|repaired)", re.I)
+    r"started|stopped|changed|switched|converted|defervesced|weaned|drained|resected|repaired)",
+    re.I,
+)
 _FOLLOW_WORDS = re.compile(
     r"\b(?:follow[- ]?up|f/u|pending|repeat|recheck|outpatient|clinic|appointment|monitor\b|schedul\w*|refer\w*|"
-    r"return visit|in \d+(?:-\d+)? (?:days?|weeks?|months?)|vaccinat\w*|labs? in)\b", re.I)
+    r"return visit|in \d+(?:-\d+)? (?:days?|weeks?|months?)|vaccinat\w*|labs? in)\b",
+    re.I,
+)
 
 
 def statement_clean(text: str) -> str:
@@ -71,9 +94,9 @@ def statement_clean(text: str) -> str:
     text = " ".join(text.split())
     label = _LABEL.match(text)
     if label and len(text) - label.end() >= 3:
-        return text[label.end():]
+        return text[label.end() :]
     marker = _MARKER.match(text)
-    return text[marker.end():] if marker else text
+    return text[marker.end() :] if marker else text
 
 
 @dataclass(frozen=True)
@@ -85,7 +108,7 @@ class Statement:
 
     @property
     def text(self) -> str:
-        return self.hit.text[self.start:self.end]
+        return self.hit.text[self.start : self.end]
 
     @property
     def clean(self) -> str:
@@ -119,9 +142,16 @@ def _date(value: datetime | None) -> str:
 def chart_statements(sources: dict[str, Hit]) -> list[Statement]:
     """Every statement of the sources, oldest note first, in reading order; text written at a
     model is left out (it is never evidence)."""
-    ordered = sorted(sources.items(), key=lambda item: (item[1].authored_at or datetime.min.replace(
-        tzinfo=item[1].authored_at.tzinfo if item[1].authored_at else None), item[1].note_id, item[1].ordinal,
-        item[1].char_start))
+    ordered = sorted(
+        sources.items(),
+        key=lambda item: (
+            item[1].authored_at
+            or datetime.min.replace(tzinfo=item[1].authored_at.tzinfo if item[1].authored_at else None),
+            item[1].note_id,
+            item[1].ordinal,
+            item[1].char_start,
+        ),
+    )
     found = []
     for source_id, hit in ordered:
         for start, end in statement_spans(hit.text):
@@ -141,8 +171,12 @@ def _notes(statements: list[Statement]) -> list[list[Statement]]:
 
 def _content(statement: Statement) -> bool:
     text = statement.clean
-    return (len(text.split()) >= 1 and not _HEADER_ONLY.match(" ".join(statement.text.split()))
-            and not _NONE.match(text) and not _FURNITURE.search(statement.text))
+    return (
+        len(text.split()) >= 1
+        and not _HEADER_ONLY.match(" ".join(statement.text.split()))
+        and not _NONE.match(text)
+        and not _FURNITURE.search(statement.text)
+    )
 
 
 def _in(statements: list[Statement], sections: tuple[str, ...]) -> list[Statement]:
@@ -167,8 +201,13 @@ def _list_items(statements: list[Statement]) -> list[Statement]:
     items: list[Statement] = []
     for s in statements:
         previous = items[-1] if items else None
-        if (previous is not None and previous.hit is s.hit and _MARKER.match(previous.text)
-                and not _MARKER.match(s.text) and not _LABEL.match(s.text)):
+        if (
+            previous is not None
+            and previous.hit is s.hit
+            and _MARKER.match(previous.text)
+            and not _MARKER.match(s.text)
+            and not _LABEL.match(s.text)
+        ):
             items[-1] = Statement(previous.source_id, previous.hit, previous.start, s.end)
         else:
             items.append(s)
@@ -181,8 +220,13 @@ def _diagnosis_rank(section: str) -> int | None:
     Headers vary ("PRIMARY DISCHARGE DIAGNOSES", "DISCHARGE DIAGNOSIS (ES)"), so by words."""
     if section == "axis_i":  # a psychiatric multiaxial diagnosis: axis I is the principal disorder
         return 0
-    if "diagnos" not in section or "diagnostic" in section or "differential" in section \
-            or section in SECONDARY_SECTIONS or "secondary" in section:
+    if (
+        "diagnos" not in section
+        or "diagnostic" in section
+        or "differential" in section
+        or section in SECONDARY_SECTIONS
+        or "secondary" in section
+    ):
         return None
     if any(w in section for w in ("discharge", "principal", "primary", "final")):
         return 0
@@ -222,8 +266,10 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
     header: list[Finding] = []
     problems: list[Finding] = []
     for note in reversed(notes):
-        ranked = sorted({s.hit.section for s in note if _diagnosis_rank(s.hit.section) is not None},
-                        key=lambda section: _diagnosis_rank(section) or 0)
+        ranked = sorted(
+            {s.hit.section for s in note if _diagnosis_rank(s.hit.section) is not None},
+            key=lambda section: _diagnosis_rank(section) or 0,
+        )
         dx = _list_items([s for section in ranked for s in _in(note, (section,))])
         if dx:
             problems.append(_found("problems", dx[0]))
@@ -243,8 +289,9 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
             for s in numbered:
                 problems.append(Finding("problems", _problem_name(s), (_quote(s),)))
             if not problems:
-                problems += [_found("problems", s) for s in newest
-                             if s is not one_liner and not _SOCIAL_FINDING_ONLY(s.text)][:3]
+                problems += [
+                    _found("problems", s) for s in newest if s is not one_liner and not _SOCIAL_FINDING_ONLY(s.text)
+                ][:3]
     if not problems:
         problems = _coded_disorders(notes)
     seen: set[str] = set()
@@ -263,7 +310,7 @@ def _drug_first(text: str) -> bool:
     found = drug_mentions(text)
     if not found or (found[0].start > 30 and len({d.generic for d in found}) < 2):
         return False  # a prose list ("Resume home medications, but increase Lasix ...") names several
-    first = text[found[0].start:found[0].end].lower().split()[0]
+    first = text[found[0].start : found[0].end].lower().split()[0]
     return not any(m.negated for m in mentions(text) if m.word == first)  # "Do not give Risperdal."
 
 
@@ -271,7 +318,8 @@ def _medication_list(section: str) -> bool:
     """'MEDICATIONS:', 'DISCHARGE MEDICATION:', 'CURRENT MEDS:', 'MEDICATIONS ON ADMISSION:' ..."""
     return section in MEDICATION_LIST_SECTIONS or (
         ("medication" in section or section.endswith("meds") or section.startswith("meds"))
-        and not any(w in section for w in ("allerg", "reconcil", "administ", "given")))
+        and not any(w in section for w in ("allerg", "reconcil", "administ", "given"))
+    )
 
 
 def medication_lists(statements: list[Statement]) -> list[list[Statement]]:
@@ -355,8 +403,10 @@ def allergies_read(statements: list[Statement]) -> list[Finding]:
     if negative and findings:
         newest_negative = negative[-1]
         listed = max(listing.values(), key=lambda s: (s.when is not None, s.when))
-        text = (f"Conflict: {newest_negative.clean.rstrip('.')} ({_note_label(newest_negative)}) but "
-                f"{listed.clean.rstrip('.')} ({_note_label(listed)})")
+        text = (
+            f"Conflict: {newest_negative.clean.rstrip('.')} ({_note_label(newest_negative)}) but "
+            f"{listed.clean.rstrip('.')} ({_note_label(listed)})"
+        )
         findings.insert(0, Finding("allergies", text, (_quote(newest_negative), _quote(listed)), kind="conflict"))
     elif negative:
         findings.append(_found("allergies", negative[-1]))
@@ -379,8 +429,9 @@ def events_read(statements: list[Statement]) -> list[Finding]:
             findings += [_found("recent_events", s) for s in reversed(procedures)]
             break
     for note in reversed(notes):
-        course = [s for s in _in(note, ("hospital_course", "brief_hospital_course", "course"))
-                  if _EVENT_WORDS.search(s.text)]
+        course = [
+            s for s in _in(note, ("hospital_course", "brief_hospital_course", "course")) if _EVENT_WORDS.search(s.text)
+        ]
         if course:
             findings += [_found("recent_events", s) for s in course]
             break
@@ -393,8 +444,9 @@ def follow_ups_read(statements: list[Statement]) -> list[Finding]:
     notes = [n for n in _notes(statements) if _physician(n)]
     findings: list[Finding] = []
     for note in reversed(notes):
-        items = [s for s in _in(note, FOLLOW_UP_SECTIONS) if s.hit.section != "disposition"
-                 or _FOLLOW_WORDS.search(s.text)]
+        items = [
+            s for s in _in(note, FOLLOW_UP_SECTIONS) if s.hit.section != "disposition" or _FOLLOW_WORDS.search(s.text)
+        ]
         plan = [s for s in _in(note, PLAN_SECTIONS) if _FOLLOW_WORDS.search(s.text)]
         if items or plan:
             findings += [_found("follow_ups", s) for s in items + plan]
@@ -414,5 +466,11 @@ def follow_ups_read(statements: list[Statement]) -> list[Finding]:
 def chart_read(sources: dict[str, Hit]) -> list[Finding]:
     statements = chart_statements(sources)
     header, problems = problems_read(statements)
-    return (header + problems + medications_read(statements) + allergies_read(statements)
-            + events_read(statements) + follow_ups_read(statements))
+    return (
+        header
+        + problems
+        + medications_read(statements)
+        + allergies_read(statements)
+        + events_read(statements)
+        + follow_ups_read(statements)
+    )

@@ -21,8 +21,13 @@ _lock = threading.Lock()
 _pipeline = None
 
 STATUSES = ("negated", "possible", "hypothetical", "family", "historical")
-_ATTRIBUTE = {"negated": "is_negated", "possible": "is_uncertain", "hypothetical": "is_hypothetical",
-              "family": "is_family", "historical": "is_historical"}
+_ATTRIBUTE = {
+    "negated": "is_negated",
+    "possible": "is_uncertain",
+    "hypothetical": "is_hypothetical",
+    "family": "is_family",
+    "historical": "is_historical",
+}
 _STOP = frozenset(
     """a an the of and or to in on for with was is are be been being has have had he she it they his her its
     their this that these those at by from as but if then there here which who whom what when where so than
@@ -31,26 +36,120 @@ _STOP = frozenset(
 )
 # Scope ends at a new clause: "It has drainage and there is no erythema" negates only the erythema.
 # (A list joined by "and" after "no" loses its later items in claim and source alike.)
-_TERMINATORS = ("and", "but", "however", "although", "though", "whereas", "while", "which", "who",
-                # SNOMED-coded lists ("not in labor force (finding), viral sinusitis (disorder)"):
-                # each tagged term is a clause of its own
-                "(finding)", "(disorder)", "(situation)", "(procedure)")
+_TERMINATORS = (
+    "and",
+    "but",
+    "however",
+    "although",
+    "though",
+    "whereas",
+    "while",
+    "which",
+    "who",
+    # SNOMED-coded lists ("not in labor force (finding), viral sinusitis (disorder)"):
+    # each tagged term is a clause of its own
+    "(finding)",
+    "(disorder)",
+    "(situation)",
+    "(procedure)",
+)
 # ConText rules that medspaCy's defaults lack: (category, literal, direction).
 _EXTRA_RULES = (
-    *[("POSSIBLE_EXISTENCE", w, "FORWARD") for w in (
-        "concern for", "concerning for", "likely", "most likely", "probable", "probably", "suspected", "suspect",
-        "suspicion for", "suspicion of", "questionable", "question of", "may have", "cannot exclude",
-        "cannot be excluded", "cannot rule out", "presumed", "presumptive", "versus", "vs", "differential",
-        "differential diagnosis", "possibly", "maybe", "equivocal", "vs.", "r/o", "rule out", "ruled out for")],
-    *[("HYPOTHETICAL", w, "FORWARD") for w in (
-        "will", "plan to", "plan for", "planned", "plan is to", "plans to", "recommend", "recommended",
-        "recommends", "recommendation", "consider", "considering", "to be scheduled", "scheduled for",
-        "should", "to start", "to begin", "to obtain", "pending", "in case", "would", "may need", "needs",
-        "need for", "awaiting", "to follow up", "follow up with", "unless", "to undergo")],
-    *[("FAMILY", w, "BIDIRECTIONAL") for w in (
-        "mother", "father", "sister", "brother", "aunt", "uncle", "grandmother", "grandfather", "son",
-        "daughter", "sibling", "siblings", "maternal", "paternal", "cousin", "family history", "fhx", "fh",
-        "mom", "dad", "parents", "grandparents")],
+    *[
+        ("POSSIBLE_EXISTENCE", w, "FORWARD")
+        for w in (
+            "concern for",
+            "concerning for",
+            "likely",
+            "most likely",
+            "probable",
+            "probably",
+            "suspected",
+            "suspect",
+            "suspicion for",
+            "suspicion of",
+            "questionable",
+            "question of",
+            "may have",
+            "cannot exclude",
+            "cannot be excluded",
+            "cannot rule out",
+            "presumed",
+            "presumptive",
+            "versus",
+            "vs",
+            "differential",
+            "differential diagnosis",
+            "possibly",
+            "maybe",
+            "equivocal",
+            "vs.",
+            "r/o",
+            "rule out",
+            "ruled out for",
+        )
+    ],
+    *[
+        ("HYPOTHETICAL", w, "FORWARD")
+        for w in (
+            "will",
+            "plan to",
+            "plan for",
+            "planned",
+            "plan is to",
+            "plans to",
+            "recommend",
+            "recommended",
+            "recommends",
+            "recommendation",
+            "consider",
+            "considering",
+            "to be scheduled",
+            "scheduled for",
+            "should",
+            "to start",
+            "to begin",
+            "to obtain",
+            "pending",
+            "in case",
+            "would",
+            "may need",
+            "needs",
+            "need for",
+            "awaiting",
+            "to follow up",
+            "follow up with",
+            "unless",
+            "to undergo",
+        )
+    ],
+    *[
+        ("FAMILY", w, "BIDIRECTIONAL")
+        for w in (
+            "mother",
+            "father",
+            "sister",
+            "brother",
+            "aunt",
+            "uncle",
+            "grandmother",
+            "grandfather",
+            "son",
+            "daughter",
+            "sibling",
+            "siblings",
+            "maternal",
+            "paternal",
+            "cousin",
+            "family history",
+            "fhx",
+            "fh",
+            "mom",
+            "dad",
+            "parents",
+            "grandparents",
+        )
+    ],
 )
 
 
@@ -70,8 +169,9 @@ def _pipeline_get():
             context = nlp.get_pipe("medspacy_context")
             # No max_scope: medspaCy's tuple_overlaps misses a scope that lies inside a terminator's
             # (sentence-long) scope, so a shortened scope would run past "and"; the sentence ends it.
-            context.add([ConTextRule(literal, category, direction=direction)
-                         for category, literal, direction in _EXTRA_RULES])
+            context.add(
+                [ConTextRule(literal, category, direction=direction) for category, literal, direction in _EXTRA_RULES]
+            )
             context.add([ConTextRule(literal, "TERMINATE", direction="TERMINATE") for literal in _TERMINATORS])
             _pipeline = nlp
         return _pipeline
@@ -111,12 +211,17 @@ def mentions(text: str) -> tuple[Mention, ...]:
     starts = {start for start, _ in statement_spans(text)}
     for token in doc:
         token.is_sent_start = token.i == 0 or token.idx in starts or doc[token.i - 1].text == ";"
-    targets = [Span(doc, t.i, t.i + 1, label="WORD") for t in doc
-               if t.is_alpha and len(t.text) > 1 and t.lower_ not in _STOP]
+    targets = [
+        Span(doc, t.i, t.i + 1, label="WORD") for t in doc if t.is_alpha and len(t.text) > 1 and t.lower_ not in _STOP
+    ]
     doc.ents = targets
     doc = nlp.get_pipe("medspacy_context")(doc)
     return tuple(
-        Mention(e.text.lower(), e.start_char, e.end_char,
-                **{status: bool(getattr(e._, attribute)) for status, attribute in _ATTRIBUTE.items()})
+        Mention(
+            e.text.lower(),
+            e.start_char,
+            e.end_char,
+            **{status: bool(getattr(e._, attribute)) for status, attribute in _ATTRIBUTE.items()},
+        )
         for e in doc.ents
     )

@@ -15,22 +15,40 @@ from functools import lru_cache
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # Abbreviations and combination names used on wards that the dictionary lacks.
 _ABBREVIATIONS = {
-    "asa": "aspirin", "kcl": "potassium chloride", "ntg": "nitroglycerin", "mso4": "morphine",
-    "apap": "acetaminophen", "hctz": "hydrochlorothiazide", "tpa": "alteplase", "ppi": "",
-    "ufh": "heparin", "lmwh": "enoxaparin", "norco": "hydrocodone and acetaminophen",
-    "percocet": "oxycodone and acetaminophen", "vanc": "vancomycin", "vanco": "vancomycin",
-    "zosyn": "piperacillin and tazobactam", "levo": "", "coreg": "carvedilol",
-    "vicodin": "hydrocodone and acetaminophen", "lortab": "hydrocodone and acetaminophen",
-    "keflex": "cephalexin", "augmentin": "amoxicillin and clavulanate", "unasyn": "ampicillin and sulbactam",
-    "bactrim": "trimethoprim/sulfamethoxazole", "dilaudid": "hydromorphone", "ativan": "lorazepam",
+    "asa": "aspirin",
+    "kcl": "potassium chloride",
+    "ntg": "nitroglycerin",
+    "mso4": "morphine",
+    "apap": "acetaminophen",
+    "hctz": "hydrochlorothiazide",
+    "tpa": "alteplase",
+    "ppi": "",
+    "ufh": "heparin",
+    "lmwh": "enoxaparin",
+    "norco": "hydrocodone and acetaminophen",
+    "percocet": "oxycodone and acetaminophen",
+    "vanc": "vancomycin",
+    "vanco": "vancomycin",
+    "zosyn": "piperacillin and tazobactam",
+    "levo": "",
+    "coreg": "carvedilol",
+    "vicodin": "hydrocodone and acetaminophen",
+    "lortab": "hydrocodone and acetaminophen",
+    "keflex": "cephalexin",
+    "augmentin": "amoxicillin and clavulanate",
+    "unasyn": "ampicillin and sulbactam",
+    "bactrim": "trimethoprim/sulfamethoxazole",
+    "dilaudid": "hydromorphone",
+    "ativan": "lorazepam",
 }
 # Words the dictionary matches that notes use in another sense.
-_NOT_DRUGS = frozenset("""oxygen water air sodium potassium calcium magnesium iron glucose lead
+_NOT_DRUGS = frozenset(
+    """oxygen water air sodium potassium calcium magnesium iron glucose lead
     blood plasma saline contrast dextrose ethanol alcohol caffeine nicotine tobacco vitamin protein
     zinc copper phosphorus chloride bicarbonate lactate albumin urea nitrogen creatinine cholesterol
     ice heat honey milk sugar salt transaminases guaiac aldosterone cortisol thyroglobulin coban mastisol
-    neosporin""".split()) | {
-    "thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
+    neosporin""".split()
+) | {"thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +74,7 @@ def drug_mentions(text: str) -> tuple[DrugMention, ...]:
     for record, first, end in _find()([t.group(0) for t in tokens], is_ignore_case=True):
         last = max(first, end - 1)  # the dictionary gives [first, end) token indexes
         name = record["name"].lower()
-        surface = " ".join(t.group(0).lower() for t in tokens[first:last + 1])
+        surface = " ".join(t.group(0).lower() for t in tokens[first : last + 1])
         if surface in _NOT_DRUGS or name in _NOT_DRUGS:
             continue
         found.append(DrugMention(name, tokens[first].start(), tokens[last].end()))

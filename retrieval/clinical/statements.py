@@ -25,10 +25,17 @@ def statement_spans(text: str) -> tuple[tuple[int, int], ...]:
         position = text.find("\n", start, end)
         while position != -1:
             line = text[cut:position].rstrip()
-            following = text[position + 1:end]
-            if line and (line.endswith(":") or _LABEL_LINE.match(following)
-                         or (len(line) - len(line.lstrip()) < 8 and len(line.strip()) < SHORT_LINE
-                             and line[-1] not in ",;-(" and not following[:1].islower())):
+            following = text[position + 1 : end]
+            if line and (
+                line.endswith(":")
+                or _LABEL_LINE.match(following)
+                or (
+                    len(line) - len(line.lstrip()) < 8
+                    and len(line.strip()) < SHORT_LINE
+                    and line[-1] not in ",;-("
+                    and not following[:1].islower()
+                )
+            ):
                 spans.append((cut, cut + len(line)))
                 cut = position + 1
                 while cut < end and text[cut].isspace():

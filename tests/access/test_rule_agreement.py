@@ -51,8 +51,11 @@ class World:
 
 @st.composite
 def worlds(draw) -> World:
-    users = draw(st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(UNITS), st.sampled_from(ACTIVE)),
-                          min_size=1, max_size=5))
+    users = draw(
+        st.lists(
+            st.tuples(st.sampled_from(ROLES), st.sampled_from(UNITS), st.sampled_from(ACTIVE)), min_size=1, max_size=5
+        )
+    )
     patients = draw(st.lists(st.sampled_from(PATIENT_UNITS), min_size=1, max_size=5))
     pair = st.tuples(st.integers(0, len(users) - 1), st.integers(0, len(patients) - 1))
     care = draw(st.sets(pair, max_size=4))
@@ -71,15 +74,19 @@ def expected_reads(world: World, u: int, p: int) -> set[str]:
         terms.add("unit")
     if (u, p) in world.care:
         terms.add("care team")
-    if any(gu == u and gp == p and NOW + timedelta(hours=start) <= NOW < NOW + timedelta(hours=end)
-           for gu, gp, start, end in world.grants):
+    if any(
+        gu == u and gp == p and NOW + timedelta(hours=start) <= NOW < NOW + timedelta(hours=end)
+        for gu, gp, start, end in world.grants
+    ):
         terms.add("break-glass")
     return terms
 
 
 def build(world: World) -> tuple[list[User], list[Patient]]:
-    users = [User.objects.create(username=f"u{i}", role=role, unit=unit, is_active=active)
-             for i, (role, unit, active) in enumerate(world.users)]
+    users = [
+        User.objects.create(username=f"u{i}", role=role, unit=unit, is_active=active)
+        for i, (role, unit, active) in enumerate(world.users)
+    ]
     patients = []
     for i, unit in enumerate(world.patients):
         patient = Patient.objects.create(mrn=f"P-{i}", family_name=f"Patient{i}", unit=unit)
@@ -89,8 +96,13 @@ def build(world: World) -> tuple[list[User], list[Patient]]:
     for u, p in world.care:
         CareTeamMember.objects.create(user=users[u], patient=patients[p])
     for u, p, start, end in world.grants:
-        BreakGlassGrant.objects.create(user=users[u], patient=patients[p], reason="Covering the ward overnight.",
-                                       granted_at=NOW + timedelta(hours=start), expires_at=NOW + timedelta(hours=end))
+        BreakGlassGrant.objects.create(
+            user=users[u],
+            patient=patients[p],
+            reason="Covering the ward overnight.",
+            granted_at=NOW + timedelta(hours=start),
+            expires_at=NOW + timedelta(hours=end),
+        )
     return users, patients
 
 
@@ -107,33 +119,56 @@ def check(world: World) -> None:
 
         scope = access_scope(user=user, now=NOW)
         with connection.cursor() as cursor:
-            sql = {patient.pk for patient in patients
-                   if patient_chunks(cursor, patient_id=patient.pk, scope=scope, limit=5)}
+            sql = {
+                patient.pk
+                for patient in patients
+                if patient_chunks(cursor, patient_id=patient.pk, scope=scope, limit=5)
+            }
         assert sql == expected, f"retrieval SQL, user {u}"
         assert {p.pk for p in patients if may_read(user=user, patient_id=p.pk, now=NOW)} == expected, f"may_read {u}"
 
         banner = {grant.patient_id: grant.expires_at for grant in break_glass_banner_grants(user=user, now=NOW)}
-        only_by_grant = {patients[p].pk: p for p in range(len(patients))
-                         if expected_reads(world, u, p) == {"break-glass"}}
+        only_by_grant = {
+            patients[p].pk: p for p in range(len(patients)) if expected_reads(world, u, p) == {"break-glass"}
+        }
         assert set(banner) == set(only_by_grant), f"banner, user {u}"
         for patient_id, p in only_by_grant.items():
-            last_end = max(NOW + timedelta(hours=end) for gu, gp, start, end in world.grants
-                           if gu == u and gp == p and start <= 0 < end)
+            last_end = max(
+                NOW + timedelta(hours=end)
+                for gu, gp, start, end in world.grants
+                if gu == u and gp == p and start <= 0 < end
+            )
             assert banner[patient_id] == last_end
 
 
 @pytest.mark.django_db
-@settings(max_examples=100, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(world=worlds())
 # The edges, always tried: a grant starting exactly now (in force) and one ending exactly now
 # (not); a grant for a patient the unit or the care team covers already (no banner); the
 # latest-ending of two grants on the banner; a unit written in another case; a deactivated
 # clinician with a care team and a grant; an admin with a grant.
-@example(world=World(users=[("clinician", "4W", True)], patients=["ICU", "ICU", "4W", "4w"], care={(0, 1)},
-                     grants=[(0, 0, 0, 1), (0, 1, -1, 2), (0, 2, -1, 2), (0, 3, -2, 0), (0, 0, -2, 2)]))
-@example(world=World(users=[("nurse", "", False), ("admin", "ICU", True)], patients=["ICU"], care={(0, 0)},
-                     grants=[(0, 0, -1, 1), (1, 0, -1, 1)]))
+@example(
+    world=World(
+        users=[("clinician", "4W", True)],
+        patients=["ICU", "ICU", "4W", "4w"],
+        care={(0, 1)},
+        grants=[(0, 0, 0, 1), (0, 1, -1, 2), (0, 2, -1, 2), (0, 3, -2, 0), (0, 0, -2, 2)],
+    )
+)
+@example(
+    world=World(
+        users=[("nurse", "", False), ("admin", "ICU", True)],
+        patients=["ICU"],
+        care={(0, 0)},
+        grants=[(0, 0, -1, 1), (1, 0, -1, 1)],
+    )
+)
 def test_the_orm_the_retrieval_sql_and_the_banner_agree(world):
     with transaction.atomic():  # each drawn hospital is rolled back before the next
         check(world)

@@ -25,8 +25,13 @@ ICU_NOTE = "Assessment: intubated and sedated. Plan: wean norepinephrine, daily 
 
 def grant(user, patient, *, hours: float = 1) -> BreakGlassGrant:
     now = timezone.now()
-    return BreakGlassGrant.objects.create(user=user, patient=patient, reason="Rapid response, covering ICU bed 3.",
-                                          granted_at=now - timedelta(hours=1), expires_at=now + timedelta(hours=hours))
+    return BreakGlassGrant.objects.create(
+        user=user,
+        patient=patient,
+        reason="Rapid response, covering ICU bed 3.",
+        granted_at=now - timedelta(hours=1),
+        expires_at=now + timedelta(hours=hours),
+    )
 
 
 def summary_of(patient, requester) -> Summary:

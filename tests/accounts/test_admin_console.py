@@ -24,10 +24,18 @@ def audit(action):
 
 
 def test_it_creates_a_local_user(adam, admin_user):
-    response = adam.post(reverse("user_create"), {
-        "username": "Bea", "first_name": "Bea", "last_name": "Test", "role": "nurse", "unit": "5E",
-        "password": NEW_PASSWORD, "password_again": NEW_PASSWORD,
-    })
+    response = adam.post(
+        reverse("user_create"),
+        {
+            "username": "Bea",
+            "first_name": "Bea",
+            "last_name": "Test",
+            "role": "nurse",
+            "unit": "5E",
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+    )
     assert response.status_code == 302
     bea = User.objects.get(username="bea")
     assert (bea.role, bea.unit, bea.check_password(NEW_PASSWORD)) == ("nurse", "5E", True)
@@ -39,15 +47,18 @@ def test_it_creates_a_local_user(adam, admin_user):
 
 @pytest.mark.parametrize("password", ["short", "password1234", "123456789012"])
 def test_weak_passwords_are_refused(adam, password):
-    response = adam.post(reverse("user_create"), {"username": "bea", "role": "nurse", "password": password,
-                                                  "password_again": password})
+    response = adam.post(
+        reverse("user_create"), {"username": "bea", "role": "nurse", "password": password, "password_again": password}
+    )
     assert response.status_code == 200
     assert not User.objects.filter(username="bea").exists()
 
 
 def test_a_duplicate_username_is_refused(adam, clinician):
-    response = adam.post(reverse("user_create"), {"username": "ALICE", "role": "nurse", "password": NEW_PASSWORD,
-                                                  "password_again": NEW_PASSWORD})
+    response = adam.post(
+        reverse("user_create"),
+        {"username": "ALICE", "role": "nurse", "password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
+    )
     assert response.status_code == 200 and b"exists already" in response.content
 
 
@@ -71,8 +82,13 @@ def test_offboarding_ends_sessions_and_removes_care_teams_and_grants(adam, clini
 
     CareTeamMember.objects.create(patient=ward["icu"], user=clinician)
     now = timezone.now()
-    BreakGlassGrant.objects.create(user=clinician, patient=ward["icu"], reason="x" * 20, granted_at=now,
-                                   expires_at=now + timezone.timedelta(hours=4))
+    BreakGlassGrant.objects.create(
+        user=clinician,
+        patient=ward["icu"],
+        reason="x" * 20,
+        granted_at=now,
+        expires_at=now + timezone.timedelta(hours=4),
+    )
     alice = Client()
     alice.force_login(clinician)
     adam.post(reverse("user_deactivate", args=[clinician.pk]))
@@ -151,13 +167,22 @@ def test_the_care_team_page_shows_no_note_text(adam, ward):
 @pytest.mark.parametrize("role_fixture", ["clinician", "nurse", "privacy_officer"])
 def test_other_roles_are_refused_everywhere(request, role_fixture, ward, outsider, client):
     login_verified(client, request.getfixturevalue(role_fixture))
-    for name, args in [("user_list", []), ("user_create", []), ("user_edit", [outsider.pk]),
-                       ("care_team_search", []), ("care_team_detail", [ward["p1"].pk])]:
+    for name, args in [
+        ("user_list", []),
+        ("user_create", []),
+        ("user_edit", [outsider.pk]),
+        ("care_team_search", []),
+        ("care_team_detail", [ward["p1"].pk]),
+    ]:
         assert client.get(reverse(name, args=args)).status_code == 403, name
-    for name, args in [("user_deactivate", [outsider.pk]), ("user_reactivate", [outsider.pk]),
-                       ("user_unlock", [outsider.pk]), ("user_mfa_reset", [outsider.pk]),
-                       ("care_team_add", [ward["p1"].pk]),
-                       ("care_team_remove", [ward["p1"].pk, outsider.pk])]:
+    for name, args in [
+        ("user_deactivate", [outsider.pk]),
+        ("user_reactivate", [outsider.pk]),
+        ("user_unlock", [outsider.pk]),
+        ("user_mfa_reset", [outsider.pk]),
+        ("care_team_add", [ward["p1"].pk]),
+        ("care_team_remove", [ward["p1"].pk, outsider.pk]),
+    ]:
         assert client.post(reverse(name, args=args), {"username": "charlie"}).status_code == 403, name
     outsider.refresh_from_db()
     assert outsider.is_active and not CareTeamMember.objects.exists()

@@ -79,7 +79,11 @@ def test_break_glass_opens_the_chart_with_a_banner_and_is_audited(alice, clinici
     assert grant.expires_at - grant.granted_at == timedelta(hours=settings.BREAK_GLASS_HOURS)
     event = AuditEvent.objects.get(action="break_glass")
     assert (event.actor_id, event.patient_id, event.reason, event.object_id) == (
-        clinician.pk, ward["icu"].pk, REASON, str(grant.pk))
+        clinician.pk,
+        ward["icu"].pk,
+        REASON,
+        str(grant.pk),
+    )
 
     chart = alice.get(reverse("chart_detail", args=[ward["icu"].pk]))
     assert chart.status_code == 200 and b'id="break-glass-banner"' in chart.content and b"T-003" in chart.content
@@ -98,13 +102,15 @@ def test_the_reason_is_capped(alice, ward):
 
 def test_grants_enter_the_selectors_and_the_retrieval_scope(alice, clinician, ward, notes):
     note = notes["icu"]
-    Chunk.objects.create(note=note, patient=ward["icu"], ordinal=0, char_start=0, char_end=len(note.text),
-                         text=note.text)
+    Chunk.objects.create(
+        note=note, patient=ward["icu"], ordinal=0, char_start=0, char_end=len(note.text), text=note.text
+    )
 
     def search():
         with connection.cursor() as cursor:
-            return patient_text_search(cursor, patient_id=ward["icu"].pk, query_text="intubated", k=5,
-                                       scope=access_scope(user=clinician))
+            return patient_text_search(
+                cursor, patient_id=ward["icu"].pk, query_text="intubated", k=5, scope=access_scope(user=clinician)
+            )
 
     assert ward["icu"] not in set(patient_list_for_user(user=clinician))
     assert access_scope(user=clinician).patient_ids == ()
@@ -146,7 +152,8 @@ def test_admins_and_privacy_officers_cannot_break_glass(request, role_fixture, w
 
 def test_the_next_parameter_cannot_leave_the_site(alice, ward):
     assert break_glass(alice, ward["icu"], next_url="https://evil.example/")["Location"] == reverse(
-        "chart_detail", args=[ward["icu"].pk])
+        "chart_detail", args=[ward["icu"].pk]
+    )
 
 
 def test_a_privacy_officer_reviews_the_grant(alice, ward, privacy_officer, nurse):

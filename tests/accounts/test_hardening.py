@@ -51,8 +51,8 @@ def test_readiness_is_not_reachable_through_nginx():
     from django.conf import settings as django_settings
 
     conf = (django_settings.BASE_DIR / "deploy" / "nginx.conf").read_text()
-    block = conf[conf.index("location = /readyz"):]
-    assert block[:block.index("}")].split("{", 1)[1].strip() == "deny all;"
+    block = conf[conf.index("location = /readyz") :]
+    assert block[: block.index("}")].split("{", 1)[1].strip() == "deny all;"
 
 
 def test_the_last_privacy_officer_cannot_be_demoted_or_deactivated(db, make_user):
@@ -60,18 +60,26 @@ def test_the_last_privacy_officer_cannot_be_demoted_or_deactivated(db, make_user
 
     admin = make_user("root", "admin")
     only = make_user("pia", "privacy_officer")
-    for change in (lambda: user_update(actor=admin, user_id=only.pk, role="clinician", unit=""),
-                   lambda: user_deactivate(actor=admin, user_id=only.pk)):
+    for change in (
+        lambda: user_update(actor=admin, user_id=only.pk, role="clinician", unit=""),
+        lambda: user_deactivate(actor=admin, user_id=only.pk),
+    ):
         with pytest.raises(AccountError, match="only active privacy officer"):
             change()
     make_user("paz", "privacy_officer")
     assert user_update(actor=admin, user_id=only.pk, role="clinician", unit="4W").role == "clinician"
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("\n=cmd|' /C calc'!A0", "'\n'=cmd|' /C calc'!A0"),
-    ("ok;=1+1", "ok;'=1+1"), ("  @SUM(A1)", "'  @SUM(A1)"), ("ward 4W; bed 12", "ward 4W; bed 12"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("\n=cmd|' /C calc'!A0", "'\n'=cmd|' /C calc'!A0"),
+        ("ok;=1+1", "ok;'=1+1"),
+        ("  @SUM(A1)", "'  @SUM(A1)"),
+        ("ward 4W; bed 12", "ward 4W; bed 12"),
+    ],
+)
 def test_csv_cells_never_start_a_formula_in_any_locale(value, expected):
     from clinsum.audit.export import _cell
 

@@ -63,8 +63,10 @@ def directory_env(server, **overrides) -> dict[str, str]:
         "LDAP_USER_SEARCH_BASE": f"ou=people,{SUFFIX}",
         "LDAP_GROUP_SEARCH_BASE": GROUPS,
         "LDAP_GROUP_TYPE": "groupOfNames",
-        "LDAP_ROLE_GROUPS": (f"clinician=cn=clinicians,{GROUPS};nurse=cn=nurses,{GROUPS};"
-                             f"admin=cn=admins,{GROUPS};privacy_officer=cn=privacy,{GROUPS}"),
+        "LDAP_ROLE_GROUPS": (
+            f"clinician=cn=clinicians,{GROUPS};nurse=cn=nurses,{GROUPS};"
+            f"admin=cn=admins,{GROUPS};privacy_officer=cn=privacy,{GROUPS}"
+        ),
         "LDAP_UNIT_ATTR": "departmentNumber",
         "LDAP_DISABLED_FILTER": "(employeeType=disabled)",
         "LDAP_TIMEOUT_S": "3",

@@ -12,8 +12,9 @@ BASE = {
     "LDAP_SERVER_URI": "ldap://dc1.hospital.local",
     "LDAP_USER_SEARCH_BASE": "ou=people,dc=hospital,dc=local",
     "LDAP_GROUP_SEARCH_BASE": "ou=groups,dc=hospital,dc=local",
-    "LDAP_ROLE_GROUPS": ("clinician=CN=Clinicians, OU=Groups,DC=hospital,DC=local;"
-                         "nurse=cn=nurses,ou=groups,dc=hospital,dc=local"),
+    "LDAP_ROLE_GROUPS": (
+        "clinician=CN=Clinicians, OU=Groups,DC=hospital,DC=local;nurse=cn=nurses,ou=groups,dc=hospital,dc=local"
+    ),
 }
 
 
@@ -46,26 +47,30 @@ def test_ldaps_demands_a_valid_certificate(tmp_path):
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     options = ldap_settings({**BASE, "LDAP_SERVER_URI": "ldaps://dc1:636", "LDAP_CA_CERT_FILE": str(ca)})[
-        "AUTH_LDAP_CONNECTION_OPTIONS"]
+        "AUTH_LDAP_CONNECTION_OPTIONS"
+    ]
     assert options[ldap.OPT_X_TLS_REQUIRE_CERT] == ldap.OPT_X_TLS_DEMAND
     assert options[ldap.OPT_X_TLS_CACERTFILE] == str(ca)
     assert list(options)[-1] == ldap.OPT_X_TLS_NEWCTX
 
 
-@pytest.mark.parametrize("overrides", [
-    {"LDAP_SERVER_URI": "http://dc1"},
-    {"LDAP_SERVER_URI": "ldaps://dc1", "LDAP_START_TLS": "true"},
-    {"LDAP_START_TLS": "maybe"},
-    {"LDAP_USER_SEARCH_BASE": ""},
-    {"LDAP_GROUP_TYPE": "nested"},
-    {"LDAP_USER_FILTER": "(uid=fixed)"},
-    {"LDAP_ROLE_GROUPS": "surgeon=cn=surgeons,dc=x"},
-    {"LDAP_ROLE_GROUPS": "nurse"},
-    {"LDAP_ROLE_GROUPS": ""},
-    {"LDAP_CA_CERT_FILE": "/nonexistent/ca.pem", "LDAP_START_TLS": "true"},
-    {"LDAP_TIMEOUT_S": "soon"},
-    {"LDAP_DISABLED_FILTER": "employeeType=disabled"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"LDAP_SERVER_URI": "http://dc1"},
+        {"LDAP_SERVER_URI": "ldaps://dc1", "LDAP_START_TLS": "true"},
+        {"LDAP_START_TLS": "maybe"},
+        {"LDAP_USER_SEARCH_BASE": ""},
+        {"LDAP_GROUP_TYPE": "nested"},
+        {"LDAP_USER_FILTER": "(uid=fixed)"},
+        {"LDAP_ROLE_GROUPS": "surgeon=cn=surgeons,dc=x"},
+        {"LDAP_ROLE_GROUPS": "nurse"},
+        {"LDAP_ROLE_GROUPS": ""},
+        {"LDAP_CA_CERT_FILE": "/nonexistent/ca.pem", "LDAP_START_TLS": "true"},
+        {"LDAP_TIMEOUT_S": "soon"},
+        {"LDAP_DISABLED_FILTER": "employeeType=disabled"},
+    ],
+)
 def test_bad_values_fail_loudly(overrides):
     with pytest.raises(ImproperlyConfigured):
         ldap_settings({**BASE, **overrides})

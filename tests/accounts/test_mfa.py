@@ -38,7 +38,8 @@ def test_the_enrolment_page_draws_the_qr_code_itself(admin_user, client):
 
     assert totp_secret_base32(device) in html
     assert "<img" not in html and "http://" not in html.split("<svg", 1)[1].split("</svg>", 1)[0].replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )
     # Reloading keeps the same secret.
     assert totp_secret_base32(device) in client.get(reverse("mfa_enrol")).content.decode()
 

@@ -34,10 +34,18 @@ def adam(admin_user):
 
 
 def created_by_admin(adam, username, role, unit=""):
-    response = adam.post(reverse("user_create"), {
-        "username": username, "first_name": username.capitalize(), "last_name": "New", "role": role, "unit": unit,
-        "password": TEMPORARY, "password_again": TEMPORARY,
-    })
+    response = adam.post(
+        reverse("user_create"),
+        {
+            "username": username,
+            "first_name": username.capitalize(),
+            "last_name": "New",
+            "role": role,
+            "unit": unit,
+            "password": TEMPORARY,
+            "password_again": TEMPORARY,
+        },
+    )
     assert response.status_code in (200, 302), response.content.decode()[:500]
     return User.objects.get(username=username), response
 
@@ -59,8 +67,9 @@ def identified_patient(db, clinician, admin_user):
     from clinsum.retention.models import LegalHold, RetentionPolicy
     from tests.conftest import note_record
 
-    patient = Patient.objects.create(mrn="MRN-SOD-77", family_name="Quennell", given_name="Zebulon",
-                                     birth_date=date(1951, 7, 23), unit="4W")
+    patient = Patient.objects.create(
+        mrn="MRN-SOD-77", family_name="Quennell", given_name="Zebulon", birth_date=date(1951, 7, 23), unit="4W"
+    )
     notes_ingest(notes=[note_record("MRN-SOD-77", "Quennell note. Afebrile.")], enqueue=False)
     CareTeamMember.objects.create(patient=patient, user=clinician)
     LegalHold.objects.create(patient=patient, reason="matter 12", placed_by=admin_user)
@@ -72,21 +81,24 @@ def admin_pages():
     """Every GET page the access matrix lets an administrator open."""
     from tests.test_access_matrix import BY_NAME, EXPECTED, OK
 
-    return sorted(name for name, row in EXPECTED.items()
-                  if row["method"] == "GET" and OK in (row["admin"] if BY_NAME[name] else (row["admin"],)))
+    return sorted(
+        name
+        for name, row in EXPECTED.items()
+        if row["method"] == "GET" and OK in (row["admin"] if BY_NAME[name] else (row["admin"],))
+    )
 
 
 def test_the_admin_page_list_is_the_admin_console():
     assert {"user_list", "user_edit", "care_team_search", "care_team_detail", "retention_hold_list"} <= set(
-        admin_pages())
+        admin_pages()
+    )
 
 
 def test_no_admin_page_shows_a_patients_name_mrn_or_birth_date(adam, identified_patient, clinician):
     from clinsum.retention.models import RetentionPolicy
     from tests.test_access_matrix import BY_NAME
 
-    ids = {"user_id": clinician.pk, "patient_id": identified_patient.pk,
-           "policy_id": RetentionPolicy.objects.get().pk}
+    ids = {"user_id": clinician.pk, "patient_id": identified_patient.pk, "policy_id": RetentionPolicy.objects.get().pk}
     urls = []
     for name in admin_pages():
         unknown = [k for k in BY_NAME[name] if k not in ids]
@@ -100,8 +112,10 @@ def test_no_admin_page_shows_a_patients_name_mrn_or_birth_date(adam, identified_
         body = response.content.decode()
         shown += [(url, marker) for marker in IDENTITY if marker in body]
     # Pages a POST renders: a refused legal hold, a failed user creation.
-    for url, data in [(reverse("retention_hold_place"), {"mrn": "NOPE", "reason": ""}),
-                      (reverse("user_create"), {"username": "x", "password": "short", "password_again": "short"})]:
+    for url, data in [
+        (reverse("retention_hold_place"), {"mrn": "NOPE", "reason": ""}),
+        (reverse("user_create"), {"username": "x", "password": "short", "password_again": "short"}),
+    ]:
         body = adam.post(url, data).content.decode()
         shown += [(url, marker) for marker in IDENTITY if marker in body]
     assert not shown, f"patient identity on admin pages: {shown}"
@@ -129,12 +143,18 @@ def test_the_chart_banner_shows_the_id_a_ward_gives_the_admin(identified_patient
 
 # --- 2. Role grants wait for a privacy officer's review -----------------------------------------
 
+
 @pytest.mark.parametrize("role", ["clinician", "nurse", "privacy_officer", "admin"])
 def test_creating_an_account_with_a_role_queues_a_review(adam, admin_user, role):
     user, _ = created_by_admin(adam, "newbie", role, "4W")
     change = AccountChange.objects.get()
     assert (change.user, change.changed_by, change.kind, change.old_role, change.new_role) == (
-        user, admin_user, "created", "", role)
+        user,
+        admin_user,
+        "created",
+        "",
+        role,
+    )
     event = audit("account_change_queued").get()
     assert (event.actor_id, event.object_id) == (admin_user.pk, str(change.pk))
     assert event.reason == f"user={user.pk} created role -->{role}"
@@ -151,8 +171,10 @@ def test_changing_a_role_queues_a_review_with_old_and_new_role(adam, admin_user,
     adam.post(reverse("user_edit", args=[bob.pk]), {"role": "nurse", "unit": "4W"})
     adam.post(reverse("user_edit", args=[bob.pk]), {"role": "privacy_officer", "unit": ""})
     changes = list(AccountChange.objects.values_list("kind", "old_role", "new_role", "changed_by"))
-    assert changes == [("role_changed", "", "nurse", admin_user.pk),
-                       ("role_changed", "nurse", "privacy_officer", admin_user.pk)]
+    assert changes == [
+        ("role_changed", "", "nurse", admin_user.pk),
+        ("role_changed", "nurse", "privacy_officer", admin_user.pk),
+    ]
 
 
 def test_a_privacy_officer_reviews_account_changes(adam, admin_user, privacy_officer):
@@ -197,31 +219,38 @@ def test_admins_cannot_see_or_clear_the_queue(adam):
 
 # --- 3. A password an administrator chose is changed at the first login ----------------------
 
+
 def test_an_admin_created_user_must_change_the_password_first(adam, ward):
     bea, _ = created_by_admin(adam, "bea", "nurse", "4W")
     assert bea.must_change_password
     client = logged_in("bea")
     response = client.get(reverse("patient_list"))
     assert response["Location"] == reverse("password_change") + "?next=/patients/"
-    assert client.get(reverse("chart_detail", args=[ward["p1"].pk]))["Location"].startswith(
-        reverse("password_change"))
+    assert client.get(reverse("chart_detail", args=[ward["p1"].pk]))["Location"].startswith(reverse("password_change"))
     assert client.get(reverse("patient_list"), HTTP_HX_REQUEST="true")["HX-Redirect"].startswith(
-        reverse("password_change"))
+        reverse("password_change")
+    )
     page = client.get(reverse("password_change"))
     assert page.status_code == 200 and b"An administrator set your current password" in page.content
 
-    wrong = client.post(reverse("password_change"), {"old_password": "nope", "new_password1": OWN,
-                                                    "new_password2": OWN})
+    wrong = client.post(
+        reverse("password_change"), {"old_password": "nope", "new_password1": OWN, "new_password2": OWN}
+    )
     assert wrong.status_code == 200 and audit("password_change_failed").get().outcome == "denied"
-    same = client.post(reverse("password_change"), {"old_password": TEMPORARY, "new_password1": TEMPORARY,
-                                                   "new_password2": TEMPORARY})
+    same = client.post(
+        reverse("password_change"), {"old_password": TEMPORARY, "new_password1": TEMPORARY, "new_password2": TEMPORARY}
+    )
     assert same.status_code == 200 and b"different from the current one" in same.content
-    weak = client.post(reverse("password_change"), {"old_password": TEMPORARY, "new_password1": "password1234",
-                                                   "new_password2": "password1234"})
+    weak = client.post(
+        reverse("password_change"),
+        {"old_password": TEMPORARY, "new_password1": "password1234", "new_password2": "password1234"},
+    )
     assert weak.status_code == 200 and b"too common" in weak.content
 
-    done = client.post(reverse("password_change"), {"old_password": TEMPORARY, "new_password1": OWN,
-                                                   "new_password2": OWN, "next": "/patients/"})
+    done = client.post(
+        reverse("password_change"),
+        {"old_password": TEMPORARY, "new_password1": OWN, "new_password2": OWN, "next": "/patients/"},
+    )
     assert done["Location"] == "/patients/"
     assert client.get(reverse("patient_list")).status_code == 200  # same session goes on
     bea.refresh_from_db()
@@ -265,8 +294,10 @@ def test_password_change_comes_before_mfa_enrolment(adam, make_user):
     client = logged_in("newpo")
     assert client.get(reverse("audit_event_list"))["Location"].startswith(reverse("password_change"))
     assert client.get(reverse("mfa_enrol"))["Location"].startswith(reverse("password_change"))
-    response = client.post(reverse("password_change") + "?next=/audit/", {
-        "old_password": TEMPORARY, "new_password1": OWN, "new_password2": OWN, "next": "/audit/"})
+    response = client.post(
+        reverse("password_change") + "?next=/audit/",
+        {"old_password": TEMPORARY, "new_password1": OWN, "new_password2": OWN, "next": "/audit/"},
+    )
     assert response["Location"] == "/audit/"
     assert client.get("/audit/")["Location"].startswith(reverse("mfa_enrol"))
 

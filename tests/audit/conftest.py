@@ -13,16 +13,31 @@ from tests.conftest import owner_connection
 from clinsum.audit.services import GENESIS_HASH, audit_fields, audit_hash
 
 
-def append_event(*, at: datetime, action: str = "chart_view", actor=None, patient_id: int | None = None,
-                 reason: str = "", object_type: str = "", object_id: str = "") -> AuditEvent:
+def append_event(
+    *,
+    at: datetime,
+    action: str = "chart_view",
+    actor=None,
+    patient_id: int | None = None,
+    reason: str = "",
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditEvent:
     """Append a correctly chained event stamped `at` (audit_record always stamps now)."""
     with transaction.atomic():
         last = AuditEvent.objects.order_by("-seq").first()
         event = AuditEvent(
-            seq=last.seq + 1 if last else 1, at=at.astimezone(dt_timezone.utc),
-            actor_id=actor.pk if actor else None, actor_username=actor.username if actor else "",
-            role=actor.role if actor else "", action=action, patient_id=patient_id, object_type=object_type,
-            object_id=object_id, reason=reason, prev_hash=last.hash if last else GENESIS_HASH,
+            seq=last.seq + 1 if last else 1,
+            at=at.astimezone(dt_timezone.utc),
+            actor_id=actor.pk if actor else None,
+            actor_username=actor.username if actor else "",
+            role=actor.role if actor else "",
+            action=action,
+            patient_id=patient_id,
+            object_type=object_type,
+            object_id=object_id,
+            reason=reason,
+            prev_hash=last.hash if last else GENESIS_HASH,
         )
         event.hash = audit_hash(event.prev_hash, audit_fields(event))
         event.save(force_insert=True)
@@ -45,7 +60,12 @@ def six_events(transactional_db, clinician, nurse):
     from clinsum.audit.services import audit_record
 
     return [
-        audit_record(action="chart_view" if i % 2 else "note_view", actor=clinician if i % 3 else nurse,
-                     patient_id=100 + i, object_type="patient", object_id=100 + i)
+        audit_record(
+            action="chart_view" if i % 2 else "note_view",
+            actor=clinician if i % 3 else nurse,
+            patient_id=100 + i,
+            object_type="patient",
+            object_id=100 + i,
+        )
         for i in range(1, 7)
     ]

@@ -22,9 +22,24 @@ def psql_as_app(sql: str) -> subprocess.CompletedProcess:
 
     db = connection.settings_dict
     return subprocess.run(
-        [str(POSTGRES_BIN_PATH / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-At", "-h", db["HOST"],
-         "-U", db["USER"], "-d", db["NAME"], "-c", sql],
-        capture_output=True, text=True, timeout=30,
+        [
+            str(POSTGRES_BIN_PATH / "psql"),
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-At",
+            "-h",
+            db["HOST"],
+            "-U",
+            db["USER"],
+            "-d",
+            db["NAME"],
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 
@@ -44,8 +59,11 @@ TAMPERING = [
     ("DELETE FROM audit_auditarchive", "permission denied"),
     ("DROP TABLE audit_auditevent", "must be owner"),
     ("ALTER TABLE audit_auditevent RENAME TO audit_old", "must be owner"),
-    ("CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ BEGIN RETURN OLD; END $$ "
-     "LANGUAGE plpgsql", "permission denied for schema public"),
+    (
+        "CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$ BEGIN RETURN OLD; END $$ "
+        "LANGUAGE plpgsql",
+        "permission denied for schema public",
+    ),
     # A grant by a role without grant option is a no-op (a warning), so the DELETE still fails.
     ("GRANT DELETE ON audit_auditevent TO PUBLIC; DELETE FROM audit_auditevent", "permission denied"),
     ("ALTER ROLE CURRENT_USER SUPERUSER", "permission denied"),
@@ -65,8 +83,12 @@ def chain(transactional_db, clinician):
 
 def test_the_app_connects_as_the_app_role_which_is_neither_superuser_nor_owner(chain):
     assert connection.settings_dict["USER"] == EMBEDDED_DB_APP_ROLE != settings.DATABASE_OWNER["USER"]
-    assert psql_as_app("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user"
-                       ).stdout.strip() == "f|f|f"
+    assert (
+        psql_as_app(
+            "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        ).stdout.strip()
+        == "f|f|f"
+    )
     assert app_role_problems() == []
 
 

@@ -13,8 +13,11 @@ HEADERS = {"HTTP_USER_AGENT": "Ward 4W workstation 7", "HTTP_X_REQUEST_ID": "abc
 
 def test_a_break_glass_row_records_the_requests_origin(clinician, ward, client):
     client.force_login(clinician)
-    client.post(reverse("break_glass_create", args=[ward["icu"].pk]),
-                {"reason": "Rapid response call, covering ICU bed 3 overnight"}, **HEADERS)
+    client.post(
+        reverse("break_glass_create", args=[ward["icu"].pk]),
+        {"reason": "Rapid response call, covering ICU bed 3 overnight"},
+        **HEADERS,
+    )
     event = AuditEvent.objects.get(action="break_glass")
     assert (event.ip, event.user_agent, event.request_id) == ("127.0.0.1", *HEADERS.values())
 

@@ -67,8 +67,16 @@ def test_it_detects_a_forged_row_inserted_in_the_middle(six_events, clinician):
         ("UPDATE audit_auditevent SET seq = seq + 1000 WHERE seq >= 4", []),
         ("UPDATE audit_auditevent SET seq = seq - 999 WHERE seq >= 1000", []),
     )
-    forged = AuditEvent(seq=4, at=six_events[2].at, actor_id=clinician.pk, actor_username="alice", role="clinician",
-                        action="chart_view", patient_id=999, prev_hash=six_events[2].hash)
+    forged = AuditEvent(
+        seq=4,
+        at=six_events[2].at,
+        actor_id=clinician.pk,
+        actor_username="alice",
+        role="clinician",
+        action="chart_view",
+        patient_id=999,
+        prev_hash=six_events[2].hash,
+    )
     forged.hash = audit_hash(forged.prev_hash, audit_fields(forged))
     forged.save(force_insert=True)
     report = audit_chain_verify()
@@ -89,7 +97,7 @@ def _rewrite_from(seq: int) -> None:
     events = list(AuditEvent.objects.order_by("seq"))
     prev = events[seq - 2].hash if seq > 1 else events[0].prev_hash
     statements = []
-    for event in events[seq - 1:]:
+    for event in events[seq - 1 :]:
         digest = audit_hash(prev, audit_fields(event))
         statements.append(
             ("UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s", [prev, digest, event.seq])

@@ -25,8 +25,14 @@ def trail(db, clinician, nurse):
     """alice opens patient 1 twice and patient 2 once on 9 March (local), nina patient 1 on 10 March."""
     return {
         "a1": append_event(at=datetime(2026, 3, 9, 9, 0, tzinfo=NY), actor=clinician, patient_id=1),
-        "a2": append_event(at=datetime(2026, 3, 9, 21, 30, tzinfo=NY), actor=clinician, patient_id=1,
-                           action="note_view", object_type="note", object_id="11"),
+        "a2": append_event(
+            at=datetime(2026, 3, 9, 21, 30, tzinfo=NY),
+            actor=clinician,
+            patient_id=1,
+            action="note_view",
+            object_type="note",
+            object_id="11",
+        ),
         "a3": append_event(at=datetime(2026, 3, 9, 10, 0, tzinfo=NY), actor=clinician, patient_id=2),
         "n1": append_event(at=datetime(2026, 3, 10, 8, 0, tzinfo=NY), actor=nurse, patient_id=1),
     }
@@ -93,8 +99,13 @@ def test_it_paginates(po_client, trail, settings):
 
 
 def test_it_exports_a_search_as_csv_and_audits_the_export(po_client, trail, clinician):
-    append_event(at=datetime(2026, 3, 9, 11, 0, tzinfo=NY), actor=clinician, patient_id=1,
-                 action="login_failed", reason="=HYPERLINK(1)")
+    append_event(
+        at=datetime(2026, 3, 9, 11, 0, tzinfo=NY),
+        actor=clinician,
+        patient_id=1,
+        action="login_failed",
+        reason="=HYPERLINK(1)",
+    )
     response = po_client.get(reverse("audit_event_export"), {"username": "alice", "patient": "1"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -109,7 +120,9 @@ def test_it_reports_who_accessed_a_patient(po_client, trail):
     response = po_client.get(reverse("audit_patient_access"), {"patient": 1})
     rows = response.context["rows"]
     assert [(r["actor_username"], r["role"], r["count"]) for r in rows] == [
-        ("nina", "nurse", 1), ("alice", "clinician", 2)]
+        ("nina", "nurse", 1),
+        ("alice", "clinician", 2),
+    ]
     alice = rows[1]
     assert alice["first"] == trail["a1"].at and alice["last"] == trail["a2"].at
     assert alice["actions"] == ["chart_view", "note_view"]
@@ -154,8 +167,9 @@ def test_a_user_opening_more_charts_than_the_limit_within_an_hour_is_flagged(po_
 
 def test_the_same_number_spread_over_more_than_an_hour_is_not_flagged(po_client, clinician, settings):
     settings.AUDIT_ANOMALY_CHARTS_PER_HOUR = 3
-    _open_charts(clinician, start=datetime(2026, 3, 9, 10, 0, tzinfo=NY), patients=[1, 2, 3, 4],
-                 step=timedelta(minutes=20))  # the 4th is exactly one hour after the 1st
+    _open_charts(
+        clinician, start=datetime(2026, 3, 9, 10, 0, tzinfo=NY), patients=[1, 2, 3, 4], step=timedelta(minutes=20)
+    )  # the 4th is exactly one hour after the 1st
     assert anomalies(po_client) == []
 
 
@@ -168,13 +182,17 @@ def test_the_default_limit_is_thirty(po_client, clinician):
 
 
 def test_break_glass_outside_day_hours_is_flagged(po_client, clinician, nurse):
-    night = append_event(at=datetime(2026, 3, 9, 23, 15, tzinfo=NY), actor=clinician, patient_id=5,
-                         action="break_glass")
+    night = append_event(
+        at=datetime(2026, 3, 9, 23, 15, tzinfo=NY), actor=clinician, patient_id=5, action="break_glass"
+    )
     append_event(at=datetime(2026, 3, 9, 10, 0, tzinfo=NY), actor=nurse, patient_id=6, action="break_glass")
     append_event(at=datetime(2026, 3, 10, 6, 59, tzinfo=NY), actor=nurse, patient_id=7, action="break_glass")
     append_event(at=datetime(2026, 3, 10, 19, 0, tzinfo=NY), actor=nurse, patient_id=8, action="break_glass")
     flags = anomalies(po_client)
     assert sorted((a.kind, a.patient_id) for a in flags) == [
-        ("after_hours_break_glass", 5), ("after_hours_break_glass", 7), ("after_hours_break_glass", 8)]
+        ("after_hours_break_glass", 5),
+        ("after_hours_break_glass", 7),
+        ("after_hours_break_glass", 8),
+    ]
     assert next(a for a in flags if a.patient_id == 5).seq == night.seq
     assert AuditEvent.objects.filter(action="audit_view", object_id="anomalies").exists()

@@ -33,8 +33,10 @@ def discharge_chart(folder: Path, *, mrn: str, family_name: str, given_name: str
     source = shared_data("mtsamples", "abscess-with-cellulitis-discharge-summary.txt")
     (folder / source.name).write_bytes(source.read_bytes())
     call_command("ingest_notes", str(folder), mrn=patient.mrn, note_type="discharge_summary", verbosity=0)
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="indexing")
+    wait_for(
+        lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+        what="indexing",
+    )
     return patient
 
 

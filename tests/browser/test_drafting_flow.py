@@ -19,8 +19,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture
 def corpus_chart(celery_worker_process):
     patient = corpus_patient_ingest(enqueue=True)  # the embed worker indexes it
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="indexing")
+    wait_for(
+        lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+        what="indexing",
+    )
     return patient
 
 

@@ -21,8 +21,11 @@ def demo(celery_worker_process, clinician):
     patient = demo_chart_load(mrn, enqueue=True)
     patient.unit = clinician.unit
     patient.save(update_fields=["unit"])
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="indexing", timeout=240)
+    wait_for(
+        lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+        what="indexing",
+        timeout=240,
+    )
     return patient, facts
 
 

@@ -60,8 +60,11 @@ def test_it_refuses_a_wrong_or_inactive_token(client, token, presented):
 
 
 def test_it_stores_a_bundle_and_answers_per_entry(client, token):
-    data = bundle(patient_resource(), document_resource(), {"resourceType": "Observation", "id": "o1",
-                                                            "status": "final", "code": {"text": "x"}})
+    data = bundle(
+        patient_resource(),
+        document_resource(),
+        {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x"}},
+    )
     response = post(client, data, token=token)
     assert response.status_code == 201, response.content
     assert response["Content-Type"] == "application/fhir+json"
@@ -97,9 +100,14 @@ def test_a_bad_entry_rejects_the_whole_bundle(client, token):
     data = bundle(patient_resource(), document_resource(), document_resource(did="doc-2", subject=None))
     response = post(client, data, token=token)
     assert response.status_code == 400
-    assert issues(response) == [{"severity": "error", "code": "invalid",
-                                 "diagnostics": "DocumentReference has no subject (the patient)",
-                                 "expression": ["Bundle.entry[2]"]}]
+    assert issues(response) == [
+        {
+            "severity": "error",
+            "code": "invalid",
+            "diagnostics": "DocumentReference has no subject (the patient)",
+            "expression": ["Bundle.entry[2]"],
+        }
+    ]
     assert Patient.objects.count() == 0 and Note.objects.count() == 0
     assert AuditEvent.objects.get(action="ingest_api").outcome == "rejected"
 
@@ -109,17 +117,25 @@ def test_a_chart_conflict_rejects_the_whole_bundle(client, token):
     data = bundle(patient_resource(family="Someone-Else"), document_resource())
     response = post(client, data, token=token)
     assert response.status_code == 422
-    assert issues(response) == [{"severity": "error", "code": "business-rule",
-                                 "diagnostics": "patient MRN-100: family name differ from the stored record",
-                                 "expression": ["Bundle.entry[0]"]}]
+    assert issues(response) == [
+        {
+            "severity": "error",
+            "code": "business-rule",
+            "diagnostics": "patient MRN-100: family name differ from the stored record",
+            "expression": ["Bundle.entry[0]"],
+        }
+    ]
     assert Note.objects.count() == 0
 
 
-@pytest.mark.parametrize("body, expected", [
-    (b"{not json", "invalid JSON in the document"),
-    (json.dumps(patient_resource()), "expected a Bundle, got resourceType 'Patient'"),
-    (json.dumps(document_resource()), "expected a Bundle, got resourceType 'DocumentReference'"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (b"{not json", "invalid JSON in the document"),
+        (json.dumps(patient_resource()), "expected a Bundle, got resourceType 'Patient'"),
+        (json.dumps(document_resource()), "expected a Bundle, got resourceType 'DocumentReference'"),
+    ],
+)
 def test_it_says_what_is_wrong_with_a_malformed_body(client, token, body, expected):
     response = post(client, body, token=token)
     assert response.status_code == 400

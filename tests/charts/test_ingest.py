@@ -17,8 +17,14 @@ def write_jsonl(path, rows):
 
 
 def row(mrn="T-001", text="Patient stable overnight. Denies chest pain.", **extra):
-    return {"mrn": mrn, "note_type": "progress", "authored_at": "2026-11-19T08:00:00Z",
-            "author": "Dr. Test", "text": text, **extra}
+    return {
+        "mrn": mrn,
+        "note_type": "progress",
+        "authored_at": "2026-11-19T08:00:00Z",
+        "author": "Dr. Test",
+        "text": text,
+        **extra,
+    }
 
 
 def test_it_ingests_jsonl_and_deduplicates_by_content(ward, tmp_path):
@@ -91,8 +97,9 @@ def test_conflicting_demographics_are_rejected(ward):
     from clinsum.charts.records import PatientRecord
 
     with pytest.raises(IngestError) as exc:
-        notes_ingest(notes=[note_record("T-001", "ok")],
-                     patients=[PatientRecord(mrn="T-001", family_name="Someone-Else")])
+        notes_ingest(
+            notes=[note_record("T-001", "ok")], patients=[PatientRecord(mrn="T-001", family_name="Someone-Else")]
+        )
     assert "family name differ" in str(exc.value)
     assert Note.objects.count() == 0
 

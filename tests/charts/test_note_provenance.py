@@ -37,8 +37,9 @@ def test_a_token_amends_its_own_note_and_the_old_text_is_kept(client, tokens):
 def test_another_token_may_not_amend_a_note_it_did_not_create(client, tokens):
     mine, theirs = tokens
     post(client, bundle(patient_resource(), document_resource(text="Na 131.")), token=mine)
-    response = post(client, bundle(patient_resource(), document_resource(text="Discontinue all anticoagulation.")),
-                    token=theirs)
+    response = post(
+        client, bundle(patient_resource(), document_resource(text="Discontinue all anticoagulation.")), token=theirs
+    )
     assert response.status_code == 403
     assert issues(response)[0]["code"] == "forbidden"
     assert Note.objects.get().text == "Na 131." and not NoteVersion.objects.exists()
@@ -49,9 +50,19 @@ def test_a_signed_draft_is_never_amended_from_outside(client, tokens):
     mine, _ = tokens
     post(client, bundle(patient_resource()), token=mine)
     patient = Patient.objects.get()
-    notes_ingest(notes=[NoteRecord(mrn=patient.mrn, note_type="nursing", authored_at=patient.created_at,
-                                   text="SBAR. Continue heparin drip per protocol. Signed by N. Nurse.",
-                                   source_id="clinsum-draft-7")], origin=NOTE_ORIGIN_DRAFT, enqueue=False)
+    notes_ingest(
+        notes=[
+            NoteRecord(
+                mrn=patient.mrn,
+                note_type="nursing",
+                authored_at=patient.created_at,
+                text="SBAR. Continue heparin drip per protocol. Signed by N. Nurse.",
+                source_id="clinsum-draft-7",
+            )
+        ],
+        origin=NOTE_ORIGIN_DRAFT,
+        enqueue=False,
+    )
     forged = document_resource(did="clinsum-draft-7", text="Discontinue all anticoagulation. Signed by N. Nurse.")
     response = post(client, bundle(patient_resource(), forged), token=mine)
     assert response.status_code == 403

@@ -17,8 +17,12 @@ def create(name: str) -> str:
 
 
 def post_bundle(client, token: str):
-    return client.post(reverse("fhir_bundle_create"), data=b'{"resourceType": "Bundle", "type": "batch", "entry": []}',
-                       content_type="application/fhir+json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.post(
+        reverse("fhir_bundle_create"),
+        data=b'{"resourceType": "Bundle", "type": "batch", "entry": []}',
+        content_type="application/fhir+json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
 
 
 def test_a_revoked_token_stops_working_at_once_and_the_new_one_works(client, db):
@@ -34,7 +38,10 @@ def test_a_revoked_token_stops_working_at_once_and_the_new_one_works(client, db)
     listing = StringIO()
     call_command("service_token_revoke", "--list", stdout=listing)
     lines = sorted(listing.getvalue().strip().splitlines())
-    assert [line.split("\t")[1:3] for line in lines] == [["interface-engine", "revoked"], ["interface-engine-2026", "active"]]
+    assert [line.split("\t")[1:3] for line in lines] == [
+        ["interface-engine", "revoked"],
+        ["interface-engine-2026", "active"],
+    ]
     assert old not in listing.getvalue() and new not in listing.getvalue()
 
 

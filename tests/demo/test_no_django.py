@@ -23,7 +23,11 @@ print("ok", len(list(pkgutil.iter_modules(demo.__path__))))
 
 def test_the_demo_package_imports_no_django():
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr

@@ -200,13 +200,21 @@ def test_now_given_ends_the_ward_there():
 
 HEADERS = {
     "history_physical": (
-        "HISTORY OF PRESENT ILLNESS:", "PAST MEDICAL HISTORY:", "MEDICATIONS:", "ALLERGIES:", "LABS:",
+        "HISTORY OF PRESENT ILLNESS:",
+        "PAST MEDICAL HISTORY:",
+        "MEDICATIONS:",
+        "ALLERGIES:",
+        "LABS:",
         "ASSESSMENT AND PLAN:",
     ),
     "progress": ("LABS:", "MEDICATIONS:", "ALLERGIES:", "ASSESSMENT AND PLAN:"),
     "consult": ("HISTORY OF PRESENT ILLNESS:", "MEDICATIONS:", "ALLERGIES:", "LABS:", "ASSESSMENT AND PLAN:"),
     "discharge_summary": (
-        "HOSPITAL COURSE:", "ALLERGIES:", "LABS:", "DISCHARGE MEDICATIONS:", "FOLLOW-UP:",
+        "HOSPITAL COURSE:",
+        "ALLERGIES:",
+        "LABS:",
+        "DISCHARGE MEDICATIONS:",
+        "FOLLOW-UP:",
     ),
 }
 
@@ -280,8 +288,10 @@ def test_doses_in_notes_match_the_dose_in_effect(config):
                     assert not mentions, (course.drug, note.note_type, note.authored_at)
                     continue
                 assert all(dose == step.dose for dose in mentions), (course.drug, step.dose, mentions)
-                if "MEDICATIONS:" in note.text and note.note_type != "discharge_summary" or (
-                    note.note_type == "discharge_summary" and course.stopped_at is None
+                if (
+                    "MEDICATIONS:" in note.text
+                    and note.note_type != "discharge_summary"
+                    or (note.note_type == "discharge_summary" and course.stopped_at is None)
                 ):
                     assert course.sig_at(note.authored_at) in note.text, (course.drug, note.note_type)
         for course in changed:

@@ -20,12 +20,17 @@ MRN = f"DEID-{CORPUS_PATIENT}"
 
 def corpus_patient_ingest(*, unit: str = "4W", enqueue: bool = False) -> Patient:
     """Corpus patient 8's notes through the real parser and ingest service."""
-    parsed = parse_nursing_corpus_file(shared_data("nursing-notes", "nursing-notes.txt"),
-                                       authored_at=datetime(2026, 11, 20, 7, 0, tzinfo=dt_timezone.utc))
+    parsed = parse_nursing_corpus_file(
+        shared_data("nursing-notes", "nursing-notes.txt"),
+        authored_at=datetime(2026, 11, 20, 7, 0, tzinfo=dt_timezone.utc),
+    )
     notes = [n for n in parsed.notes if n.mrn == MRN]
     assert len(notes) == 5
-    notes_ingest(notes=notes, patients=[PatientRecord(mrn=MRN, family_name="Corpus patient 8", given_name="Eight",
-                                                      unit=unit)], enqueue=enqueue)
+    notes_ingest(
+        notes=notes,
+        patients=[PatientRecord(mrn=MRN, family_name="Corpus patient 8", given_name="Eight", unit=unit)],
+        enqueue=enqueue,
+    )
     return Patient.objects.get(mrn=MRN)
 
 

@@ -91,14 +91,29 @@ def test_a_statement_cited_from_an_old_note_is_flagged_when_a_newer_note_mention
     draft = draft_create(patient=patient, user=nurse, kind_key="sbar_handoff")
     draft_run(draft_id=draft.pk)
     oldest = Note.objects.filter(patient=patient).order_by("authored_at").first()
-    drug = next(c.drug for c in facts.medications if c.drug.lower() in oldest.text.lower()
-                and Note.objects.filter(patient=patient, authored_at__gt=oldest.authored_at,
-                                        text__icontains=c.drug).exists())
+    drug = next(
+        c.drug
+        for c in facts.medications
+        if c.drug.lower() in oldest.text.lower()
+        and Note.objects.filter(patient=patient, authored_at__gt=oldest.authored_at, text__icontains=c.drug).exists()
+    )
     start = oldest.text.lower().index(drug.lower())
-    sentence = DraftSentence.objects.create(draft_id=draft.pk, section="background", ordinal=99,
-                                            text=oldest.text[start:start + len(drug)], origin=Origin.GENERATED,
-                                            verdict="supported")
-    DraftCitation.objects.create(sentence=sentence, note=oldest, source_id="S1", quote=drug,
-                                 char_start=start, char_end=start + len(drug), found=True)
+    sentence = DraftSentence.objects.create(
+        draft_id=draft.pk,
+        section="background",
+        ordinal=99,
+        text=oldest.text[start : start + len(drug)],
+        origin=Origin.GENERATED,
+        verdict="supported",
+    )
+    DraftCitation.objects.create(
+        sentence=sentence,
+        note=oldest,
+        source_id="S1",
+        quote=drug,
+        char_start=start,
+        char_end=start + len(drug),
+        found=True,
+    )
     flagged = [w for w in draft_older_than_chart(draft=draft) if w["sentence"].pk == sentence.pk]
     assert flagged and flagged[0]["note"].authored_at > oldest.authored_at

@@ -16,12 +16,15 @@ def test_clinical_abbreviations_are_found_once_each_in_order():
     assert terms(text) == ["hpi", "pt", "c/o", "sob", "r/o", "chf", "s/p", "MI", "nkda", "ivp", "dc'd", "PO", "BID"]
 
 
-@pytest.mark.parametrize("text", [
-    "The team is here to help.",  # "te", "am", "is": no abbreviation inside words
-    "We will go w/o the walker.",  # w/o is not w/
-    "Call me if you feel worse. Is it on your list?",  # "me", "on", "is"
-    "Pete said his mission went well.",  # "pe", "mi" inside words
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The team is here to help.",  # "te", "am", "is": no abbreviation inside words
+        "We will go w/o the walker.",  # w/o is not w/
+        "Call me if you feel worse. Is it on your list?",  # "me", "on", "is"
+        "Pete said his mission went well.",  # "pe", "mi" inside words
+    ],
+)
 def test_ordinary_words_are_not_jargon(text):
     assert terms(text) == []
 
@@ -38,8 +41,10 @@ def test_a_term_explained_in_the_text_is_not_listed_as_unexplained():
 
 def test_reading_grade_separates_plain_from_clinical_prose():
     plain = "Take one pill in the morning. Drink water. Walk a little each day. Call us if you feel worse."
-    clinical = ("Patient with congestive heart failure exacerbation secondary to dietary indiscretion, "
-                "treated with intravenous diuresis and electrolyte repletion, hemodynamically stable.")
+    clinical = (
+        "Patient with congestive heart failure exacerbation secondary to dietary indiscretion, "
+        "treated with intravenous diuresis and electrolyte repletion, hemodynamically stable."
+    )
     assert reading_grade(plain) < 4 < 16 < reading_grade(clinical)
     assert reading_grade("Too short.") is None
 

@@ -60,12 +60,15 @@ def test_an_extractive_sbar_draft_cites_exact_spans_of_this_patients_notes(nursi
     sentences = list(draft.sentences.all())
     assert {s.section for s in sentences} == {s.key for s in SBAR.sections}
     for sentence in sentences:
-        assert sentence.origin == "generated" and sentence.verdict == "supported", (sentence.text, sentence.verdict_reason)
+        assert sentence.origin == "generated" and sentence.verdict == "supported", (
+            sentence.text,
+            sentence.verdict_reason,
+        )
         citations = list(sentence.citations.select_related("note"))
         assert citations and all(c.found for c in citations)
         for c in citations:
             assert c.note.patient_id == nursing_chart.pk
-            assert c.note.text[c.char_start:c.char_end] == c.quote
+            assert c.note.text[c.char_start : c.char_end] == c.quote
     assert not any(re.match(r"(nursing|nsg) (progress )?note", s.text, re.I) for s in sentences)  # headers dropped
 
 
@@ -84,8 +87,10 @@ def honest_answer(request) -> str:
     texts = {m["id"]: m["text"] for m in _SOURCE.finditer(message)}
     first = next(iter(texts))
     quote = re.split(r"(?<=[.;])\s", texts[first].strip(), maxsplit=1)[0]
-    sections = {m["key"]: [{"text": quote, "citations": [{"source_id": first, "quote": quote}]}]
-                for m in _SECTION.finditer(message)}
+    sections = {
+        m["key"]: [{"text": quote, "citations": [{"source_id": first, "quote": quote}]}]
+        for m in _SECTION.finditer(message)
+    }
     return json.dumps({"sections": sections})
 
 
@@ -99,7 +104,8 @@ def test_the_vllm_backend_gets_the_kinds_own_prompt_and_schema(nursing_chart, nu
     assert request["messages"][1]["content"].startswith(DISCHARGE.prompt.task_line)
     assert request["response_format"]["json_schema"]["name"] == "discharge_instructions"
     assert set(request["response_format"]["json_schema"]["schema"]["properties"]["sections"]["properties"]) == {
-        s.key for s in DISCHARGE.sections}
+        s.key for s in DISCHARGE.sections
+    }
     assert draft.prompt_version == "discharge-plain-v1" and draft.model == vllm_backend.model
     assert draft.sentences.filter(verdict="supported").count() == len(DISCHARGE.sections)
 
@@ -108,7 +114,11 @@ def test_an_invented_citation_is_marked_and_blocks_signing_until_edited(nursing_
     def lying(request):
         answer = json.loads(honest_answer(request))
         answer["sections"]["situation"].append(
-            {"text": "Patient is on warfarin 10 mg daily.", "citations": [{"source_id": "S999", "quote": "warfarin 10 mg"}]})
+            {
+                "text": "Patient is on warfarin 10 mg daily.",
+                "citations": [{"source_id": "S999", "quote": "warfarin 10 mg"}],
+            }
+        )
         return json.dumps(answer)
 
     vllm_backend.script(reply(lying))
@@ -119,8 +129,9 @@ def test_an_invented_citation_is_marked_and_blocks_signing_until_edited(nursing_
     with pytest.raises(DraftError, match="could not be verified"):
         sign(draft, nurse, PASSWORD)
     kept = [line for line in section_text(draft, "situation").split("\n") if "warfarin" not in line]
-    draft = draft_section_save(draft=draft, user=nurse, section="situation", text="\n".join(kept),
-                               revision=draft.revision)
+    draft = draft_section_save(
+        draft=draft, user=nurse, section="situation", text="\n".join(kept), revision=draft.revision
+    )
     assert draft_unresolved(draft=draft) == 0
     note = sign(draft, nurse, PASSWORD)
     assert "warfarin" not in note.text
@@ -156,12 +167,16 @@ def test_editing_keeps_citations_on_unchanged_sentences_and_marks_the_nurses(nur
     lines[1] = lines[1] + " Reassessed at 0400, unchanged."  # changed
     lines.insert(0, "Pain 2/10, tolerating repositioning.")  # added
     del lines[-1]  # deleted
-    draft = draft_section_save(draft=draft, user=nurse, section="assessment", text="\n\n".join(lines) + "\n",
-                               revision=draft.revision)
+    draft = draft_section_save(
+        draft=draft, user=nurse, section="assessment", text="\n\n".join(lines) + "\n", revision=draft.revision
+    )
     after = list(draft.sentences.filter(section="assessment").order_by("ordinal"))
     assert [s.text for s in after] == [" ".join(line.split()) for line in lines]
     assert [s.origin for s in after] == ["added", "generated", "edited"] + ["generated"] * (len(after) - 3)
-    assert after[1].pk == before[0].pk and list(after[1].citations.values_list("pk", "char_start", "char_end")) == cited[before[0].pk]
+    assert (
+        after[1].pk == before[0].pk
+        and list(after[1].citations.values_list("pk", "char_start", "char_end")) == cited[before[0].pk]
+    )
     for s in after[3:]:
         assert cited[s.pk] and list(s.citations.values_list("pk", "char_start", "char_end")) == cited[s.pk]
     assert not after[0].citations.exists() and not after[2].citations.exists()
@@ -174,19 +189,23 @@ def test_editing_keeps_citations_on_unchanged_sentences_and_marks_the_nurses(nur
 
 def test_a_stale_edit_is_refused_and_changes_nothing(nursing_chart, nurse):
     draft = made(nursing_chart, nurse)
-    draft_section_save(draft=draft, user=nurse, section="plan" if False else "recommendation",
-                       text="Keep MAP > 60.", revision=0)
+    draft_section_save(
+        draft=draft, user=nurse, section="plan" if False else "recommendation", text="Keep MAP > 60.", revision=0
+    )
     snapshot = list(Draft.objects.get(pk=draft.pk).sentences.values_list("pk", "text", "origin"))
     with pytest.raises(DraftConflict, match="another window"):
         draft_section_save(draft=draft, user=nurse, section="recommendation", text="Something else.", revision=0)
     assert list(Draft.objects.get(pk=draft.pk).sentences.values_list("pk", "text", "origin")) == snapshot
 
 
-@pytest.mark.parametrize(("section", "text", "message"), [
-    ("nonexistent", "Text.", "No such section"),
-    ("situation", "x" * (SECTION_MAX_CHARS + 1), "at most"),
-    ("situation", "\n".join(f"line {i}" for i in range(41)), "at most 40"),
-])
+@pytest.mark.parametrize(
+    ("section", "text", "message"),
+    [
+        ("nonexistent", "Text.", "No such section"),
+        ("situation", "x" * (SECTION_MAX_CHARS + 1), "at most"),
+        ("situation", "\n".join(f"line {i}" for i in range(41)), "at most 40"),
+    ],
+)
 def test_bad_edits_are_refused_with_a_reason(nursing_chart, nurse, section, text, message):
     draft = made(nursing_chart, nurse)
     before = list(draft.sentences.values_list("pk", "text"))
@@ -207,8 +226,11 @@ def test_signing_files_a_nursing_note_with_provenance_and_locks_the_draft(nursin
     assert note.title == "SBAR shift handoff (signed draft)" and note.source_id == f"clinsum-draft-{draft.pk}"
     assert "Call rapid response if MAP < 60 twice." in note.text
     assert "SITUATION:" in note.text and "RECOMMENDATION:" in note.text
-    assert re.search(rf"Drafted with ClinSum, reviewed and signed by {nurse.get_full_name()} \(nurse\) at "
-                     r"\d{4}-\d\d-\d\d \d\d:\d\d", note.text)
+    assert re.search(
+        rf"Drafted with ClinSum, reviewed and signed by {nurse.get_full_name()} \(nurse\) at "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d",
+        note.text,
+    )
     for sentence in draft.sentences.all():
         assert sentence.text in note.text
     with pytest.raises(DraftError, match="no longer be edited"):
@@ -254,7 +276,9 @@ def test_clinicians_do_not_draft(nursing_chart, clinician):
 def test_discarding_an_unsigned_draft_removes_it(nursing_chart, nurse):
     draft = made(nursing_chart, nurse)
     draft_discard(draft=draft, user=nurse)
-    assert not Draft.objects.filter(pk=draft.pk).exists() and not DraftSentence.objects.filter(draft_id=draft.pk).exists()
+    assert (
+        not Draft.objects.filter(pk=draft.pk).exists() and not DraftSentence.objects.filter(draft_id=draft.pk).exists()
+    )
 
 
 def test_wrong_signing_passwords_count_toward_the_lockout(nursing_chart, nurse, settings):

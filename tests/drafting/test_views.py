@@ -24,8 +24,11 @@ def ready_draft(nursing_chart, nurse):
 
 
 def actions(draft) -> list[str]:
-    return list(AuditEvent.objects.filter(object_type="draft", object_id=str(draft.pk)).order_by("seq")
-                .values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(object_type="draft", object_id=str(draft.pk))
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
 
 
 def test_a_nurse_starts_a_draft_from_the_chart(nursing_chart, nurse, client, django_capture_on_commit_callbacks):
@@ -57,24 +60,31 @@ def test_the_ready_draft_shows_citations_plain_language_checks_and_the_sign_form
     assert actions(ready_draft) == ["draft_view"]
     cited = client.get(reverse("draft_citation_detail", args=[citation.pk])).content.decode()
     assert '<mark id="cited">' in cited
-    assert AuditEvent.objects.filter(action="note_view", object_id=str(citation.note_id),
-                                     reason=f"draft citation {citation.pk}").exists()
+    assert AuditEvent.objects.filter(
+        action="note_view", object_id=str(citation.note_id), reason=f"draft citation {citation.pk}"
+    ).exists()
 
 
 def test_htmx_autosave_returns_the_section_with_the_nurses_sentence_marked(ready_draft, nurse, client):
     client.force_login(nurse)
     section = ready_draft.sentences.order_by("section", "ordinal").first().section
     text = "\n".join(ready_draft.sentences.filter(section=section).order_by("ordinal").values_list("text", flat=True))
-    response = client.post(reverse("draft_section_save", args=[ready_draft.pk]),
-                           {"section": section, "text": text + "\nWeigh yourself every morning.", "revision": 0}, **HTMX)
+    response = client.post(
+        reverse("draft_section_save", args=[ready_draft.pk]),
+        {"section": section, "text": text + "\nWeigh yourself every morning.", "revision": 0},
+        **HTMX,
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert f'id="preview-{section}"' in body and "Weigh yourself every morning." in body
     assert "written by you" in body and "Saved" in body
     assert f'id="revision-{section}"' in body and 'value="1"' in body and 'hx-swap-oob="true"' in body
     assert actions(ready_draft) == ["draft_edit"]
-    stale = client.post(reverse("draft_section_save", args=[ready_draft.pk]),
-                        {"section": section, "text": "Lost?", "revision": 0}, **HTMX)
+    stale = client.post(
+        reverse("draft_section_save", args=[ready_draft.pk]),
+        {"section": section, "text": "Lost?", "revision": 0},
+        **HTMX,
+    )
     assert stale["X-ClinSum-Status"] == "409" and "changed in another window" in stale.content.decode()
     assert not ready_draft.sentences.filter(text="Lost?").exists()
     assert AuditEvent.objects.filter(action="draft_edit", outcome="conflict").count() == 1
@@ -97,7 +107,8 @@ def test_signing_needs_the_password_and_then_files_the_note(ready_draft, nurse, 
     events = AuditEvent.objects.filter(action="draft_sign", object_id=str(ready_draft.pk)).order_by("seq")
     assert [(e.outcome, e.reason) for e in events] == [
         ("refused", "That password is not correct; the draft was not signed."),
-        ("ok", f"note {ready_draft.signed_note_id}")]
+        ("ok", f"note {ready_draft.signed_note_id}"),
+    ]
 
 
 def test_the_print_view_is_clean_and_marks_an_unsigned_draft(ready_draft, nurse, client):
@@ -112,10 +123,13 @@ def test_the_print_view_is_clean_and_marks_an_unsigned_draft(ready_draft, nurse,
 def test_another_nurse_cannot_open_edit_or_sign_the_draft(ready_draft, make_user, client):
     colleague = make_user("nora", "nurse", "4W")
     client.force_login(colleague)
-    for name, method, data in (("draft_detail", "get", {}), ("draft_print", "get", {}),
-                               ("draft_section_save", "post", {"section": "why", "text": "x", "revision": 0}),
-                               ("draft_sign", "post", {"password": PASSWORD}),
-                               ("draft_discard", "post", {})):
+    for name, method, data in (
+        ("draft_detail", "get", {}),
+        ("draft_print", "get", {}),
+        ("draft_section_save", "post", {"section": "why", "text": "x", "revision": 0}),
+        ("draft_sign", "post", {"password": PASSWORD}),
+        ("draft_discard", "post", {}),
+    ):
         response = getattr(client, method)(reverse(name, args=[ready_draft.pk]), data)
         assert response.status_code == 403, name
     assert Draft.objects.get(pk=ready_draft.pk).status == DraftStatus.READY

@@ -36,11 +36,16 @@ FUROSEMIDE = "Furosemide 40 mg IV twice daily."
 @pytest.fixture
 def chart(ward):
     """Patient p1 (4W): three indexed notes."""
-    notes_ingest(notes=[
-        note_record("T-001", "ASSESSMENT: Acute on chronic systolic heart failure. Ejection fraction 30%.", days_ago=3),
-        note_record("T-001", f"MEDICATIONS: {FUROSEMIDE} Metoprolol succinate 25 mg daily.", days_ago=2),
-        note_record("T-001", "PLAN: Repeat BMP in 3 days. Daily weights.", days_ago=1),
-    ], enqueue=False)
+    notes_ingest(
+        notes=[
+            note_record(
+                "T-001", "ASSESSMENT: Acute on chronic systolic heart failure. Ejection fraction 30%.", days_ago=3
+            ),
+            note_record("T-001", f"MEDICATIONS: {FUROSEMIDE} Metoprolol succinate 25 mg daily.", days_ago=2),
+            note_record("T-001", "PLAN: Repeat BMP in 3 days. Daily weights.", days_ago=1),
+        ],
+        enqueue=False,
+    )
     patient = ward["p1"]
     notes_index(note_ids=list(Note.objects.filter(patient=patient).values_list("pk", flat=True)))
     return patient
@@ -56,14 +61,18 @@ def _section_keys(request: dict) -> list[str]:
 
 # --- a third kind is a template -------------------------------------------------------------------
 
-ANSWER = SummarySection("answer", "Answer", "current medications with dose, route and frequency",
-                        ("medications", "plan"), max_claims=3)
+ANSWER = SummarySection(
+    "answer", "Answer", "current medications with dose, route and frequency", ("medications", "plan"), max_claims=3
+)
 QUESTION_PROMPT = PromptSpec(
-    version="chart-question-test-v1", schema_name="chart_question_answer",
+    version="chart-question-test-v1",
+    schema_name="chart_question_answer",
     system_rules=system_rules_compose(
         role="You answer a clinician's question from excerpts of one patient's notes.",
-        style="Answer in short sentences."),
-    task_line="Answer this question about the patient: which medications is the patient on?")
+        style="Answer in short sentences.",
+    ),
+    task_line="Answer this question about the patient: which medications is the patient on?",
+)
 
 
 class QuestionJob:
@@ -81,10 +90,17 @@ class QuestionJob:
 
     def rows_store(self, *, job, verified, sources):
         for ordinal, (generated, check) in enumerate(verified):
-            claim = Claim.objects.create(summary=job, section=generated.section, ordinal=ordinal, text=generated.text,
-                                         verdict=check.verdict, verdict_reason=check.reason[:300])
+            claim = Claim.objects.create(
+                summary=job,
+                section=generated.section,
+                ordinal=ordinal,
+                text=generated.text,
+                verdict=check.verdict,
+                verdict_reason=check.reason[:300],
+            )
             Citation.objects.bulk_create(
-                [Citation(claim=claim, **Citation.fields_of(c)) for c in check.citations if c.hit is not None])
+                [Citation(claim=claim, **Citation.fields_of(c)) for c in check.citations if c.hit is not None]
+            )
         return {"n_claims": len(verified)}
 
 
@@ -99,16 +115,26 @@ def question_answer(self, summary_id: int) -> None:
 def answer_with_one_invention(request: dict) -> str:
     """The furosemide line, quoted and cited; and a drug no source names, cited to an invented id."""
     source_id = next(s for s, text in _sources(request).items() if "Furosemide" in text)
-    return json.dumps({"sections": {"answer": [
-        {"text": FUROSEMIDE, "citations": [{"source_id": source_id, "quote": FUROSEMIDE}]},
-        {"text": "Warfarin 5 mg daily.", "citations": [{"source_id": "S999", "quote": "Warfarin 5 mg daily"}]},
-    ]}})
+    return json.dumps(
+        {
+            "sections": {
+                "answer": [
+                    {"text": FUROSEMIDE, "citations": [{"source_id": source_id, "quote": FUROSEMIDE}]},
+                    {
+                        "text": "Warfarin 5 mg daily.",
+                        "citations": [{"source_id": "S999", "quote": "Warfarin 5 mg daily"}],
+                    },
+                ]
+            }
+        }
+    )
 
 
 def test_a_third_kind_runs_through_the_same_claim_run_retry_and_store(chart, clinician, vllm_backend):
     vllm_backend.script(error(503), reply(answer_with_one_invention))
-    job = Summary.objects.create(patient=chart, requested_by=clinician, backend="vllm", model=vllm_backend.model,
-                                 fingerprint="question")
+    job = Summary.objects.create(
+        patient=chart, requested_by=clinician, backend="vllm", model=vllm_backend.model, fingerprint="question"
+    )
     question_answer.apply(args=[job.pk])  # eager: the retry runs at once
     job.refresh_from_db()
     assert job.status == SummaryStatus.DONE, job.error
@@ -126,19 +152,22 @@ def test_a_third_kind_runs_through_the_same_claim_run_retry_and_store(chart, cli
     assert (furosemide.verdict, warfarin.verdict) == ("supported", "unsupported")
     [citation] = furosemide.citations.select_related("note")
     assert citation.note.patient_id == chart.pk
-    assert citation.note.text[citation.char_start:citation.char_end] == FUROSEMIDE
+    assert citation.note.text[citation.char_start : citation.char_end] == FUROSEMIDE
     assert not warfarin.citations.exists()
     # both tries recorded with the job
     assert list(ModelCall.objects.filter(summary=job).values_list("attempt", "outcome", "prompt_version")) == [
-        (1, "http_error", "chart-question-test-v1"), (2, "ok", "chart-question-test-v1")]
+        (1, "http_error", "chart-question-test-v1"),
+        (2, "ok", "chart-question-test-v1"),
+    ]
 
     job_run(QUESTION_JOB, job_id=job.pk)  # a redelivery after it was stored
     assert len(vllm_backend.requests) == 2 and job.claims.count() == 2
 
 
 def test_a_third_kind_fails_on_a_chart_without_notes_with_its_own_reason(ward, clinician, vllm_backend):
-    job = Summary.objects.create(patient=ward["p2"], requested_by=clinician, backend="vllm",
-                                 model=vllm_backend.model, fingerprint="question")
+    job = Summary.objects.create(
+        patient=ward["p2"], requested_by=clinician, backend="vllm", model=vllm_backend.model, fingerprint="question"
+    )
     job_run(QUESTION_JOB, job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.error) == (SummaryStatus.FAILED, "this chart has no indexed notes to answer from")
@@ -173,8 +202,9 @@ def test_a_draft_drops_the_models_not_documented_as_a_summary_does(chart, nurse,
     assert [s.verdict for s in draft.sentences.all()] == ["supported"]
     assert draft_unresolved(draft=draft) == 0
 
-    summary = Summary.objects.create(patient=chart, requested_by=clinician, backend="vllm",
-                                     model=vllm_backend.model, fingerprint="t")
+    summary = Summary.objects.create(
+        patient=chart, requested_by=clinician, backend="vllm", model=vllm_backend.model, fingerprint="t"
+    )
     summary_run(summary_id=summary.pk)
     summary.refresh_from_db()
     assert summary.status == SummaryStatus.DONE and summary.n_claims == 1
@@ -183,19 +213,31 @@ def test_a_draft_drops_the_models_not_documented_as_a_summary_does(chart, nurse,
 
 # --- one failure rule ------------------------------------------------------------------------------
 
+
 def test_only_a_job_in_progress_fails(chart, clinician):
     """A stored job stays stored and a failed one keeps its first reason (summaries used to
     overwrite the reason of a failed summary)."""
-    failed = Summary.objects.create(patient=chart, requested_by=clinician, backend="vllm", fingerprint="a",
-                                    status=SummaryStatus.FAILED, error="the first reason")
-    done = Summary.objects.create(patient=chart, requested_by=clinician, backend="vllm", fingerprint="b",
-                                  status=SummaryStatus.DONE)
-    running = Summary.objects.create(patient=chart, requested_by=clinician, backend="vllm", fingerprint="c",
-                                     status=SummaryStatus.RUNNING)
+    failed = Summary.objects.create(
+        patient=chart,
+        requested_by=clinician,
+        backend="vllm",
+        fingerprint="a",
+        status=SummaryStatus.FAILED,
+        error="the first reason",
+    )
+    done = Summary.objects.create(
+        patient=chart, requested_by=clinician, backend="vllm", fingerprint="b", status=SummaryStatus.DONE
+    )
+    running = Summary.objects.create(
+        patient=chart, requested_by=clinician, backend="vllm", fingerprint="c", status=SummaryStatus.RUNNING
+    )
     for job in (failed, done, running):
         job_fail(SUMMARY_JOB, job_id=job.pk, reason="a later reason")
     assert list(Summary.objects.order_by("pk").values_list("status", "error")) == [
-        ("failed", "the first reason"), ("done", ""), ("failed", "a later reason")]
+        ("failed", "the first reason"),
+        ("done", ""),
+        ("failed", "a later reason"),
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -204,8 +246,9 @@ def test_a_busy_model_does_not_requeue_a_job_that_another_delivery_stored(chart,
     summary. The timeout that follows must not put the stored summary back in the queue: it
     used to be requeued, run again and, with the model still failing, end `failed`."""
     settings.LLM_TIMEOUT_S = 1
-    summary = Summary.objects.create(patient=chart, requested_by=clinician, backend="vllm",
-                                     model=vllm_backend.model, fingerprint="t")
+    summary = Summary.objects.create(
+        patient=chart, requested_by=clinician, backend="vllm", model=vllm_backend.model, fingerprint="t"
+    )
     finished_at = timezone.now()
 
     def stored_elsewhere_then_slow(request: dict) -> str:
@@ -219,5 +262,9 @@ def test_a_busy_model_does_not_requeue_a_job_that_another_delivery_stored(chart,
     summary.refresh_from_db()
     assert len(vllm_backend.requests) == 1
     assert (summary.status, summary.finished_at, summary.n_claims, summary.error) == (
-        SummaryStatus.DONE, finished_at, 7, "")
+        SummaryStatus.DONE,
+        finished_at,
+        7,
+        "",
+    )
     wait_for(lambda: vllm_backend.responses, timeout=10, what="the stub's late answer")  # not in the next test's

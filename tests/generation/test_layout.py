@@ -11,8 +11,14 @@ import pytest
 CLINSUM = Path(__file__).resolve().parents[2] / "clinsum"
 # The public modules of summaries that other kinds of job may use: the backends' types, the
 # prompts, the sections, the verifier and the models (ModelCall, verdicts).
-SUMMARIES_PUBLIC = {"clinsum.summaries.backends", "clinsum.summaries.prompts", "clinsum.summaries.sections",
-                    "clinsum.summaries.verification", "clinsum.summaries.models", "clinsum.summaries.generation"}
+SUMMARIES_PUBLIC = {
+    "clinsum.summaries.backends",
+    "clinsum.summaries.prompts",
+    "clinsum.summaries.sections",
+    "clinsum.summaries.verification",
+    "clinsum.summaries.models",
+    "clinsum.summaries.generation",
+}
 
 
 def _imports(package: str) -> list[tuple[str, str, str]]:
@@ -29,10 +35,12 @@ def _imports(package: str) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("package", ["drafting", "summaries/generation"])
 def test_it_uses_only_the_public_modules_of_summaries(package):
-    wrong = [(file, module, name) for file, module, name in _imports(package)
-             if module.startswith("clinsum.summaries")
-             and (not any(module == m or module.startswith(m + ".") for m in SUMMARIES_PUBLIC)
-                  or name.startswith("_"))]
+    wrong = [
+        (file, module, name)
+        for file, module, name in _imports(package)
+        if module.startswith("clinsum.summaries")
+        and (not any(module == m or module.startswith(m + ".") for m in SUMMARIES_PUBLIC) or name.startswith("_"))
+    ]
     assert wrong == []
 
 
@@ -51,6 +59,10 @@ def test_the_job_lifecycle_lives_in_one_module():
     for package in ("summaries", "drafting"):
         for path in (CLINSUM / package).glob("*.py"):
             text = path.read_text()
-            for needle in ('attempts=F("attempts")', "status=SummaryStatus.FAILED, error",
-                           "status=DraftStatus.FAILED, error", 'update(status="queued"'):
+            for needle in (
+                'attempts=F("attempts")',
+                "status=SummaryStatus.FAILED, error",
+                "status=DraftStatus.FAILED, error",
+                'update(status="queued"',
+            ):
                 assert needle not in text, (path.name, needle)

@@ -38,7 +38,7 @@ NOTE_TEXTS = [
     "ASSESSMENT: Acute on chronic systolic heart failure. Ejection fraction 30%.\r\n"
     "PLAN: Furosemide 40 mg IV twice daily; weight daily.   \r\n",
     "MEDICATIONS: Levothyroxine 88 µg daily. Tmax 38.4 °C overnight; SpO₂ ≥ 94 % on 2 L.\n\n"
-    "Patient (Zoë Ångström) prefers \"Zo\u00eb\" \u2014 interpreter for Portuguese: n\u00e3o.\t\n",
+    'Patient (Zoë Ångström) prefers "Zo\u00eb" \u2014 interpreter for Portuguese: n\u00e3o.\t\n',
     "ALLERGIES: Penicillin causes hives. No known latex allergy.\n" + "Line with a backslash \\N and a tab\tend.\n",
 ]
 
@@ -61,8 +61,14 @@ def script_env(*, database: str) -> dict:
     and manage.py pointed at `database` (CLINSUM_DB_NAME plays DATABASE_URL's part here)."""
     conn = _pg_conn_settings()
     env = dict(os.environ)
-    env.update(PATH=f"{PG_BIN}:{env['PATH']}", PGHOST=conn["host"], PGUSER=conn["user"], PGDATABASE=database,
-               CLINSUM_DB_NAME=database, MANAGE=f"{sys.executable} {ROOT / 'manage.py'}")
+    env.update(
+        PATH=f"{PG_BIN}:{env['PATH']}",
+        PGHOST=conn["host"],
+        PGUSER=conn["user"],
+        PGDATABASE=database,
+        CLINSUM_DB_NAME=database,
+        MANAGE=f"{sys.executable} {ROOT / 'manage.py'}",
+    )
     for name in ("PGPORT", "PG_EXEC", "CLINSUM_PRODUCTION", "CLINSUM_BACKUP_RECIPIENTS"):
         env.pop(name, None)
     env["CLINSUM_ENV_FILE"] = "/dev/null"  # not the checkout's .env, if it has one
@@ -70,8 +76,14 @@ def script_env(*, database: str) -> dict:
 
 
 def run(args: list, *, database: str, **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in args], cwd=ROOT, env={**script_env(database=database), **extra_env},
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(a) for a in args],
+        cwd=ROOT,
+        env={**script_env(database=database), **extra_env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def manage(*args: str, database: str) -> subprocess.CompletedProcess:
@@ -83,12 +95,16 @@ def snapshot(dbname: str) -> dict:
     vector_send gives the stored pgvector bytes (dimension header + float4s), not a rounded text form."""
     with pg_connect(dbname) as conn:
         return {
-            "notes": conn.execute("SELECT id, patient_id, text, content_hash, convert_to(text, 'UTF8')"
-                                  " FROM charts_note ORDER BY id").fetchall(),
-            "chunks": conn.execute("SELECT id, note_id, ordinal, char_start, char_end, text, vector_send(embedding),"
-                                   " embedding_model, embedding_dim FROM charts_chunk ORDER BY id").fetchall(),
-            "audit": conn.execute("SELECT seq, at, actor_id, action, patient_id, prev_hash, hash"
-                                  " FROM audit_auditevent ORDER BY seq").fetchall(),
+            "notes": conn.execute(
+                "SELECT id, patient_id, text, content_hash, convert_to(text, 'UTF8') FROM charts_note ORDER BY id"
+            ).fetchall(),
+            "chunks": conn.execute(
+                "SELECT id, note_id, ordinal, char_start, char_end, text, vector_send(embedding),"
+                " embedding_model, embedding_dim FROM charts_chunk ORDER BY id"
+            ).fetchall(),
+            "audit": conn.execute(
+                "SELECT seq, at, actor_id, action, patient_id, prev_hash, hash FROM audit_auditevent ORDER BY seq"
+            ).fetchall(),
             "checkpoints": conn.execute("SELECT seq, hash, count FROM audit_auditcheckpoint ORDER BY id").fetchall(),
         }
 
@@ -98,22 +114,29 @@ def chart(ward, clinician, tmp_path):
     """Notes, their chunks and embeddings (the embed worker's code, run here), audit events written
     through audit_record, and a checkpoint kept 'off the box' in tmp_path."""
     patient = ward["p1"]
-    result = notes_ingest(notes=[note_record("T-001", text, days_ago=i + 1) for i, text in enumerate(NOTE_TEXTS)],
-                          enqueue=False)
+    result = notes_ingest(
+        notes=[note_record("T-001", text, days_ago=i + 1) for i, text in enumerate(NOTE_TEXTS)], enqueue=False
+    )
     assert notes_index(note_ids=result.note_ids, embedder=embedder_get()) >= len(NOTE_TEXTS)
     for note_id in result.note_ids:
         audit_record(action="note_view", actor=clinician, patient_id=patient.pk, object_type="note", object_id=note_id)
-    audit_record(action="chart_view", actor=clinician, patient_id=patient.pk, object_type="patient",
-                 object_id=patient.pk)
+    audit_record(
+        action="chart_view", actor=clinician, patient_id=patient.pk, object_type="patient", object_id=patient.pk
+    )
     checkpoint = tmp_path / "checkpoint.json"
     call_command("audit_checkpoint", "--out", str(checkpoint), stdout=StringIO())
-    return {"patient": patient, "note_ids": result.note_ids, "checkpoint": checkpoint,
-            "source": connection.settings_dict["NAME"]}
+    return {
+        "patient": patient,
+        "note_ids": result.note_ids,
+        "checkpoint": checkpoint,
+        "source": connection.settings_dict["NAME"],
+    }
 
 
 def gpg(*args: str, home: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", *args],
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        ["gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", *args], capture_output=True, timeout=120
+    )
 
 
 def gpg_required():
@@ -136,10 +159,17 @@ def gnupg_home():
 def key_pair_make(home: str, out: Path, name: str) -> dict:
     """What the README tells the operator to do, off the host: a key pair, its public half
     exported for the host, its private half exported for the safe."""
-    assert gpg("--passphrase", "", "--quick-generate-key", name, "future-default", "default", "never",
-               home=home).returncode == 0
-    fingerprint = [line.split(":")[9] for line in gpg("--with-colons", "--list-keys", name, home=home).stdout
-                   .decode().splitlines() if line.startswith("fpr:")][0]
+    assert (
+        gpg(
+            "--passphrase", "", "--quick-generate-key", name, "future-default", "default", "never", home=home
+        ).returncode
+        == 0
+    )
+    fingerprint = [
+        line.split(":")[9]
+        for line in gpg("--with-colons", "--list-keys", name, home=home).stdout.decode().splitlines()
+        if line.startswith("fpr:")
+    ][0]
     public, private = out / f"{name}.pub.asc", out / f"{name}.secret.asc"
     public.write_bytes(gpg("--armor", "--export", fingerprint, home=home).stdout)
     private.write_bytes(gpg("--passphrase", "", "--armor", "--export-secret-keys", fingerprint, home=home).stdout)
@@ -181,8 +211,10 @@ def empty_database():
 
 @pytest.fixture
 def restored(chart, backup, backup_key, empty_database) -> dict:
-    result = run([RESTORE_SH, "--identity", backup_key["private"], backup, "--checkpoint", chart["checkpoint"]],
-                 database=empty_database)
+    result = run(
+        [RESTORE_SH, "--identity", backup_key["private"], backup, "--checkpoint", chart["checkpoint"]],
+        database=empty_database,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return {"database": empty_database, "output": result.stdout}
 
@@ -222,8 +254,9 @@ def test_audit_verify_fails_when_a_restored_audit_row_is_edited(restored):
 
 
 def test_a_checkpoint_taken_after_the_backup_shows_what_the_restore_lost(chart, restored, tmp_path):
-    audit_record(action="chart_view", patient_id=chart["patient"].pk, object_type="patient",
-                 object_id=chart["patient"].pk)
+    audit_record(
+        action="chart_view", patient_id=chart["patient"].pk, object_type="patient", object_id=chart["patient"].pk
+    )
     later = tmp_path / "later-checkpoint.json"
     call_command("audit_checkpoint", "--out", str(later), stdout=StringIO())
 
@@ -268,8 +301,12 @@ def test_an_encrypted_backup_is_aes256_and_shows_no_note_text(backup, gnupg_home
     plain = gpg("--verbose", "--decrypt", str(backup), home=gnupg_home)
     assert plain.returncode == 0 and b"AES256 encrypted data" in plain.stderr
     assert plain.stdout.startswith(b"PGDMP")
-    sql = subprocess.run([PG_BIN / "pg_restore", "--data-only", "--table", "charts_note", "--file", "-"],
-                         input=plain.stdout, capture_output=True, timeout=60)
+    sql = subprocess.run(
+        [PG_BIN / "pg_restore", "--data-only", "--table", "charts_note", "--file", "-"],
+        input=plain.stdout,
+        capture_output=True,
+        timeout=60,
+    )
     assert sql.returncode == 0 and "Zoë Ångström" in sql.stdout.decode()  # the text is in there, encrypted
 
 
@@ -283,8 +320,7 @@ def test_restore_without_the_private_key_refuses_and_changes_nothing(backup, emp
     assert missing.returncode == 2 and "no such key file: /nonexistent/backup.secret.asc" in missing.stderr
 
 
-def test_restore_with_another_key_refuses_and_changes_nothing(backup, backup_key, gnupg_home, tmp_path,
-                                                             empty_database):
+def test_restore_with_another_key_refuses_and_changes_nothing(backup, backup_key, gnupg_home, tmp_path, empty_database):
     other = key_pair_make(gnupg_home, tmp_path, "someone-else")
     for identity in (other["private"], backup_key["public"]):  # a stranger's key; the public half only
         result = run([RESTORE_SH, "--identity", identity, backup], database=empty_database)

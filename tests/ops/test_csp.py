@@ -58,28 +58,33 @@ def policy_parse(header: str) -> dict[str, list[str]]:
     return directives
 
 
-@pytest.mark.parametrize("bad", [
-    '<script>alert(1)</script>',
-    '<SCRIPT type="text/javascript">x()</SCRIPT>',
-    '<button type="button" onclick="go()">Go</button>',
-    '<body onload = "init()">',
-    '<div hx-on:click="go()"></div>',
-    '<div hx-on::after-request="x()"></div>',
-    '<p style="color: red">x</p>',
-    "<span\nstyle='display:none'>x</span>",
-    '<style>.x { color: red; }</style>',
-    '<a href="javascript:void(0)">x</a>',
-    '<div {% if n > 1 %}style="width: 2em"{% endif %}>x</div>',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "<script>alert(1)</script>",
+        '<SCRIPT type="text/javascript">x()</SCRIPT>',
+        '<button type="button" onclick="go()">Go</button>',
+        '<body onload = "init()">',
+        '<div hx-on:click="go()"></div>',
+        '<div hx-on::after-request="x()"></div>',
+        '<p style="color: red">x</p>',
+        "<span\nstyle='display:none'>x</span>",
+        "<style>.x { color: red; }</style>",
+        '<a href="javascript:void(0)">x</a>',
+        '<div {% if n > 1 %}style="width: 2em"{% endif %}>x</div>',
+    ],
+)
 def test_the_scanner_finds_inline_code_and_styles(bad):
     assert inline_violations(f"<div>\n{bad}\n</div>")
 
 
 def test_the_scanner_passes_external_scripts_and_data_attributes():
-    good = ('<script src="/static/idle.js" defer></script>\n'
-            '<div id="panel" class="summary-panel" data-status="done" data-online="1" hx-get="/s/1/" '
-            'hx-trigger="every 2s">Based on notes, one=1</div>\n'
-            '<link rel="stylesheet" href="/static/clinsum.css">')
+    good = (
+        '<script src="/static/idle.js" defer></script>\n'
+        '<div id="panel" class="summary-panel" data-status="done" data-online="1" hx-get="/s/1/" '
+        'hx-trigger="every 2s">Based on notes, one=1</div>\n'
+        '<link rel="stylesheet" href="/static/clinsum.css">'
+    )
     assert inline_violations(good) == []
 
 

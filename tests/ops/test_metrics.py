@@ -71,9 +71,18 @@ def test_a_logged_in_session_is_not_enough(db, client, metrics_on, admin_user, c
 def test_the_right_token_gets_a_parseable_exposition(db, client, metrics_on):
     text = scrape(client)
     names = {family.name for family in text_string_to_metric_families(text)}
-    assert {"clinsum_http_request_duration_seconds", "clinsum_celery_queue_length", "clinsum_celery_broker_up",
-            "clinsum_database_up", "clinsum_summaries_finished", "clinsum_summary_latency_seconds",
-            "clinsum_summary_tokens", "clinsum_claims", "clinsum_notes", "clinsum_chunks_embedding_backlog"} <= names
+    assert {
+        "clinsum_http_request_duration_seconds",
+        "clinsum_celery_queue_length",
+        "clinsum_celery_broker_up",
+        "clinsum_database_up",
+        "clinsum_summaries_finished",
+        "clinsum_summary_latency_seconds",
+        "clinsum_summary_tokens",
+        "clinsum_claims",
+        "clinsum_notes",
+        "clinsum_chunks_embedding_backlog",
+    } <= names
     assert value(text, "clinsum_database_up") == 1
 
 
@@ -82,10 +91,15 @@ def test_it_rejects_post(db, client, metrics_on):
 
 
 def test_a_short_token_stops_start_up(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "CLINSUM_VAR_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
-           "CLINSUM_METRICS_TOKEN": "short"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "CLINSUM_VAR_DIR": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+        "CLINSUM_METRICS_TOKEN": "short",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and "CLINSUM_METRICS_TOKEN must be at least 32" in result.stderr
 
 
@@ -116,8 +130,10 @@ def test_a_request_is_counted_under_its_route_name_never_its_path(db, client, me
 
 def test_multiprocess_mode_merges_every_worker_process(db, monkeypatch, tmp_path):
     """Two processes (as two gunicorn workers) observe a request each; a scrape sees both."""
-    observe = ("from clinsum.metrics import REQUEST_LATENCY; "
-               "REQUEST_LATENCY.labels(route='healthz', method='GET', status_class='2xx').observe(0.02)")
+    observe = (
+        "from clinsum.metrics import REQUEST_LATENCY; "
+        "REQUEST_LATENCY.labels(route='healthz', method='GET', status_class='2xx').observe(0.02)"
+    )
     env = {"PATH": "/usr/bin:/bin", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     for _ in range(2):
         subprocess.run([sys.executable, "-c", observe], cwd=ROOT, env=env, check=True, timeout=60)
@@ -169,14 +185,14 @@ def test_a_broker_that_is_down_reads_as_down_not_as_an_error(db, client, metrics
 
 
 def _summary(patient, status, **fields):
-    return Summary.objects.create(patient=patient, backend="extractive", fingerprint="f" * 64, status=status,
-                                  **fields)
+    return Summary.objects.create(patient=patient, backend="extractive", fingerprint="f" * 64, status=status, **fields)
 
 
 def test_summary_and_claim_metrics_read_the_rows(db, client, metrics_on, ward):
     before = scrape(client)
-    done = _summary(ward["p1"], "done", latency_ms=1_500, tokens_in=1000, tokens_out=200, n_claims=3,
-                    supported_fraction=2 / 3)
+    done = _summary(
+        ward["p1"], "done", latency_ms=1_500, tokens_in=1000, tokens_out=200, n_claims=3, supported_fraction=2 / 3
+    )
     _summary(ward["p1"], "done", latency_ms=40_000, tokens_in=3000, tokens_out=300, n_claims=0)
     _summary(ward["p2"], "failed", tokens_in=50)
     _summary(ward["p2"], "queued")
@@ -206,12 +222,24 @@ def test_summary_and_claim_metrics_read_the_rows(db, client, metrics_on, ward):
 
 def test_ingest_metrics_count_notes_chunks_and_the_embedding_backlog(db, client, metrics_on, ward):
     before = scrape(client)
-    notes_ingest(notes=[note_record("T-001", "Afebrile overnight.", days_ago=2),
-                        note_record("T-001", "Walked the corridor.", days_ago=1),
-                        note_record("T-002", "Tolerating diet.")], enqueue=False)
+    notes_ingest(
+        notes=[
+            note_record("T-001", "Afebrile overnight.", days_ago=2),
+            note_record("T-001", "Walked the corridor.", days_ago=1),
+            note_record("T-002", "Tolerating diet."),
+        ],
+        enqueue=False,
+    )
     for index, note in enumerate(Note.objects.filter(patient__mrn="T-001")):
-        Chunk.objects.create(note=note, patient=note.patient, ordinal=0, char_start=0, char_end=len(note.text),
-                             text=note.text, embedding=[0.1, 0.2, 0.3] if index == 0 else None)
+        Chunk.objects.create(
+            note=note,
+            patient=note.patient,
+            ordinal=0,
+            char_start=0,
+            char_end=len(note.text),
+            text=note.text,
+            embedding=[0.1, 0.2, 0.3] if index == 0 else None,
+        )
     after = scrape(client)
 
     def delta(name, **labels):
@@ -229,8 +257,9 @@ def test_draft_metrics_count_drafts_and_who_wrote_the_signed_sentences(db, clien
 
     before = scrape(client)
     Draft.objects.create(patient=ward["p1"], author=nurse, kind="sbar_handoff", backend="extractive", status="ready")
-    signed = Draft.objects.create(patient=ward["p1"], author=nurse, kind="discharge_instructions",
-                                  backend="extractive", status="signed")
+    signed = Draft.objects.create(
+        patient=ward["p1"], author=nurse, kind="discharge_instructions", backend="extractive", status="signed"
+    )
     for ordinal, origin in enumerate(("generated", "generated", "edited", "added")):
         DraftSentence.objects.create(draft=signed, section="why", ordinal=ordinal, text="S.", origin=origin)
     after = scrape(client)
@@ -251,13 +280,17 @@ def test_draft_metrics_count_drafts_and_who_wrote_the_signed_sentences(db, clien
 
 def test_no_planted_phi_reaches_the_scrape(db, client, metrics_on, make_user):
     reader = make_user("sentinel.reader", "clinician", "4W")
-    patient = Patient.objects.create(mrn="SENTINEL-MRN-31337", family_name="Quixwood", given_name="Zelda",
-                                     unit="4W")
-    notes_ingest(notes=[note_record("SENTINEL-MRN-31337", "SENTINEL-NOTE-TEXT: dyspnoea on exertion.")],
-                 enqueue=False)
+    patient = Patient.objects.create(mrn="SENTINEL-MRN-31337", family_name="Quixwood", given_name="Zelda", unit="4W")
+    notes_ingest(notes=[note_record("SENTINEL-MRN-31337", "SENTINEL-NOTE-TEXT: dyspnoea on exertion.")], enqueue=False)
     summary = _summary(patient, "done", requested_by=reader, latency_ms=900, n_claims=1, supported_fraction=1.0)
-    Claim.objects.create(summary=summary, section="problems", ordinal=0, text="SENTINEL-CLAIM-TEXT",
-                         verdict="supported", verdict_reason="SENTINEL-REASON")
+    Claim.objects.create(
+        summary=summary,
+        section="problems",
+        ordinal=0,
+        text="SENTINEL-CLAIM-TEXT",
+        verdict="supported",
+        verdict_reason="SENTINEL-REASON",
+    )
     client.force_login(reader)
     assert client.get(reverse("chart_detail", args=[patient.pk])).status_code == 200
     assert client.get(reverse("summary_detail", args=[summary.pk])).status_code == 200

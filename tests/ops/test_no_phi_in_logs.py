@@ -28,12 +28,23 @@ def nursing_note_text() -> str:
     return re.search(r"START_OF_RECORD=\d+\|\|\|\|\d+\|\|\|\|\n(.*?)\n\|\|\|\|END_OF_RECORD", raw, re.S).group(1)
 
 
-def test_no_names_or_note_text_reach_the_logs(celery_worker_process, vllm_backend, clinician, nurse, client, tmp_path,
-                                             caplog):
+def test_no_names_or_note_text_reach_the_logs(
+    celery_worker_process, vllm_backend, clinician, nurse, client, tmp_path, caplog
+):
     caplog.set_level(logging.DEBUG)
     text = nursing_note_text() + f"\nPt {GIVEN} {FAMILY} seen by family. Plan: continue."
-    rows = [{"mrn": MRN, "note_type": "nursing", "authored_at": "2026-11-19T08:00:00Z", "author": "RN Sentinel",
-             "text": text, "family_name": FAMILY, "given_name": GIVEN, "unit": "4W"}]
+    rows = [
+        {
+            "mrn": MRN,
+            "note_type": "nursing",
+            "authored_at": "2026-11-19T08:00:00Z",
+            "author": "RN Sentinel",
+            "text": text,
+            "family_name": FAMILY,
+            "given_name": GIVEN,
+            "unit": "4W",
+        }
+    ]
     good = tmp_path / "good.jsonl"
     good.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     call_command("ingest_notes", str(good), verbosity=0)
@@ -43,8 +54,10 @@ def test_no_names_or_note_text_reach_the_logs(celery_worker_process, vllm_backen
         call_command("ingest_notes", str(bad), verbosity=0)
 
     patient = Note.objects.get().patient
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="indexing")
+    wait_for(
+        lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+        what="indexing",
+    )
     vllm_backend.script(malformed())  # the failing path logs too
     client.force_login(clinician)
     client.post(reverse("summary_create", args=[patient.pk]))
@@ -59,19 +72,25 @@ def test_no_names_or_note_text_reach_the_logs(celery_worker_process, vllm_backen
     nurse_client.post(reverse("draft_create", args=[patient.pk]), {"kind": "sbar_handoff"})
     draft = Draft.objects.get(patient=patient)
     wait_for(lambda: Draft.objects.get(pk=draft.pk).is_finished(), what="draft")
-    nurse_client.post(reverse("draft_section_save", args=[draft.pk]),
-                      {"section": "situation", "text": f"{GIVEN} {FAMILY} ({MRN}) settled overnight.", "revision": 0})
+    nurse_client.post(
+        reverse("draft_section_save", args=[draft.pk]),
+        {"section": "situation", "text": f"{GIVEN} {FAMILY} ({MRN}) settled overnight.", "revision": 0},
+    )
     nurse_client.post(reverse("draft_sign", args=[draft.pk]), {"password": f"{FAMILY}-wrong"})
     nurse_client.post(reverse("draft_sign", args=[draft.pk]), {"password": PASSWORD})
     draft.refresh_from_db()
     assert draft.status == DraftStatus.SIGNED and FAMILY in draft.signed_note.text
-    wait_for(lambda: Note.objects.get(pk=draft.signed_note_id).embedding_status == EmbeddingStatus.DONE,
-             what="the signed note's indexing")
+    wait_for(
+        lambda: Note.objects.get(pk=draft.signed_note_id).embedding_status == EmbeddingStatus.DONE,
+        what="the signed note's indexing",
+    )
 
     worker_log = celery_worker_process.log_path.read_text(errors="replace")
     logged = caplog.text + worker_log
     assert "summary" in worker_log  # the worker did log this work
     assert f"draft {draft.pk}" in worker_log  # ... and the drafting work
-    snippets = [FAMILY, GIVEN, MRN, nurse.get_full_name()] + [line.strip()[:40] for line in text.splitlines() if len(line.strip()) > 30][:10]
+    snippets = [FAMILY, GIVEN, MRN, nurse.get_full_name()] + [
+        line.strip()[:40] for line in text.splitlines() if len(line.strip()) > 30
+    ][:10]
     for sentinel in snippets:
         assert sentinel not in logged, f"found in logs: {sentinel!r}"

@@ -66,16 +66,21 @@ def test_signed_values_follow_the_same_rule(settings):
 
 def test_the_fallbacks_come_from_the_environment(tmp_path):
     env = {
-        "PATH": "/usr/bin:/bin", "CLINSUM_VAR_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1",
-        "DJANGO_SETTINGS_MODULE": "clinsum.settings", "DJANGO_SECRET_KEY": NEW_KEY,
+        "PATH": "/usr/bin:/bin",
+        "CLINSUM_VAR_DIR": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+        "DJANGO_SETTINGS_MODULE": "clinsum.settings",
+        "DJANGO_SECRET_KEY": NEW_KEY,
         "CLINSUM_SECRET_KEY_FALLBACKS": f"{OLD_KEY},older-key-{'z' * 50}",
     }
     code = "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == repr([OLD_KEY, f"older-key-{'z' * 50}"])
     env.pop("CLINSUM_SECRET_KEY_FALLBACKS")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.stdout.strip() == "[]", result.stderr

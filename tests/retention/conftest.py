@@ -21,8 +21,15 @@ def add_note(mrn: str, text: str, *, days_ago: int, note_type: str = "progress",
     note_id = notes_ingest(notes=[note_record(mrn, text, days_ago=days_ago, note_type=note_type)]).note_ids[0]
     note = Note.objects.get(pk=note_id)
     for ordinal in range(chunks):
-        Chunk.objects.create(note=note, patient_id=note.patient_id, ordinal=ordinal, char_start=0,
-                             char_end=min(len(text), 10), text=text[:10], embedding=None)
+        Chunk.objects.create(
+            note=note,
+            patient_id=note.patient_id,
+            ordinal=ordinal,
+            char_start=0,
+            char_end=min(len(text), 10),
+            text=text[:10],
+            embedding=None,
+        )
     return note
 
 
@@ -30,10 +37,18 @@ def add_summary(patient, *cited: Note, status: str = "done") -> Summary:
     """A summary with one claim per cited note, each with a citation of that note's first chunk."""
     summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint="f" * 64, status=status)
     for ordinal, note in enumerate(cited):
-        claim = Claim.objects.create(summary=summary, section="course", ordinal=ordinal, text=f"claim {ordinal}",
-                                     verdict="supported")
-        Citation.objects.create(claim=claim, note=note, chunk=note.chunks.first(), source_id=f"S{ordinal + 1}",
-                                char_start=0, char_end=10, found=True)
+        claim = Claim.objects.create(
+            summary=summary, section="course", ordinal=ordinal, text=f"claim {ordinal}", verdict="supported"
+        )
+        Citation.objects.create(
+            claim=claim,
+            note=note,
+            chunk=note.chunks.first(),
+            source_id=f"S{ordinal + 1}",
+            char_start=0,
+            char_end=10,
+            found=True,
+        )
     return summary
 
 

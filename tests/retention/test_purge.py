@@ -28,15 +28,19 @@ def sql_count(sql: str) -> int:
 def orphans() -> dict:
     """Rows whose parent is gone. FKs are checked only at commit, so ask the tables directly."""
     return {
-        "chunks": sql_count("SELECT count(*) FROM charts_chunk c "
-                            "WHERE NOT EXISTS (SELECT 1 FROM charts_note n WHERE n.id = c.note_id)"),
-        "claims": sql_count("SELECT count(*) FROM summaries_claim c "
-                            "WHERE NOT EXISTS (SELECT 1 FROM summaries_summary s WHERE s.id = c.summary_id)"),
+        "chunks": sql_count(
+            "SELECT count(*) FROM charts_chunk c WHERE NOT EXISTS (SELECT 1 FROM charts_note n WHERE n.id = c.note_id)"
+        ),
+        "claims": sql_count(
+            "SELECT count(*) FROM summaries_claim c "
+            "WHERE NOT EXISTS (SELECT 1 FROM summaries_summary s WHERE s.id = c.summary_id)"
+        ),
         "citations": sql_count(
             "SELECT count(*) FROM summaries_citation c "
             "WHERE NOT EXISTS (SELECT 1 FROM summaries_claim cl WHERE cl.id = c.claim_id) "
             "OR NOT EXISTS (SELECT 1 FROM charts_note n WHERE n.id = c.note_id) "
-            "OR (c.chunk_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM charts_chunk k WHERE k.id = c.chunk_id))"),
+            "OR (c.chunk_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM charts_chunk k WHERE k.id = c.chunk_id))"
+        ),
     }
 
 
@@ -68,18 +72,30 @@ def test_it_purges_expired_notes_with_their_chunks_and_the_summaries_citing_them
     assert Chunk.objects.count() == 4 and Claim.objects.count() == 1 and Citation.objects.count() == 1
     assert receipt.status == "done"
     assert {k: v for k, v in receipt.counts.items() if v} == {
-        "notes": 2, "chunks": 4, "summaries": 1, "claims": 2, "citations": 2}
+        "notes": 2,
+        "chunks": 4,
+        "summaries": 1,
+        "claims": 2,
+        "citations": 2,
+    }
 
 
 def test_unsigned_drafts_quoting_a_purged_note_go_whole_and_signed_ones_stay(chart, ward, nurse):
     from clinsum.drafting.models import Draft, DraftCitation, DraftSentence
 
     def draft_citing(note, *, signed_note=None) -> Draft:
-        draft = Draft.objects.create(patient=ward["p1"], author=nurse, kind="sbar_handoff", backend="extractive",
-                                     status="signed" if signed_note else "ready", signed_note=signed_note,
-                                     signed_at=NOW if signed_note else None)
-        sentence = DraftSentence.objects.create(draft=draft, section="situation", ordinal=0, text="Quoted.",
-                                                origin="generated", verdict="supported")
+        draft = Draft.objects.create(
+            patient=ward["p1"],
+            author=nurse,
+            kind="sbar_handoff",
+            backend="extractive",
+            status="signed" if signed_note else "ready",
+            signed_note=signed_note,
+            signed_at=NOW if signed_note else None,
+        )
+        sentence = DraftSentence.objects.create(
+            draft=draft, section="situation", ordinal=0, text="Quoted.", origin="generated", verdict="supported"
+        )
         DraftCitation.objects.create(sentence=sentence, note=note, source_id="S1", char_start=0, char_end=5, found=True)
         return draft
 
@@ -90,7 +106,9 @@ def test_unsigned_drafts_quoting_a_purged_note_go_whole_and_signed_ones_stay(cha
     assert set(Draft.objects.values_list("pk", flat=True)) == {quoting_recent.pk, signed.pk}
     assert not DraftCitation.objects.filter(sentence__draft=signed).exists()  # the purged note's citation only
     assert DraftSentence.objects.filter(draft=signed).count() == 1
-    assert ("draft", quoting_old.pk) in set(DeletedObject.objects.filter(receipt=receipt).values_list("kind", "object_id"))
+    assert ("draft", quoting_old.pk) in set(
+        DeletedObject.objects.filter(receipt=receipt).values_list("kind", "object_id")
+    )
     assert receipt.counts["drafts"] == 1
 
 
@@ -99,7 +117,8 @@ def test_its_receipt_hash_is_the_sha256_of_the_sorted_deleted_ids(chart):
     expected = digest_of(("note", chart["old1"].pk), ("note", chart["old2"].pk), ("summary", chart["mixed"].pk))
     assert receipt.deleted_ids_sha256 == expected
     assert sorted(DeletedObject.objects.filter(receipt=receipt).values_list("kind", "object_id")) == sorted(
-        [("note", chart["old1"].pk), ("note", chart["old2"].pk), ("summary", chart["mixed"].pk)])
+        [("note", chart["old1"].pk), ("note", chart["old2"].pk), ("summary", chart["mixed"].pk)]
+    )
 
 
 def test_it_writes_one_audit_event_per_run_without_content(chart):
@@ -163,7 +182,7 @@ def test_the_celery_task_does_one_round_per_task_and_requeues_itself(
         runs += 1
         if not queued:
             break
-        (next_args, queue), = queued
+        ((next_args, queue),) = queued
         queued.clear()
         assert queue == "default"
     receipt = DeletionReceipt.objects.get()
@@ -206,9 +225,15 @@ def test_unsigned_drafts_expire_and_signed_ones_stay_with_their_note(ward, nurse
     signed_note = add_note("T-001", "Signed handoff note text.", days_ago=40, note_type="nursing")
 
     def draft(patient, *, days_ago: int, status: str, note=None) -> Draft:
-        made = Draft.objects.create(patient=patient, author=nurse, kind="sbar_handoff", backend="extractive",
-                                    status=status, signed_note=note,
-                                    signed_at=NOW - timedelta(days=days_ago) if note else None)
+        made = Draft.objects.create(
+            patient=patient,
+            author=nurse,
+            kind="sbar_handoff",
+            backend="extractive",
+            status=status,
+            signed_note=note,
+            signed_at=NOW - timedelta(days=days_ago) if note else None,
+        )
         Draft.objects.filter(pk=made.pk).update(created_at=NOW - timedelta(days=days_ago))
         return made
 
@@ -226,7 +251,8 @@ def test_unsigned_drafts_expire_and_signed_ones_stay_with_their_note(ward, nurse
     assert set(Draft.objects.values_list("pk", flat=True)) == {d.pk for d in kept}
     assert receipt.counts["drafts"] == 2
     assert set(DeletedObject.objects.filter(receipt=receipt, kind="draft").values_list("object_id", flat=True)) == {
-        d.pk for d in expired}
+        d.pk for d in expired
+    }
     Note.objects.filter(pk=signed_note.pk).delete()  # the note's own policy removes it: its draft goes too
     assert not Draft.objects.filter(pk=kept[1].pk).exists()
 
@@ -283,8 +309,11 @@ def test_the_owner_role_is_still_refused_by_the_receipt_triggers(ward, progress_
     notes_ingest(notes=[note_record("T-001", "Old progress: stable.", days_ago=100)], enqueue=False)
     receipt = retention_purge_run(now=NOW)
     assert receipt.status == "done"
-    for sql in ("UPDATE retention_deletionreceipt SET batches = 0", "DELETE FROM retention_deletionreceipt",
-                "DELETE FROM retention_deletedobject"):
+    for sql in (
+        "UPDATE retention_deletionreceipt SET batches = 0",
+        "DELETE FROM retention_deletionreceipt",
+        "DELETE FROM retention_deletedobject",
+    ):
         with pytest.raises(psycopg.Error, match="append-only"), owner_connection() as conn:
             conn.execute(sql)
     assert DeletionReceipt.objects.get().pk == receipt.pk
@@ -298,12 +327,14 @@ def test_model_call_records_go_with_their_summary_and_with_any_note_they_carried
     from clinsum.summaries.models import ModelCall
 
     model_call_recorder(summary_id=chart["mixed"].pk)(
-        ModelCallRecord(backend="vllm", note_ids=[chart["old1"].pk, chart["recent"].pk], request_body="{}"))
+        ModelCallRecord(backend="vllm", note_ids=[chart["old1"].pk, chart["recent"].pk], request_body="{}")
+    )
     fresh = model_call_recorder(summary_id=chart["fresh"].pk)
     fresh(ModelCallRecord(backend="vllm", note_ids=[chart["old2"].pk, chart["recent"].pk], request_body="{}"))
     fresh(ModelCallRecord(backend="vllm", note_ids=[chart["recent"].pk], request_body="{}"))
     receipt = retention_purge_run(now=NOW)
     assert list(Summary.objects.values_list("pk", flat=True)) == [chart["fresh"].pk]
     assert list(ModelCall.objects.values_list("summary_id", "call_index", "note_ids")) == [
-        (chart["fresh"].pk, 2, [chart["recent"].pk])]
+        (chart["fresh"].pk, 2, [chart["recent"].pk])
+    ]
     assert receipt.counts["model_calls"] == 2

@@ -41,14 +41,15 @@ def test_it_lists_policies_with_what_is_due(admin_client, ward, progress_policy)
     add_note("T-001", "An old note.", days_ago=400)
     response = admin_client.get(reverse("retention_policy_list"))
     assert response.status_code == 200
-    (policy, plan), = response.context["rows"]
+    ((policy, plan),) = response.context["rows"]
     assert policy == progress_policy and plan.count == 1
     assert "An old note" not in response.content.decode()
 
 
 def test_it_creates_a_policy_and_audits_it(admin_client, db):
-    response = admin_client.post(reverse("retention_policy_create"),
-                                 {"target": "consult", "keep_days": 3650, "active": "on"})
+    response = admin_client.post(
+        reverse("retention_policy_create"), {"target": "consult", "keep_days": 3650, "active": "on"}
+    )
     assert response.status_code == 302
     policy = RetentionPolicy.objects.get()
     assert (policy.target, policy.keep_days, policy.active) == ("consult", 3650, True)

@@ -26,13 +26,17 @@ def add_note(db, cursor):
     def add(patient, pieces, *, days_ago: int = 0, model: str = "test-model"):
         text = "\n".join(t for t, _ in pieces)
         note = Note.objects.create(
-            patient=patient, text=text, content_hash=f"{patient.pk}-{Note.objects.count()}-{hash(text)}",
-            authored_at=datetime(2026, 11, 20, tzinfo=timezone.utc) - timedelta(days=days_ago), note_type="progress",
+            patient=patient,
+            text=text,
+            content_hash=f"{patient.pk}-{Note.objects.count()}-{hash(text)}",
+            authored_at=datetime(2026, 11, 20, tzinfo=timezone.utc) - timedelta(days=days_ago),
+            note_type="progress",
         )
         spans, offset = [], 0
         for ordinal, (piece, _) in enumerate(pieces):
-            spans.append(ChunkSpan(ordinal=ordinal, char_start=offset, char_end=offset + len(piece), section="",
-                                   text=piece))
+            spans.append(
+                ChunkSpan(ordinal=ordinal, char_start=offset, char_end=offset + len(piece), section="", text=piece)
+            )
             offset += len(piece) + 1
         vectors = np.array([v for _, v in pieces], dtype=np.float32)
         chunks_replace(cursor, note_id=note.pk, patient_id=patient.pk, chunks=spans, vectors=vectors, model_name=model)

@@ -13,10 +13,19 @@ def chart(*notes: tuple[int, str, str]) -> dict[str, Hit]:
     for note_id, (day, note_type, text) in enumerate(notes, start=1):
         for chunk in chunk_note(text):
             sid = f"S{len(sources) + 1}"
-            sources[sid] = Hit(chunk_id=len(sources) + 1, note_id=note_id, patient_id=1, ordinal=chunk.ordinal,
-                               char_start=chunk.char_start, char_end=chunk.char_end, section=chunk.section,
-                               text=chunk.text, score=1.0, note_type=note_type,
-                               authored_at=datetime(2026, 11, day, 12, tzinfo=timezone.utc))
+            sources[sid] = Hit(
+                chunk_id=len(sources) + 1,
+                note_id=note_id,
+                patient_id=1,
+                ordinal=chunk.ordinal,
+                char_start=chunk.char_start,
+                char_end=chunk.char_end,
+                section=chunk.section,
+                text=chunk.text,
+                score=1.0,
+                note_type=note_type,
+                authored_at=datetime(2026, 11, day, 12, tzinfo=timezone.utc),
+            )
     return sources
 
 
@@ -65,13 +74,16 @@ def test_the_discharge_summary_gives_the_principal_diagnosis_and_the_stay():
 
 
 def test_the_newest_complete_list_is_current_and_a_drug_left_off_it_is_stopped():
-    findings = chart_read(chart((11, "progress", PROGRESS), (18, "discharge_summary", DISCHARGE),
-                                (19, "nursing", NURSING)))
+    findings = chart_read(
+        chart((11, "progress", PROGRESS), (18, "discharge_summary", DISCHARGE), (19, "nursing", NURSING))
+    )
     current = texts(findings, "medications", kind="")
     assert current == ["furosemide 20 mg PO daily", "tiotropium 18 mcg inhaled daily"]  # Lasix is furosemide: once
     stopped = texts(findings, "medications", kind="not_listed")
-    assert any(t.startswith("enoxaparin 40 mg SC daily: stopped, not on the discharge medication list of 11/18/2026")
-               for t in stopped)
+    assert any(
+        t.startswith("enoxaparin 40 mg SC daily: stopped, not on the discharge medication list of 11/18/2026")
+        for t in stopped
+    )
     assert any(t.startswith("ondansetron") for t in stopped)  # IV ondansetron is not a discharge medicine
     assert not any("heparin" in t for t in current)  # a nursing note is never the medication list
 
@@ -90,11 +102,19 @@ def test_no_known_allergies_only_when_no_note_lists_one():
 
 
 def test_furniture_headers_and_patient_instructions_are_never_findings():
-    findings = chart_read(chart((11, "progress", PROGRESS), (18, "discharge_summary", DISCHARGE),
-                                (19, "nursing", NURSING)))
+    findings = chart_read(
+        chart((11, "progress", PROGRESS), (18, "discharge_summary", DISCHARGE), (19, "nursing", NURSING))
+    )
     shown = " | ".join(f.text for f in findings)
-    for furniture in ("Seen and examined", "Electronically signed", "Call light", "Continue POC",
-                      "Return to the emergency department", "MEDICATIONS:", "ALLERGIES:"):
+    for furniture in (
+        "Seen and examined",
+        "Electronically signed",
+        "Call light",
+        "Continue POC",
+        "Return to the emergency department",
+        "MEDICATIONS:",
+        "ALLERGIES:",
+    ):
         assert furniture not in shown
 
 

@@ -104,9 +104,19 @@ def test_it_recognises_clinical_headers():
         "IMPRESSION: Stable.\n"
     )
     assert sections_of(text) == [
-        "", "history_of_present_illness", "past_medical_history", "medications", "allergies",
-        "physical_exam", "heent", "labs", "hospital_course", "discharge_medications", "follow_up",
-        "assessment_and_plan", "impression",
+        "",
+        "history_of_present_illness",
+        "past_medical_history",
+        "medications",
+        "allergies",
+        "physical_exam",
+        "heent",
+        "labs",
+        "hospital_course",
+        "discharge_medications",
+        "follow_up",
+        "assessment_and_plan",
+        "impression",
     ]
 
 
@@ -125,8 +135,16 @@ def test_it_recognises_nursing_markers():
         "A: Improving.\np: Transfer to floor."
     )
     assert sections_of(text) == [
-        "subjective", "objective", "neuro", "cardiovascular", "respiratory", "gastrointestinal",
-        "skin", "social", "assessment", "plan",
+        "subjective",
+        "objective",
+        "neuro",
+        "cardiovascular",
+        "respiratory",
+        "gastrointestinal",
+        "skin",
+        "social",
+        "assessment",
+        "plan",
     ]
 
 
@@ -168,7 +186,8 @@ def test_it_maps_header_synonyms():
 def test_it_puts_text_before_the_first_header_in_the_preamble():
     chunks = chunk_note("Patient seen and examined.\nPLAN: Discharge home.")
     assert [(c.section, c.text) for c in chunks] == [
-        ("", "Patient seen and examined."), ("plan", "PLAN: Discharge home."),
+        ("", "Patient seen and examined."),
+        ("plan", "PLAN: Discharge home."),
     ]
 
 
@@ -176,7 +195,8 @@ def test_it_includes_the_header_in_its_section_chunk():
     text = "HISTORY OF PRESENT ILLNESS:\nThe patient has a cough.\n\n# Medications\nlisinopril 10 mg"
     chunks = chunk_note(text)
     assert [c.text for c in chunks] == [
-        "HISTORY OF PRESENT ILLNESS:\nThe patient has a cough.", "# Medications\nlisinopril 10 mg",
+        "HISTORY OF PRESENT ILLNESS:\nThe patient has a cough.",
+        "# Medications\nlisinopril 10 mg",
     ]
 
 
@@ -199,14 +219,20 @@ def test_it_never_crosses_a_section_boundary():
 def test_it_does_not_split_inside_doses_or_titles():
     text = "Dr. Smith started metoprolol 2.5 mg b.i.d. with meals. He tolerated it well."
     assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "Dr. Smith started metoprolol 2.5 mg b.i.d. with meals.", "He tolerated it well.",
+        "Dr. Smith started metoprolol 2.5 mg b.i.d. with meals.",
+        "He tolerated it well.",
     ]
 
 
 def test_it_splits_sentences_after_units_and_list_items():
     text = "Give aspirin 81 mg. Then recheck.\n1. Hypertension.\n2. Diabetes.\n- lasix 40 mg\n- potassium"
     assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "Give aspirin 81 mg.", "Then recheck.", "1. Hypertension.", "2. Diabetes.", "- lasix 40 mg", "- potassium",
+        "Give aspirin 81 mg.",
+        "Then recheck.",
+        "1. Hypertension.",
+        "2. Diabetes.",
+        "- lasix 40 mg",
+        "- potassium",
     ]
 
 
@@ -265,8 +291,11 @@ def test_it_chunks_a_200k_note_without_sentences():
     assert invariant_errors(text, chunks, 180) == []
 
 
-@pytest.mark.parametrize("text", ["." * 200_000, ". " * 100_000, "\n" * 200_000, "AB" + " " * 200_000 + "x"],
-                         ids=["dots", "dot-space", "newlines", "long-blank-run"])
+@pytest.mark.parametrize(
+    "text",
+    ["." * 200_000, ". " * 100_000, "\n" * 200_000, "AB" + " " * 200_000 + "x"],
+    ids=["dots", "dot-space", "newlines", "long-blank-run"],
+)
 def test_it_handles_degenerate_200k_notes(text):
     chunks = chunk_note(text)
     assert invariant_errors(text, chunks, 180) == []

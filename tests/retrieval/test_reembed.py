@@ -12,8 +12,11 @@ from tests.retrieval.fakes import FakeEmbedder, unit
 @pytest.fixture
 def old_chart(ward, add_note):
     for i in range(3):
-        add_note(ward["p1"], [(f"Note {i} first.", unit(1, i, 0, 0)), (f"Note {i} second.", unit(0, 1, i, 0))],
-                 model="old-model")
+        add_note(
+            ward["p1"],
+            [(f"Note {i} first.", unit(1, i, 0, 0)), (f"Note {i} second.", unit(0, 1, i, 0))],
+            model="old-model",
+        )
     add_note(ward["p2"], [("Already current.", unit(1, 0, 0, 0))], model="new-model")
 
 
@@ -27,14 +30,16 @@ def test_it_reembeds_only_stale_chunks_in_place_and_resumes(old_chart, monkeypat
                 raise KeyboardInterrupt
             return super().encode(texts)
 
-    monkeypatch.setattr("clinsum.charts.management.commands.reembed.embedder_get",
-                        lambda: Interrupted(name="new-model", dim=4))
+    monkeypatch.setattr(
+        "clinsum.charts.management.commands.reembed.embedder_get", lambda: Interrupted(name="new-model", dim=4)
+    )
     with pytest.raises(KeyboardInterrupt):
         call_command("reembed", batch=1, verbosity=0)
     assert Chunk.objects.filter(embedding_model="new-model").count() == 1 + 2  # the first note's batch stayed
 
-    monkeypatch.setattr("clinsum.charts.management.commands.reembed.embedder_get",
-                        lambda: FakeEmbedder(name="new-model", dim=4))
+    monkeypatch.setattr(
+        "clinsum.charts.management.commands.reembed.embedder_get", lambda: FakeEmbedder(name="new-model", dim=4)
+    )
     call_command("reembed", batch=2, verbosity=0)
     assert "re-embedded 4 chunks of 2 notes" in capsys.readouterr().out
     assert set(Chunk.objects.values_list("embedding_model", "embedding_dim")) == {("new-model", 4)}

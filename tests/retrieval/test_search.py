@@ -16,12 +16,15 @@ Q = unit(1, 0, 0, 0)
 @pytest.fixture
 def chart(ward, add_note):
     """Ruth (4W) has four chunks built so that each list ranks them differently."""
-    note = add_note(ward["p1"], [
-        ("Furosemide 40 mg IV given for edema.", unit(1, 0.1, 0, 0)),  # vector 1st, text 1st
-        ("Edema of both legs noted.", unit(0, 1, 0, 0)),  # vector 3rd, text 2nd
-        ("Lungs clear to auscultation.", unit(1, 0.3, 0, 0)),  # vector 2nd, no text match
-        ("Ambulating independently.", unit(0, 0, 1, 0)),  # vector 4th, no text match
-    ])
+    note = add_note(
+        ward["p1"],
+        [
+            ("Furosemide 40 mg IV given for edema.", unit(1, 0.1, 0, 0)),  # vector 1st, text 1st
+            ("Edema of both legs noted.", unit(0, 1, 0, 0)),  # vector 3rd, text 2nd
+            ("Lungs clear to auscultation.", unit(1, 0.3, 0, 0)),  # vector 2nd, no text match
+            ("Ambulating independently.", unit(0, 0, 1, 0)),  # vector 4th, no text match
+        ],
+    )
     return {c.text.split()[0]: c.pk for c in note.chunks.all()}
 
 
@@ -41,50 +44,77 @@ def test_text_search_ranks_chunks_with_more_query_words_first(cursor, ward, char
 
 
 def test_hybrid_fuses_the_two_rankings_by_reciprocal_rank(cursor, ward, chart):
-    hits = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="furosemide edema", query_vector=Q,
-                                 k=4, scope=ALL)
+    hits = patient_hybrid_search(
+        cursor, patient_id=ward["p1"].pk, query_text="furosemide edema", query_vector=Q, k=4, scope=ALL
+    )
     # In both lists beats in one; 3rd + 2nd beats 2nd alone.
     assert texts(hits) == ["Furosemide", "Edema", "Lungs", "Ambulating"]
     assert hits[0].score == pytest.approx(2 / (RRF_K + 1))
     assert hits[1].score == pytest.approx(1 / (RRF_K + 3) + 1 / (RRF_K + 2))
     assert hits[2].score == pytest.approx(1 / (RRF_K + 2))
     assert [h.extra for h in hits] == [
-        {"vector_rank": 1, "text_rank": 1}, {"vector_rank": 3, "text_rank": 2},
-        {"vector_rank": 2, "text_rank": None}, {"vector_rank": 4, "text_rank": None},
+        {"vector_rank": 1, "text_rank": 1},
+        {"vector_rank": 3, "text_rank": 2},
+        {"vector_rank": 2, "text_rank": None},
+        {"vector_rank": 4, "text_rank": None},
     ]
     assert hits[0].note_type == "progress" and hits[0].authored_at is not None
 
 
 def test_hybrid_returns_only_this_patients_chunks(cursor, ward, chart, add_note):
-    add_note(ward["p2"], [("Furosemide 40 mg IV given for edema.", unit(1, 0, 0, 0)),
-                          ("Edema improving on furosemide.", unit(1, 0.05, 0, 0))])
+    add_note(
+        ward["p2"],
+        [
+            ("Furosemide 40 mg IV given for edema.", unit(1, 0, 0, 0)),
+            ("Edema improving on furosemide.", unit(1, 0.05, 0, 0)),
+        ],
+    )
     for patient in ("p1", "p2"):
-        hits = patient_hybrid_search(cursor, patient_id=ward[patient].pk, query_text="furosemide edema",
-                                     query_vector=Q, k=10, scope=ALL)
+        hits = patient_hybrid_search(
+            cursor, patient_id=ward[patient].pk, query_text="furosemide edema", query_vector=Q, k=10, scope=ALL
+        )
         assert hits and {h.patient_id for h in hits} == {ward[patient].pk}
-    assert len(patient_hybrid_search(cursor, patient_id=ward["p2"].pk, query_text="furosemide", query_vector=Q,
-                                     k=10, scope=ALL)) == 2
+    assert (
+        len(
+            patient_hybrid_search(
+                cursor, patient_id=ward["p2"].pk, query_text="furosemide", query_vector=Q, k=10, scope=ALL
+            )
+        )
+        == 2
+    )
 
 
-@pytest.mark.parametrize("scope", [
-    AccessScope(units=("4W",)),  # a 4W clinician: the ICU patient is out of scope
-    AccessScope(user_id=10**9),  # someone on no care team
-    AccessScope(),  # no access at all
-], ids=["other-unit", "no-care-team", "nothing"])
+@pytest.mark.parametrize(
+    "scope",
+    [
+        AccessScope(units=("4W",)),  # a 4W clinician: the ICU patient is out of scope
+        AccessScope(user_id=10**9),  # someone on no care team
+        AccessScope(),  # no access at all
+    ],
+    ids=["other-unit", "no-care-team", "nothing"],
+)
 def test_the_scope_excludes_an_out_of_scope_patient_even_when_asked_by_id(cursor, ward, add_note, scope):
     add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
     patient_id = ward["icu"].pk
     assert patient_vector_search(cursor, patient_id=patient_id, query_vector=Q, k=5, scope=scope) == []
     assert patient_text_search(cursor, patient_id=patient_id, query_text="furosemide", k=5, scope=scope) == []
-    assert patient_hybrid_search(cursor, patient_id=patient_id, query_text="furosemide", query_vector=Q, k=5,
-                                 scope=scope) == []
+    assert (
+        patient_hybrid_search(cursor, patient_id=patient_id, query_text="furosemide", query_vector=Q, k=5, scope=scope)
+        == []
+    )
 
 
 def test_the_scope_admits_a_patient_on_the_unit_or_by_break_glass(cursor, ward, add_note):
     add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
     for scope in (AccessScope(units=("ICU",)), AccessScope(patient_ids=(ward["icu"].pk,))):
-        assert len(patient_hybrid_search(cursor, patient_id=ward["icu"].pk, query_text="furosemide", query_vector=Q,
-                                         k=5, scope=scope)) == 1
+        assert (
+            len(
+                patient_hybrid_search(
+                    cursor, patient_id=ward["icu"].pk, query_text="furosemide", query_vector=Q, k=5, scope=scope
+                )
+            )
+            == 1
+        )
 
 
 def test_a_care_team_member_reads_a_patient_off_their_unit(cursor, ward, add_note, clinician):
@@ -105,16 +135,19 @@ def test_text_search_finds_an_exact_term_the_vector_search_misses(cursor, ward, 
     assert not any("dabigatran" in h.text for h in vector)
     text = patient_text_search(cursor, patient_id=ward["p1"].pk, query_text="dabigatran", k=5, scope=ALL)
     assert [h.text for h in text] == ["Started dabigatran 150 mg twice daily."]
-    hybrid = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="dabigatran", query_vector=Q, k=5,
-                                   scope=ALL)
+    hybrid = patient_hybrid_search(
+        cursor, patient_id=ward["p1"].pk, query_text="dabigatran", query_vector=Q, k=5, scope=ALL
+    )
     assert hybrid[0].text == "Started dabigatran 150 mg twice daily."
 
 
 def test_a_rare_word_outranks_a_common_one_repeated(cursor, ward, add_note):
     """The text score is IDF over the patient's chunks, so "patient" said five times counts
     for less than the one mention of the drug."""
-    common = [(f"Patient seen, patient stable, patient resting, patient fed, patient {i}.", unit(1, 0, 0, 0))
-              for i in range(8)]
+    common = [
+        (f"Patient seen, patient stable, patient resting, patient fed, patient {i}.", unit(1, 0, 0, 0))
+        for i in range(8)
+    ]
     add_note(ward["p1"], [*common, ("Dabigatran held before the procedure.", unit(0, 1, 0, 0))])
     hits = patient_text_search(cursor, patient_id=ward["p1"].pk, query_text="patient dabigatran", k=3, scope=ALL)
     assert hits[0].text == "Dabigatran held before the procedure."
@@ -139,8 +172,9 @@ def test_chunks_of_another_embedding_dimension_are_skipped(cursor, ward, chart, 
     add_note(ward["p1"], [("Embedded by a newer model.", unit(1, 0, 0))], model="other-model")
     hits = patient_vector_search(cursor, patient_id=ward["p1"].pk, query_vector=Q, k=10, scope=ALL)
     assert len(hits) == 4
-    hybrid = patient_hybrid_search(cursor, patient_id=ward["p1"].pk, query_text="newer model", query_vector=Q,
-                                   k=10, scope=ALL)
+    hybrid = patient_hybrid_search(
+        cursor, patient_id=ward["p1"].pk, query_text="newer model", query_vector=Q, k=10, scope=ALL
+    )
     assert any(h.text == "Embedded by a newer model." for h in hybrid)  # still found by its words
 
 

@@ -22,8 +22,9 @@ def test_the_model_reads_the_reconciled_facts_first(vllm_backend, clinician):
     patient = demo_chart_load(mrn, enqueue=False)
     notes_index(note_ids=list(Note.objects.filter(patient=patient).values_list("pk", flat=True)))
     vllm_backend.script(*[reply(cite_each_source)] * 6)
-    summary = Summary.objects.create(patient=patient, requested_by=clinician, backend="vllm",
-                                     model=vllm_backend.model, fingerprint="t")
+    summary = Summary.objects.create(
+        patient=patient, requested_by=clinician, backend="vllm", model=vllm_backend.model, fingerprint="t"
+    )
     summary_run(summary_id=summary.pk)
     summary.refresh_from_db()
     assert summary.status == SummaryStatus.DONE, summary.error
@@ -33,7 +34,8 @@ def test_the_model_reads_the_reconciled_facts_first(vllm_backend, clinician):
     listed = {m["key"]: m["ids"].split(", ") for m in _SECTION.finditer(user_message(request))}
     first_medication_source = texts[listed["medications"][0]]
     assert "DISCHARGE MEDICATIONS" in first_medication_source or all(
-        drug in first_medication_source.lower() for drug in current_drugs(facts)[:1])
+        drug in first_medication_source.lower() for drug in current_drugs(facts)[:1]
+    )
     allergy_text = " ".join(texts[i] for i in listed["allergies"]).lower()
     for allergy in facts.allergies:
         assert allergy.substance.lower() in allergy_text

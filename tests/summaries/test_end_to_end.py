@@ -19,8 +19,7 @@ def mtsamples_chart(tmp_path):
 
     patient = Patient.objects.create(mrn="E2E-1", family_name="Doe", given_name="Test", unit="4W")
     folder = shared_data("mtsamples")
-    for name in ("abscess-with-cellulitis-discharge-summary.txt", "2-d-echocardiogram-1.txt",
-                 "1-year-old-exam-hp.txt"):
+    for name in ("abscess-with-cellulitis-discharge-summary.txt", "2-d-echocardiogram-1.txt", "1-year-old-exam-hp.txt"):
         (tmp_path / name).write_bytes((folder / name).read_bytes())
     call_command("ingest_notes", str(tmp_path), mrn=patient.mrn, note_type="history_physical", verbosity=0)
     return patient
@@ -28,10 +27,12 @@ def mtsamples_chart(tmp_path):
 
 def test_a_summary_cites_exact_spans_of_this_patients_notes(celery_worker_process, mtsamples_chart, clinician, client):
     patient = mtsamples_chart
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="the embed worker to index the notes")
+    wait_for(
+        lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+        what="the embed worker to index the notes",
+    )
     for chunk in Chunk.objects.filter(patient=patient).select_related("note"):
-        assert chunk.note.text[chunk.char_start:chunk.char_end] == chunk.text
+        assert chunk.note.text[chunk.char_start : chunk.char_end] == chunk.text
         assert chunk.embedding is not None and chunk.embedding_dim == 384
 
     client.force_login(clinician)
@@ -48,7 +49,7 @@ def test_a_summary_cites_exact_spans_of_this_patients_notes(celery_worker_proces
     for citation in citations:
         assert citation.note.patient_id == patient.pk
         assert citation.found
-        span = citation.note.text[citation.char_start:citation.char_end]
+        span = citation.note.text[citation.char_start : citation.char_end]
         assert span == citation.quote
         if citation.claim.citations.count() == 1:  # a quoted claim; composed ones (a conflict) cite two notes
             assert citation.claim.text in " ".join(span.split())

@@ -12,21 +12,36 @@ from retrieval.types import Hit
 
 
 def hit(chunk_id, text, *, day, section="medications"):
-    return Hit(chunk_id=chunk_id, note_id=chunk_id, patient_id=1, ordinal=0, char_start=0, char_end=len(text),
-               section=section, text=text, score=1.0, authored_at=datetime(2026, 11, day, tzinfo=timezone.utc))
+    return Hit(
+        chunk_id=chunk_id,
+        note_id=chunk_id,
+        patient_id=1,
+        ordinal=0,
+        char_start=0,
+        char_end=len(text),
+        section=section,
+        text=text,
+        score=1.0,
+        authored_at=datetime(2026, 11, day, tzinfo=timezone.utc),
+    )
 
 
 @pytest.fixture(scope="module")
 def generated():
     sources = {
-        "S1": hit(1, "MEDICATIONS:\n- furosemide 40 mg IV BID (started 11/02/2026)\n- metoprolol 25 mg PO daily", day=2),
-        "S2": hit(2, "MEDICATIONS:\n- furosemide 20 mg PO daily (dose changed 11/06/2026)\n- metoprolol 25 mg PO daily", day=9),
+        "S1": hit(
+            1, "MEDICATIONS:\n- furosemide 40 mg IV BID (started 11/02/2026)\n- metoprolol 25 mg PO daily", day=2
+        ),
+        "S2": hit(
+            2, "MEDICATIONS:\n- furosemide 20 mg PO daily (dose changed 11/06/2026)\n- metoprolol 25 mg PO daily", day=9
+        ),
         "S3": hit(3, "Date of service: 11/09/2026 08:00 Unit: 4W\nPROGRESS NOTE - Hospital Day 8", day=9, section=""),
         "S4": hit(4, "ALLERGIES: Penicillin (hives). Penicillin (hives).", day=9, section="allergies"),
     }
     section_sources = {s.key: list(sources) for s in SUMMARY_SECTIONS}
-    return sources, extractive_generate(sections=SUMMARY_SECTIONS, section_sources=section_sources,
-                                        sources=sources, embedder=embedder_get())
+    return sources, extractive_generate(
+        sections=SUMMARY_SECTIONS, section_sources=section_sources, sources=sources, embedder=embedder_get()
+    )
 
 
 def test_the_most_recent_dose_wins(generated):

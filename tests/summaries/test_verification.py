@@ -10,8 +10,17 @@ NOTE = "MEDICATIONS: Furosemide 40 mg IV twice daily. Denies chest pain. Left lo
 
 
 def hit(text=NOTE, *, patient_id=1, char_start=100, chunk_id=7):
-    return Hit(chunk_id=chunk_id, note_id=3, patient_id=patient_id, ordinal=0, char_start=char_start,
-               char_end=char_start + len(text), section="medications", text=text, score=1.0)
+    return Hit(
+        chunk_id=chunk_id,
+        note_id=3,
+        patient_id=patient_id,
+        ordinal=0,
+        char_start=char_start,
+        char_end=char_start + len(text),
+        section="medications",
+        text=text,
+        score=1.0,
+    )
 
 
 def verify(text, quote, *, source_id="S1", sources=None):
@@ -42,7 +51,11 @@ def test_a_claim_that_collapsed_the_notes_whitespace_is_still_supported():
 @pytest.mark.parametrize(
     ("claim", "quote", "reason"),
     [
-        ("Furosemide 80 mg IV twice daily.", "Furosemide 40 mg IV twice daily.", "dose of furosemide differs: 80 mg vs 40 mg"),
+        (
+            "Furosemide 80 mg IV twice daily.",
+            "Furosemide 40 mg IV twice daily.",
+            "dose of furosemide differs: 80 mg vs 40 mg",
+        ),
         ("Reports chest pain.", "Denies chest pain.", "negation differs"),
         ("Right lower extremity cellulitis.", "Left lower extremity cellulitis.", "side differs"),
         ("Metoprolol 40 mg.", "Metoprolol 40 mg daily.", "not in the cited note"),
@@ -64,9 +77,14 @@ def test_a_chunk_of_another_patient_is_unsupported():
 
 
 def test_one_good_and_one_bad_citation_is_partly_supported():
-    claim = GeneratedClaim("medications", "Furosemide 40 mg IV.", (
-        GeneratedCitation("S1", "Furosemide 40 mg IV"), GeneratedCitation("S2", "no such words"),
-    ))
+    claim = GeneratedClaim(
+        "medications",
+        "Furosemide 40 mg IV.",
+        (
+            GeneratedCitation("S1", "Furosemide 40 mg IV"),
+            GeneratedCitation("S2", "no such words"),
+        ),
+    )
     check = claim_verify(claim=claim, sources={"S1": hit(), "S2": hit(chunk_id=8)}, patient_id=1)
     assert check.verdict == PARTLY
 

@@ -37,17 +37,23 @@ def cite_first_sentences(request: dict) -> str:
 @pytest.fixture
 def chart(ward):
     patient = ward["p1"]
-    notes_ingest(notes=[
-        note_record("T-001", "ASSESSMENT: Acute on chronic systolic heart failure. Ejection fraction 30%.", days_ago=3),
-        note_record("T-001", "MEDICATIONS: Furosemide 40 mg IV twice daily. Metoprolol 25 mg daily.", days_ago=2),
-        note_record("T-001", "ALLERGIES: Penicillin causes hives.", days_ago=1, note_type="nursing"),
-    ])
+    notes_ingest(
+        notes=[
+            note_record(
+                "T-001", "ASSESSMENT: Acute on chronic systolic heart failure. Ejection fraction 30%.", days_ago=3
+            ),
+            note_record("T-001", "MEDICATIONS: Furosemide 40 mg IV twice daily. Metoprolol 25 mg daily.", days_ago=2),
+            note_record("T-001", "ALLERGIES: Penicillin causes hives.", days_ago=1, note_type="nursing"),
+        ]
+    )
     return patient
 
 
 def wait_indexed(patient: Patient):
-    wait_for(lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
-             what="indexing")
+    wait_for(
+        lambda: not Note.objects.filter(patient=patient).exclude(embedding_status=EmbeddingStatus.DONE).exists(),
+        what="indexing",
+    )
 
 
 def request_summary(client, user, patient) -> Summary:
@@ -71,7 +77,9 @@ def test_a_vllm_summary_is_verified_and_stored(celery_worker_process, vllm_backe
     assert summary.tokens_in > 0 and summary.tokens_out > 0 and summary.latency_ms is not None
 
 
-def test_garbage_from_the_model_fails_the_summary_with_a_reason(celery_worker_process, vllm_backend, chart, clinician, client):
+def test_garbage_from_the_model_fails_the_summary_with_a_reason(
+    celery_worker_process, vllm_backend, chart, clinician, client
+):
     wait_indexed(chart)
     vllm_backend.script(malformed())
     summary = finished(request_summary(client, clinician, chart))
@@ -86,7 +94,9 @@ def test_garbage_from_the_model_fails_the_summary_with_a_reason(celery_worker_pr
     assert retried.pk != summary.pk and retried.status == SummaryStatus.DONE
 
 
-def test_a_down_model_server_is_retried_then_fails_clearly(celery_worker_process, vllm_backend, chart, clinician, client, settings):
+def test_a_down_model_server_is_retried_then_fails_clearly(
+    celery_worker_process, vllm_backend, chart, clinician, client, settings
+):
     from tests.llm_stub import error
 
     wait_indexed(chart)
@@ -96,7 +106,9 @@ def test_a_down_model_server_is_retried_then_fails_clearly(celery_worker_process
     assert len(vllm_backend.requests) == 3  # two 503s retried with backoff, then the answer
 
 
-def test_killing_the_worker_process_mid_task_loses_no_job(celery_worker_process, vllm_backend, chart, clinician, client):
+def test_killing_the_worker_process_mid_task_loses_no_job(
+    celery_worker_process, vllm_backend, chart, clinician, client
+):
     wait_indexed(chart)
     vllm_backend.script(sleep(30), reply(cite_first_sentences))
     summary = request_summary(client, clinician, chart)

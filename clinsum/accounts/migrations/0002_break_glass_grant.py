@@ -6,29 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('charts', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("charts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreakGlassGrant',
+            name="BreakGlassGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(help_text="Why the chart was opened, in the user's words (no PHI by design)")),
-                ('granted_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_comment', models.TextField(blank=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='break_glass_grants', to='charts.patient')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_grants', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.TextField(help_text="Why the chart was opened, in the user's words (no PHI by design)"),
+                ),
+                ("granted_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_comment", models.TextField(blank=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="break_glass_grants",
+                        to="charts.patient",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="break_glass_grants",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-granted_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'expires_at'], name='breakglass_user_expiry'), models.Index(condition=models.Q(('reviewed_at__isnull', True)), fields=['granted_at'], name='breakglass_unreviewed')],
+                "ordering": ["-granted_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "expires_at"], name="breakglass_user_expiry"),
+                    models.Index(
+                        condition=models.Q(("reviewed_at__isnull", True)),
+                        fields=["granted_at"],
+                        name="breakglass_unreviewed",
+                    ),
+                ],
             },
         ),
     ]

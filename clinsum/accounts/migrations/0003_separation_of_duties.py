@@ -6,50 +6,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_break_glass_grant'),
+        ("accounts", "0002_break_glass_grant"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='must_change_password',
-            field=models.BooleanField(default=False, help_text='Set when an administrator chose the password: changed at the next login'),
+            model_name="user",
+            name="must_change_password",
+            field=models.BooleanField(
+                default=False, help_text="Set when an administrator chose the password: changed at the next login"
+            ),
         ),
         migrations.CreateModel(
-            name='MFAEnrolmentCode',
+            name="MFAEnrolmentCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_hash', models.CharField(max_length=256)),
-                ('issued_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_attempts', models.PositiveSmallIntegerField(default=0)),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mfa_enrolment_codes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code_hash", models.CharField(max_length=256)),
+                ("issued_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mfa_enrolment_codes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-issued_at', '-id'],
+                "ordering": ["-issued_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AccountChange',
+            name="AccountChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Account created'), ('role_changed', 'Role changed')], max_length=16)),
-                ('old_role', models.CharField(blank=True, max_length=32)),
-                ('new_role', models.CharField(max_length=32)),
-                ('changed_at', models.DateTimeField()),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_comment', models.TextField(blank=True)),
-                ('changed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='account_changes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("created", "Account created"), ("role_changed", "Role changed")], max_length=16
+                    ),
+                ),
+                ("old_role", models.CharField(blank=True, max_length=32)),
+                ("new_role", models.CharField(max_length=32)),
+                ("changed_at", models.DateTimeField()),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_comment", models.TextField(blank=True)),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="account_changes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['changed_at', 'id'],
-                'indexes': [models.Index(condition=models.Q(('reviewed_at__isnull', True)), fields=['changed_at'], name='accountchange_unreviewed')],
+                "ordering": ["changed_at", "id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("reviewed_at__isnull", True)),
+                        fields=["changed_at"],
+                        name="accountchange_unreviewed",
+                    )
+                ],
             },
         ),
     ]

@@ -4,36 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('at', models.DateTimeField()),
-                ('actor_id', models.BigIntegerField(db_index=True, null=True)),
-                ('actor_username', models.CharField(blank=True, max_length=150)),
-                ('role', models.CharField(blank=True, max_length=32)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('patient_id', models.BigIntegerField(db_index=True, null=True)),
-                ('object_type', models.CharField(blank=True, max_length=32)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('ip', models.GenericIPAddressField(null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('outcome', models.CharField(default='ok', max_length=16)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("at", models.DateTimeField()),
+                ("actor_id", models.BigIntegerField(db_index=True, null=True)),
+                ("actor_username", models.CharField(blank=True, max_length=150)),
+                ("role", models.CharField(blank=True, max_length=32)),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                ("patient_id", models.BigIntegerField(db_index=True, null=True)),
+                ("object_type", models.CharField(blank=True, max_length=32)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                ("ip", models.GenericIPAddressField(null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("outcome", models.CharField(default="ok", max_length=16)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['-seq'],
+                "ordering": ["-seq"],
             },
         ),
     ]

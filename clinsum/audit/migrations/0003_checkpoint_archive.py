@@ -5,42 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only'),
+        ("audit", "0002_append_only"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField()),
-                ('hash', models.CharField(max_length=64)),
-                ('count', models.BigIntegerField(help_text='Events in the table when the checkpoint was taken')),
-                ('at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.BigIntegerField()),
+                ("hash", models.CharField(max_length=64)),
+                ("count", models.BigIntegerField(help_text="Events in the table when the checkpoint was taken")),
+                ("at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='AuditArchive',
+            name="AuditArchive",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_seq', models.BigIntegerField()),
-                ('last_seq', models.BigIntegerField(unique=True)),
-                ('last_hash', models.CharField(max_length=64)),
-                ('count', models.BigIntegerField()),
-                ('before', models.DateTimeField(help_text='Every archived event is older than this')),
-                ('file_name', models.CharField(max_length=300)),
-                ('file_sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.CharField(blank=True, max_length=150)),
-                ('checkpoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='audit.auditcheckpoint')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("first_seq", models.BigIntegerField()),
+                ("last_seq", models.BigIntegerField(unique=True)),
+                ("last_hash", models.CharField(max_length=64)),
+                ("count", models.BigIntegerField()),
+                ("before", models.DateTimeField(help_text="Every archived event is older than this")),
+                ("file_name", models.CharField(max_length=300)),
+                ("file_sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField()),
+                ("created_by", models.CharField(blank=True, max_length=150)),
+                (
+                    "checkpoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="audit.auditcheckpoint"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-last_seq'],
+                "ordering": ["-last_seq"],
             },
         ),
     ]

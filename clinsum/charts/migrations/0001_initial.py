@@ -8,7 +8,6 @@ from pgvector.django import VectorExtension
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,87 +17,146 @@ class Migration(migrations.Migration):
     operations = [
         VectorExtension(),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mrn', models.CharField(max_length=64, unique=True, verbose_name='MRN')),
-                ('family_name', models.CharField(max_length=128)),
-                ('given_name', models.CharField(blank=True, max_length=128)),
-                ('birth_date', models.DateField(blank=True, null=True)),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other'), ('unknown', 'Unknown')], default='unknown', max_length=16)),
-                ('unit', models.CharField(blank=True, db_index=True, help_text='Ward code', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("mrn", models.CharField(max_length=64, unique=True, verbose_name="MRN")),
+                ("family_name", models.CharField(max_length=128)),
+                ("given_name", models.CharField(blank=True, max_length=128)),
+                ("birth_date", models.DateField(blank=True, null=True)),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown")],
+                        default="unknown",
+                        max_length=16,
+                    ),
+                ),
+                ("unit", models.CharField(blank=True, db_index=True, help_text="Ward code", max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'mrn'],
+                "ordering": ["family_name", "given_name", "mrn"],
             },
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note_type', models.CharField(choices=[('history_physical', 'History and physical'), ('progress', 'Progress note'), ('nursing', 'Nursing note'), ('consult', 'Consult'), ('discharge_summary', 'Discharge summary'), ('emergency', 'Emergency department note'), ('operative', 'Operative note'), ('other', 'Other')], default='other', max_length=32)),
-                ('author', models.CharField(blank=True, max_length=200)),
-                ('author_role', models.CharField(blank=True, max_length=64)),
-                ('authored_at', models.DateTimeField(db_index=True)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('text', models.TextField()),
-                ('content_hash', models.CharField(help_text='SHA-256 of the normalised text', max_length=64)),
-                ('source', models.CharField(blank=True, help_text='Where the note came from', max_length=300)),
-                ('embedding_status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Indexed'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='charts.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "note_type",
+                    models.CharField(
+                        choices=[
+                            ("history_physical", "History and physical"),
+                            ("progress", "Progress note"),
+                            ("nursing", "Nursing note"),
+                            ("consult", "Consult"),
+                            ("discharge_summary", "Discharge summary"),
+                            ("emergency", "Emergency department note"),
+                            ("operative", "Operative note"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=32,
+                    ),
+                ),
+                ("author", models.CharField(blank=True, max_length=200)),
+                ("author_role", models.CharField(blank=True, max_length=64)),
+                ("authored_at", models.DateTimeField(db_index=True)),
+                ("title", models.CharField(blank=True, max_length=300)),
+                ("text", models.TextField()),
+                ("content_hash", models.CharField(help_text="SHA-256 of the normalised text", max_length=64)),
+                ("source", models.CharField(blank=True, help_text="Where the note came from", max_length=300)),
+                (
+                    "embedding_status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("done", "Indexed"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notes", to="charts.patient"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-authored_at', '-id'],
+                "ordering": ["-authored_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Chunk',
+            name="Chunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ordinal', models.PositiveIntegerField()),
-                ('char_start', models.PositiveIntegerField()),
-                ('char_end', models.PositiveIntegerField()),
-                ('section', models.CharField(blank=True, max_length=120)),
-                ('text', models.TextField()),
-                ('embedding', pgvector.django.vector.VectorField(null=True)),
-                ('embedding_model', models.CharField(blank=True, max_length=200)),
-                ('embedding_dim', models.PositiveIntegerField(default=0)),
-                ('note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='charts.note')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='charts.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("ordinal", models.PositiveIntegerField()),
+                ("char_start", models.PositiveIntegerField()),
+                ("char_end", models.PositiveIntegerField()),
+                ("section", models.CharField(blank=True, max_length=120)),
+                ("text", models.TextField()),
+                ("embedding", pgvector.django.vector.VectorField(null=True)),
+                ("embedding_model", models.CharField(blank=True, max_length=200)),
+                ("embedding_dim", models.PositiveIntegerField(default=0)),
+                (
+                    "note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chunks", to="charts.note"
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="charts.patient"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['note_id', 'ordinal'],
+                "ordering": ["note_id", "ordinal"],
             },
         ),
         migrations.CreateModel(
-            name='CareTeamMember',
+            name="CareTeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_teams', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_team', to='charts.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="care_teams",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="care_team", to="charts.patient"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='note',
-            index=models.Index(fields=['patient', '-authored_at'], name='note_patient_recent'),
+            model_name="note",
+            index=models.Index(fields=["patient", "-authored_at"], name="note_patient_recent"),
         ),
         migrations.AddConstraint(
-            model_name='note',
-            constraint=models.UniqueConstraint(fields=('patient', 'content_hash'), name='note_unique_content_per_patient'),
+            model_name="note",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "content_hash"), name="note_unique_content_per_patient"
+            ),
         ),
         migrations.AddIndex(
-            model_name='chunk',
-            index=models.Index(fields=['patient'], name='chunk_patient'),
+            model_name="chunk",
+            index=models.Index(fields=["patient"], name="chunk_patient"),
         ),
         migrations.AddConstraint(
-            model_name='chunk',
-            constraint=models.UniqueConstraint(fields=('note', 'ordinal'), name='chunk_unique_ordinal'),
+            model_name="chunk",
+            constraint=models.UniqueConstraint(fields=("note", "ordinal"), name="chunk_unique_ordinal"),
         ),
         migrations.AddConstraint(
-            model_name='careteammember',
-            constraint=models.UniqueConstraint(fields=('patient', 'user'), name='careteam_unique_member'),
+            model_name="careteammember",
+            constraint=models.UniqueConstraint(fields=("patient", "user"), name="careteam_unique_member"),
         ),
     ]

@@ -4,40 +4,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('charts', '0001_initial'),
+        ("charts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceToken',
+            name="ServiceToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name='note',
-            name='source_id',
-            field=models.CharField(blank=True, default='', help_text='Upstream identifier (FHIR DocumentReference.id); the same id with new text is an amendment', max_length=200),
+            model_name="note",
+            name="source_id",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Upstream identifier (FHIR DocumentReference.id); the same id with new text is an amendment",
+                max_length=200,
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='source_id',
-            field=models.CharField(blank=True, default='', help_text='Upstream identifier (FHIR Patient.id), if any', max_length=200),
+            model_name="patient",
+            name="source_id",
+            field=models.CharField(
+                blank=True, default="", help_text="Upstream identifier (FHIR Patient.id), if any", max_length=200
+            ),
         ),
         migrations.AddConstraint(
-            model_name='note',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_id', ''), _negated=True), fields=('patient', 'source_id'), name='note_unique_source_per_patient'),
+            model_name="note",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_id", ""), _negated=True),
+                fields=("patient", "source_id"),
+                name="note_unique_source_per_patient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_id', ''), _negated=True), fields=('source_id',), name='patient_unique_source_id'),
+            model_name="patient",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_id", ""), _negated=True),
+                fields=("source_id",),
+                name="patient_unique_source_id",
+            ),
         ),
         # Full-text search over chunks: a generated tsvector (kept in step with `text` by
         # PostgreSQL itself) and a GIN index. The ORM does not map the column.

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('charts', '0003_chunk_rows_inline'),
+        ("charts", "0003_chunk_rows_inline"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='note',
-            name='note_type',
-            field=models.CharField(choices=[('history_physical', 'History and physical'), ('progress', 'Progress note'), ('nursing', 'Nursing note'), ('consult', 'Consult'), ('discharge_summary', 'Discharge summary'), ('discharge_instructions', 'Discharge instructions'), ('emergency', 'Emergency department note'), ('operative', 'Operative note'), ('other', 'Other')], default='other', max_length=32),
+            model_name="note",
+            name="note_type",
+            field=models.CharField(
+                choices=[
+                    ("history_physical", "History and physical"),
+                    ("progress", "Progress note"),
+                    ("nursing", "Nursing note"),
+                    ("consult", "Consult"),
+                    ("discharge_summary", "Discharge summary"),
+                    ("discharge_instructions", "Discharge instructions"),
+                    ("emergency", "Emergency department note"),
+                    ("operative", "Operative note"),
+                    ("other", "Other"),
+                ],
+                default="other",
+                max_length=32,
+            ),
         ),
     ]

@@ -9,39 +9,47 @@ def origins_from_sources(apps, schema_editor):
     source, a signed draft 'clinsum draft <id>'; the rest were imported by staff."""
     Note = apps.get_model("charts", "Note")
     for note in Note.objects.filter(source__startswith="api:").only("id", "source"):
-        token = note.source[len("api:"):].split("#", 1)[0]  # "api:interface-engine#entry[1]"
+        token = note.source[len("api:") :].split("#", 1)[0]  # "api:interface-engine#entry[1]"
         Note.objects.filter(pk=note.pk).update(origin=f"api:{token}"[:120])
     Note.objects.filter(source__startswith="clinsum draft ").update(origin="draft")
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('charts', '0004_alter_note_note_type'),
+        ("charts", "0004_alter_note_note_type"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='note',
-            name='origin',
-            field=models.CharField(default='import', help_text="Who created the note and alone may amend it: 'api:<service token>', 'draft' (a signed ClinSum draft: never amended), 'import' (files and commands run by staff)", max_length=120),
+            model_name="note",
+            name="origin",
+            field=models.CharField(
+                default="import",
+                help_text="Who created the note and alone may amend it: 'api:<service token>', 'draft' (a signed ClinSum draft: never amended), 'import' (files and commands run by staff)",
+                max_length=120,
+            ),
         ),
         migrations.CreateModel(
-            name='NoteVersion',
+            name="NoteVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('content_hash', models.CharField(max_length=64)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('note_type', models.CharField(max_length=32)),
-                ('author', models.CharField(blank=True, max_length=200)),
-                ('authored_at', models.DateTimeField()),
-                ('replaced_at', models.DateTimeField(auto_now_add=True)),
-                ('replaced_by', models.CharField(help_text='The origin that amended it', max_length=120)),
-                ('note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='charts.note')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField()),
+                ("content_hash", models.CharField(max_length=64)),
+                ("title", models.CharField(blank=True, max_length=300)),
+                ("note_type", models.CharField(max_length=32)),
+                ("author", models.CharField(blank=True, max_length=200)),
+                ("authored_at", models.DateTimeField()),
+                ("replaced_at", models.DateTimeField(auto_now_add=True)),
+                ("replaced_by", models.CharField(help_text="The origin that amended it", max_length=120)),
+                (
+                    "note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="charts.note"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['note_id', '-replaced_at', '-id'],
+                "ordering": ["note_id", "-replaced_at", "-id"],
             },
         ),
         migrations.RunPython(origins_from_sources, migrations.RunPython.noop),

@@ -4,7 +4,6 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("charts", "0005_note_origin_and_versions"),
         ("access", "0001_initial"),

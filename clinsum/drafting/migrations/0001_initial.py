@@ -6,78 +6,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('charts', '0004_alter_note_note_type'),
+        ("charts", "0004_alter_note_note_type"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Draft',
+            name="Draft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('sbar_handoff', 'SBAR shift handoff'), ('nursing_progress', 'Nursing progress note'), ('discharge_instructions', 'Discharge instructions')], max_length=32)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Drafting'), ('ready', 'Ready for review'), ('failed', 'Failed'), ('signed', 'Signed')], default='queued', max_length=16)),
-                ('backend', models.CharField(max_length=32)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('prompt_version', models.CharField(blank=True, max_length=32)),
-                ('error', models.CharField(blank=True, help_text='Reason shown to the nurse; never PHI', max_length=500)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('revision', models.PositiveIntegerField(default=0, help_text='Bumped by every edit; stale edits are refused')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('tokens_in', models.PositiveIntegerField(default=0)),
-                ('tokens_out', models.PositiveIntegerField(default=0)),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='drafts', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='charts.patient')),
-                ('signed_note', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='draft', to='charts.note')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sbar_handoff", "SBAR shift handoff"),
+                            ("nursing_progress", "Nursing progress note"),
+                            ("discharge_instructions", "Discharge instructions"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Drafting"),
+                            ("ready", "Ready for review"),
+                            ("failed", "Failed"),
+                            ("signed", "Signed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("backend", models.CharField(max_length=32)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("prompt_version", models.CharField(blank=True, max_length=32)),
+                (
+                    "error",
+                    models.CharField(blank=True, help_text="Reason shown to the nurse; never PHI", max_length=500),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "revision",
+                    models.PositiveIntegerField(default=0, help_text="Bumped by every edit; stale edits are refused"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("tokens_in", models.PositiveIntegerField(default=0)),
+                ("tokens_out", models.PositiveIntegerField(default=0)),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="drafts", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="drafts", to="charts.patient"
+                    ),
+                ),
+                (
+                    "signed_note",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="draft",
+                        to="charts.note",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='DraftSentence',
+            name="DraftSentence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('section', models.CharField(max_length=64)),
-                ('ordinal', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('origin', models.CharField(choices=[('generated', 'Drafted from the chart'), ('edited', 'Edited by the nurse'), ('added', 'Written by the nurse')], max_length=16)),
-                ('verdict', models.CharField(blank=True, help_text='Generated sentences only', max_length=20)),
-                ('verdict_reason', models.CharField(blank=True, max_length=300)),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sentences', to='drafting.draft')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("section", models.CharField(max_length=64)),
+                ("ordinal", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("generated", "Drafted from the chart"),
+                            ("edited", "Edited by the nurse"),
+                            ("added", "Written by the nurse"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("verdict", models.CharField(blank=True, help_text="Generated sentences only", max_length=20)),
+                ("verdict_reason", models.CharField(blank=True, max_length=300)),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sentences", to="drafting.draft"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['draft_id', 'section', 'ordinal'],
+                "ordering": ["draft_id", "section", "ordinal"],
             },
         ),
         migrations.CreateModel(
-            name='DraftCitation',
+            name="DraftCitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_id', models.CharField(max_length=32)),
-                ('quote', models.TextField(blank=True)),
-                ('char_start', models.PositiveIntegerField(null=True)),
-                ('char_end', models.PositiveIntegerField(null=True)),
-                ('found', models.BooleanField(default=False)),
-                ('chunk', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='charts.chunk')),
-                ('note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='charts.note')),
-                ('sentence', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='citations', to='drafting.draftsentence')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source_id", models.CharField(max_length=32)),
+                ("quote", models.TextField(blank=True)),
+                ("char_start", models.PositiveIntegerField(null=True)),
+                ("char_end", models.PositiveIntegerField(null=True)),
+                ("found", models.BooleanField(default=False)),
+                (
+                    "chunk",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="charts.chunk"
+                    ),
+                ),
+                (
+                    "note",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="charts.note"),
+                ),
+                (
+                    "sentence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="citations",
+                        to="drafting.draftsentence",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sentence_id', 'id'],
+                "ordering": ["sentence_id", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='draft',
-            index=models.Index(fields=['author', '-created_at'], name='draft_author_recent'),
+            model_name="draft",
+            index=models.Index(fields=["author", "-created_at"], name="draft_author_recent"),
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('drafting', '0001_initial'),
+        ("drafting", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='draftcitation',
-            name='found',
-            field=models.BooleanField(default=False, help_text='The quote was located in the cited chunk'),
+            model_name="draftcitation",
+            name="found",
+            field=models.BooleanField(default=False, help_text="The quote was located in the cited chunk"),
         ),
         migrations.AlterField(
-            model_name='draftcitation',
-            name='source_id',
-            field=models.CharField(help_text='The stable id the generator cited, e.g. S3', max_length=32),
+            model_name="draftcitation",
+            name="source_id",
+            field=models.CharField(help_text="The stable id the generator cited, e.g. S3", max_length=32),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('drafting', '0002_citation_help_text'),
+        ("drafting", "0002_citation_help_text"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='draftcitation',
-            name='newer',
-            field=models.BooleanField(default=False, help_text='Cited by the verifier: a newer note that contradicts the claim'),
+            model_name="draftcitation",
+            name="newer",
+            field=models.BooleanField(
+                default=False, help_text="Cited by the verifier: a newer note that contradicts the claim"
+            ),
         ),
     ]

@@ -6,15 +6,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('drafting', '0003_draftcitation_newer'),
+        ("drafting", "0003_draftcitation_newer"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='draft',
-            name='error',
-            field=models.CharField(blank=True, help_text='Reason shown to the user; never PHI', max_length=500),
+            model_name="draft",
+            name="error",
+            field=models.CharField(blank=True, help_text="Reason shown to the user; never PHI", max_length=500),
         ),
     ]

@@ -54,7 +54,8 @@ class Command(BaseCommand):
             for username, role, unit, first, last in DEMO_USERS:
                 password = secrets.token_urlsafe(9)
                 user, _ = User.objects.update_or_create(
-                    username=username, defaults={"role": role, "unit": unit, "first_name": first, "last_name": last},
+                    username=username,
+                    defaults={"role": role, "unit": unit, "first_name": first, "last_name": last},
                 )
                 user.set_password(password)
                 user.save()
@@ -74,8 +75,9 @@ class Command(BaseCommand):
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         names = [username for username, role, *_ in DEMO_USERS if role in (Role.ADMIN, Role.PRIVACY_OFFICER)]
-        enrolled = set(TOTPDevice.objects.filter(user__username__in=names, confirmed=True)
-                       .values_list("user__username", flat=True))
+        enrolled = set(
+            TOTPDevice.objects.filter(user__username__in=names, confirmed=True).values_list("user__username", flat=True)
+        )
         for user in User.objects.filter(username__in=names, is_active=True).exclude(username__in=enrolled):
             if user.needs_mfa():
                 code = mfa_enrolment_code_issue(actor=None, user_id=user.pk)

@@ -9,75 +9,133 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('charts', '0002_source_ids_service_token_fulltext'),
+        ("charts", "0002_source_ids_service_token_fulltext"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeletionReceipt',
+            name="DeletionReceipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('run_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('partial', 'Stopped at the round limit; the next run continues')], default='running', max_length=16)),
-                ('cutoff_now', models.DateTimeField(help_text="The 'now' every batch of this run measures expiry from")),
-                ('policies', models.JSONField(default=list, help_text='[{id, target, keep_days}] active when the run started')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('counts', models.JSONField(default=dict, help_text='{kind: rows deleted}')),
-                ('batches', models.PositiveIntegerField(default=0)),
-                ('rounds', models.PositiveIntegerField(default=0)),
-                ('deleted_ids_sha256', models.CharField(blank=True, max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("run_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("partial", "Stopped at the round limit; the next run continues"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "cutoff_now",
+                    models.DateTimeField(help_text="The 'now' every batch of this run measures expiry from"),
+                ),
+                (
+                    "policies",
+                    models.JSONField(default=list, help_text="[{id, target, keep_days}] active when the run started"),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("counts", models.JSONField(default=dict, help_text="{kind: rows deleted}")),
+                ("batches", models.PositiveIntegerField(default=0)),
+                ("rounds", models.PositiveIntegerField(default=0)),
+                ("deleted_ids_sha256", models.CharField(blank=True, max_length=64)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RetentionPolicy',
+            name="RetentionPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.CharField(choices=clinsum.retention.models.retention_target_choices, max_length=32, unique=True)),
-                ('keep_days', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "target",
+                    models.CharField(
+                        choices=clinsum.retention.models.retention_target_choices, max_length=32, unique=True
+                    ),
+                ),
+                ("keep_days", models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'retention policies',
-                'ordering': ['target'],
+                "verbose_name_plural": "retention policies",
+                "ordering": ["target"],
             },
         ),
         migrations.CreateModel(
-            name='DeletedObject',
+            name="DeletedObject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=16)),
-                ('object_id', models.BigIntegerField()),
-                ('receipt', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='retention.deletionreceipt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=16)),
+                ("object_id", models.BigIntegerField()),
+                (
+                    "receipt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="retention.deletionreceipt",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('receipt', 'kind', 'object_id'), name='deletedobject_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("receipt", "kind", "object_id"), name="deletedobject_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LegalHold',
+            name="LegalHold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=500)),
-                ('placed_at', models.DateTimeField(auto_now_add=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='legal_holds', to='charts.patient')),
-                ('placed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('released_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.CharField(max_length=500)),
+                ("placed_at", models.DateTimeField(auto_now_add=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="legal_holds", to="charts.patient"
+                    ),
+                ),
+                (
+                    "placed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "released_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-placed_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('released_at__isnull', True)), fields=['patient'], name='legalhold_active_patient')],
+                "ordering": ["-placed_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("released_at__isnull", True)),
+                        fields=["patient"],
+                        name="legalhold_active_patient",
+                    )
+                ],
             },
         ),
     ]

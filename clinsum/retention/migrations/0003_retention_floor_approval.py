@@ -6,31 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('retention', '0002_receipts_append_only'),
+        ("retention", "0002_receipts_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='retentionpolicy',
-            name='pending_active',
+            model_name="retentionpolicy",
+            name="pending_active",
             field=models.BooleanField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='retentionpolicy',
-            name='pending_at',
+            model_name="retentionpolicy",
+            name="pending_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='retentionpolicy',
-            name='pending_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="retentionpolicy",
+            name="pending_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='retentionpolicy',
-            name='pending_keep_days',
+            model_name="retentionpolicy",
+            name="pending_keep_days",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]

@@ -61,8 +61,12 @@ class _Answer:
 
 def _client_build() -> openai.OpenAI:
     # max_retries=0: retrying is the Celery task's job, with its own backoff and delivery count.
-    return openai.OpenAI(base_url=settings.LLM_BASE_URL, api_key=settings.LLM_API_KEY or "EMPTY",
-                         timeout=settings.LLM_TIMEOUT_S, max_retries=0)
+    return openai.OpenAI(
+        base_url=settings.LLM_BASE_URL,
+        api_key=settings.LLM_API_KEY or "EMPTY",
+        timeout=settings.LLM_TIMEOUT_S,
+        max_retries=0,
+    )
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
@@ -82,8 +86,9 @@ def _error_map(exc: openai.OpenAIError) -> GenerationError:
     """Client errors -> GenerationError. Retryable ones name only the failure, never the
     server's text, which could echo the prompt."""
     if isinstance(exc, openai.APITimeoutError):
-        return GenerationError(f"the language model server did not answer within {settings.LLM_TIMEOUT_S} s",
-                               retryable=True)
+        return GenerationError(
+            f"the language model server did not answer within {settings.LLM_TIMEOUT_S} s", retryable=True
+        )
     if isinstance(exc, openai.APIConnectionError):
         return GenerationError("could not connect to the language model server", retryable=True)
     if isinstance(exc, openai.APIStatusError):
@@ -91,8 +96,9 @@ def _error_map(exc: openai.OpenAIError) -> GenerationError:
         if status >= 500 or status in _RETRYABLE_STATUS:
             reason = "is busy" if status == 429 else "failed"
             return GenerationError(f"the language model server {reason} (HTTP {status})", retryable=True)
-        return GenerationError(f"the language model server refused the request (HTTP {status}): "
-                               f"{_server_message(exc)}", retryable=False)
+        return GenerationError(
+            f"the language model server refused the request (HTTP {status}): {_server_message(exc)}", retryable=False
+        )
     if isinstance(exc, openai.APIResponseValidationError):
         return GenerationError(MALFORMED, retryable=False)
     return GenerationError(f"the language model client failed ({type(exc).__name__})", retryable=False)
@@ -106,8 +112,11 @@ def _claim_parse(item: object, section_key: str) -> GeneratedClaim:
         raise GenerationError(MALFORMED)
     parsed = []
     for citation in citations:
-        if not (isinstance(citation, dict) and isinstance(citation.get("source_id"), str)
-                and isinstance(citation.get("quote"), str)):
+        if not (
+            isinstance(citation, dict)
+            and isinstance(citation.get("source_id"), str)
+            and isinstance(citation.get("quote"), str)
+        ):
             raise GenerationError(MALFORMED)
         # The id is kept exactly as written, known or not: the verifier must see it to flag it.
         parsed.append(GeneratedCitation(citation["source_id"], citation["quote"]))
@@ -149,7 +158,9 @@ def _citations_union(kept: GeneratedClaim, extra: Sequence[GeneratedCitation]) -
 
 
 def claims_merge(
-    *, parts: Sequence[Sequence[GeneratedClaim]], sections: Sequence[SummarySection],
+    *,
+    parts: Sequence[Sequence[GeneratedClaim]],
+    sections: Sequence[SummarySection],
 ) -> list[GeneratedClaim]:
     """Reduce: sections in their order, claims in batch order; a near-duplicate is dropped
     but its citations join the claim kept; "Not documented." stays only if nothing else is.
@@ -198,8 +209,9 @@ def _body_text(content: bytes) -> str:
     return content.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
 
 
-def _exchange(*, client: openai.OpenAI, request: dict, call: ModelCallRecord, answer_tokens: int,
-              section_keys: list[str]) -> _Answer:
+def _exchange(
+    *, client: openai.OpenAI, request: dict, call: ModelCallRecord, answer_tokens: int, section_keys: list[str]
+) -> _Answer:
     """The one place a request goes to the server and its answer comes back: `call` is filled
     with both exactly as they crossed the wire."""
     call.request_body = json.dumps(request)  # replaced by the bytes sent once the client built them
@@ -227,31 +239,66 @@ def _exchange(*, client: openai.OpenAI, request: dict, call: ModelCallRecord, an
         raise GenerationError(MALFORMED)
     choice = response.choices[0]
     if choice.finish_reason == "length":
-        raise GenerationError(f"the model's answer was cut off (finish_reason=length) after {answer_tokens} "
-                              "tokens; the summary was not stored", retryable=False)
+        raise GenerationError(
+            f"the model's answer was cut off (finish_reason=length) after {answer_tokens} "
+            "tokens; the summary was not stored",
+            retryable=False,
+        )
     claims = answer_parse(content=choice.message.content, section_keys=section_keys)
-    return _Answer(claims, response.model or call.model, usage.prompt_tokens if usage else 0,
-                   usage.completion_tokens if usage else 0)
+    return _Answer(
+        claims,
+        response.model or call.model,
+        usage.prompt_tokens if usage else 0,
+        usage.completion_tokens if usage else 0,
+    )
 
 
-def _ask(*, client: openai.OpenAI, model: str, sections: Sequence[SummarySection],
-         section_sources: Mapping[str, Sequence[str]], sources: Mapping[str, Hit],
-         source_ids: Sequence[str], answer_tokens: int, prompt: PromptSpec, record: Recorder | None) -> _Answer:
+def _ask(
+    *,
+    client: openai.OpenAI,
+    model: str,
+    sections: Sequence[SummarySection],
+    section_sources: Mapping[str, Sequence[str]],
+    sources: Mapping[str, Hit],
+    source_ids: Sequence[str],
+    answer_tokens: int,
+    prompt: PromptSpec,
+    record: Recorder | None,
+) -> _Answer:
     messages = [
         {"role": "system", "content": prompt.system_rules},
-        {"role": "user", "content": render_user_message(sections=sections, section_sources=section_sources,
-                                                        sources=sources, source_ids=source_ids,
-                                                        task_line=prompt.task_line)},
+        {
+            "role": "user",
+            "content": render_user_message(
+                sections=sections,
+                section_sources=section_sources,
+                sources=sources,
+                source_ids=source_ids,
+                task_line=prompt.task_line,
+            ),
+        },
     ]
     request = {
-        "model": model, "messages": messages, "temperature": 0, "max_tokens": answer_tokens,
+        "model": model,
+        "messages": messages,
+        "temperature": 0,
+        "max_tokens": answer_tokens,
         "response_format": response_format(sections=sections, source_ids=source_ids, schema_name=prompt.schema_name),
     }
-    call = ModelCallRecord(backend="vllm", model=model, prompt_version=prompt.version,
-                           note_ids=sorted({sources[s].note_id for s in source_ids}))
+    call = ModelCallRecord(
+        backend="vllm",
+        model=model,
+        prompt_version=prompt.version,
+        note_ids=sorted({sources[s].note_id for s in source_ids}),
+    )
     try:
-        return _exchange(client=client, request=request, call=call, answer_tokens=answer_tokens,
-                         section_keys=[s.key for s in sections])
+        return _exchange(
+            client=client,
+            request=request,
+            call=call,
+            answer_tokens=answer_tokens,
+            section_keys=[s.key for s in sections],
+        )
     except Exception as exc:
         if call.outcome == CallOutcome.OK:  # not an exchange that failed (that is recorded already)
             call.outcome = CallOutcome.UNUSABLE if call.http_status else CallOutcome.ERROR
@@ -262,18 +309,30 @@ def _ask(*, client: openai.OpenAI, model: str, sections: Sequence[SummarySection
             record(call)  # fails closed: a call that cannot be recorded fails the job
 
 
-def _batch_sections(*, sections: Sequence[SummarySection], section_sources: Mapping[str, Sequence[str]],
-                    batch: Sequence[str], first: bool) -> list[SummarySection]:
+def _batch_sections(
+    *,
+    sections: Sequence[SummarySection],
+    section_sources: Mapping[str, Sequence[str]],
+    batch: Sequence[str],
+    first: bool,
+) -> list[SummarySection]:
     """The sections a batch can speak to; sections with no sources at all go to the first
     batch only, so "Not documented." is said once, not once per batch."""
     chosen = set(batch)
-    return [s for s in sections
-            if chosen & set(section_sources.get(s.key, [])) or (first and not section_sources.get(s.key))]
+    return [
+        s
+        for s in sections
+        if chosen & set(section_sources.get(s.key, [])) or (first and not section_sources.get(s.key))
+    ]
 
 
 def vllm_generate(
-    *, sections: Sequence[SummarySection], section_sources: Mapping[str, Sequence[str]],
-    sources: Mapping[str, Hit], client: openai.OpenAI | None = None, prompt: PromptSpec = CHART_REVIEW,
+    *,
+    sections: Sequence[SummarySection],
+    section_sources: Mapping[str, Sequence[str]],
+    sources: Mapping[str, Hit],
+    client: openai.OpenAI | None = None,
+    prompt: PromptSpec = CHART_REVIEW,
     record: Recorder | None = None,
 ) -> Generation:
     """`prompt` frames the task (chart review by default; nursing drafts pass their own).
@@ -288,8 +347,14 @@ def vllm_generate(
     answer_tokens = min(ANSWER_TOKENS, context // 4)
     source_ids = list(sources)  # S1, S2, ... in the order services numbered them
     overhead = estimate_tokens(prompt.system_rules) + estimate_tokens(
-        render_user_message(sections=sections, section_sources=section_sources, sources=sources, source_ids=[],
-                            task_line=prompt.task_line))
+        render_user_message(
+            sections=sections,
+            section_sources=section_sources,
+            sources=sources,
+            source_ids=[],
+            task_line=prompt.task_line,
+        )
+    )
     budget = int((context - answer_tokens) * ESTIMATE_MARGIN) - overhead
     if budget <= 0:
         raise GenerationError("LLM_CONTEXT_TOKENS is too small for the summary prompt", retryable=False)
@@ -297,16 +362,34 @@ def vllm_generate(
 
     answers = []
     for index, batch in enumerate(batches):
-        batch_sections = sections if len(batches) == 1 else _batch_sections(
-            sections=sections, section_sources=section_sources, batch=batch, first=index == 0)
+        batch_sections = (
+            sections
+            if len(batches) == 1
+            else _batch_sections(sections=sections, section_sources=section_sources, batch=batch, first=index == 0)
+        )
         if batch_sections:
-            answers.append(_ask(client=client, model=model, sections=batch_sections,
-                                section_sources=section_sources, sources=sources, source_ids=batch,
-                                answer_tokens=answer_tokens, prompt=prompt, record=record))
-    claims = answers[0].claims if len(answers) == 1 else claims_merge(
-        parts=[a.claims for a in answers], sections=sections)
+            answers.append(
+                _ask(
+                    client=client,
+                    model=model,
+                    sections=batch_sections,
+                    section_sources=section_sources,
+                    sources=sources,
+                    source_ids=batch,
+                    answer_tokens=answer_tokens,
+                    prompt=prompt,
+                    record=record,
+                )
+            )
+    claims = (
+        answers[0].claims if len(answers) == 1 else claims_merge(parts=[a.claims for a in answers], sections=sections)
+    )
     notes = [f"map-reduce over {len(answers)} batches of sources"] if len(answers) > 1 else []
     return Generation(
-        claims=claims, model=answers[-1].model if answers else model, prompt_version=prompt.version,
-        tokens_in=sum(a.tokens_in for a in answers), tokens_out=sum(a.tokens_out for a in answers), notes=notes,
+        claims=claims,
+        model=answers[-1].model if answers else model,
+        prompt_version=prompt.version,
+        tokens_in=sum(a.tokens_in for a in answers),
+        tokens_out=sum(a.tokens_out for a in answers),
+        notes=notes,
     )

@@ -41,8 +41,12 @@ def model_call_recorder(**owner: int) -> Recorder:
 
     def record(call: ModelCallRecord) -> None:
         # Cut to the columns' sizes: a long reason or model name must not fail the job.
-        fields = dataclasses.asdict(call) | {"backend": call.backend[:32], "model": call.model[:200],
-                                             "prompt_version": call.prompt_version[:32], "error": call.error[:500]}
+        fields = dataclasses.asdict(call) | {
+            "backend": call.backend[:32],
+            "model": call.model[:200],
+            "prompt_version": call.prompt_version[:32],
+            "error": call.error[:500],
+        }
         ModelCall.objects.create(**owner, attempt=attempt, call_index=next(index), **fields)
 
     return record
@@ -50,21 +54,40 @@ def model_call_recorder(**owner: int) -> Recorder:
 
 def generation_json(generation: Generation) -> str:
     """The extractive backend's answer as a model's would read: claims by section, with citations."""
-    return json.dumps({"claims": [dataclasses.asdict(claim) for claim in generation.claims],
-                       "model": generation.model, "prompt_version": generation.prompt_version}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "claims": [dataclasses.asdict(claim) for claim in generation.claims],
+            "model": generation.model,
+            "prompt_version": generation.prompt_version,
+        },
+        ensure_ascii=False,
+    )
 
 
-def _extractive_generate(*, sections: tuple[SummarySection, ...], sources: dict[str, Hit],
-                         section_sources: dict[str, list[str]], record: Recorder | None) -> Generation:
+def _extractive_generate(
+    *,
+    sections: tuple[SummarySection, ...],
+    sources: dict[str, Hit],
+    section_sources: dict[str, list[str]],
+    record: Recorder | None,
+) -> Generation:
     call = ModelCallRecord(
-        backend="extractive", prompt_version=EXTRACTIVE_PROMPT_VERSION,
+        backend="extractive",
+        prompt_version=EXTRACTIVE_PROMPT_VERSION,
         note_ids=sorted({hit.note_id for hit in sources.values()}),
-        request_body=json.dumps({"sections": [s.key for s in sections], "section_sources": section_sources,
-                                 "source_chunks": {source_id: hit.chunk_id for source_id, hit in sources.items()}}))
+        request_body=json.dumps(
+            {
+                "sections": [s.key for s in sections],
+                "section_sources": section_sources,
+                "source_chunks": {source_id: hit.chunk_id for source_id, hit in sources.items()},
+            }
+        ),
+    )
     started = time.monotonic()
     try:
-        generation = extractive_generate(sections=sections, section_sources=section_sources,
-                                         sources=sources, embedder=embedder_get())
+        generation = extractive_generate(
+            sections=sections, section_sources=section_sources, sources=sources, embedder=embedder_get()
+        )
         call.response_body = generation_json(generation)
         return generation
     except Exception as exc:
@@ -77,15 +100,20 @@ def _extractive_generate(*, sections: tuple[SummarySection, ...], sources: dict[
 
 
 def grounded_generate(
-    *, backend: str, sections: tuple[SummarySection, ...], sources: dict[str, Hit],
-    section_sources: dict[str, list[str]], prompt: PromptSpec = CHART_REVIEW, record: Recorder | None = None,
+    *,
+    backend: str,
+    sections: tuple[SummarySection, ...],
+    sources: dict[str, Hit],
+    section_sources: dict[str, list[str]],
+    prompt: PromptSpec = CHART_REVIEW,
+    record: Recorder | None = None,
 ) -> Generation:
     """Sections of cited claims from numbered sources, by the named backend; the caller
     verifies every claim (jobs.job_store). `record` is given every backend call."""
     if backend == "extractive":
-        return _extractive_generate(sections=sections, sources=sources, section_sources=section_sources,
-                                    record=record)
+        return _extractive_generate(sections=sections, sources=sources, section_sources=section_sources, record=record)
     from clinsum.summaries.backends.vllm import vllm_generate
 
-    return vllm_generate(sections=sections, section_sources=section_sources, sources=sources, prompt=prompt,
-                         record=record)
+    return vllm_generate(
+        sections=sections, section_sources=section_sources, sources=sources, prompt=prompt, record=record
+    )

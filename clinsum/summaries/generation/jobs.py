@@ -63,8 +63,9 @@ class JobType(Protocol):
 
     def plan(self, job: GenerationJob) -> Plan: ...
 
-    def rows_store(self, *, job: GenerationJob, verified: list[tuple[GeneratedClaim, ClaimCheck]],
-                   sources: dict[str, Hit]) -> dict[str, Any]:
+    def rows_store(
+        self, *, job: GenerationJob, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]
+    ) -> dict[str, Any]:
         """Create the kind's rows in the store's transaction; returns more fields of the job row."""
         ...
 
@@ -76,7 +77,8 @@ def _name(job_type: JobType) -> str:
 def job_claim(job_type: JobType, *, job_id: int) -> GenerationJob | None:
     """Claim the job; counts deliveries so a job whose worker keeps dying ends `failed`."""
     claimed = job_type.model.objects.filter(pk=job_id, status__in=ACTIVE).update(
-        status=RUNNING, attempts=F("attempts") + 1, started_at=timezone.now())
+        status=RUNNING, attempts=F("attempts") + 1, started_at=timezone.now()
+    )
     if not claimed:
         return None  # already finished (a redelivery after completion): nothing to do
     job = job_type.model.objects.select_related("patient", job_type.requester).get(pk=job_id)
@@ -89,7 +91,8 @@ def job_claim(job_type: JobType, *, job_id: int) -> GenerationJob | None:
 def job_fail(job_type: JobType, *, job_id: int, reason: str) -> None:
     """Only a job still in progress fails: a stored job stays stored, a failed one keeps its first reason."""
     job_type.model.objects.filter(pk=job_id, status__in=ACTIVE).update(
-        status=FAILED, error=reason[:500], finished_at=timezone.now())
+        status=FAILED, error=reason[:500], finished_at=timezone.now()
+    )
     logger.warning("%s %s failed: %s", _name(job_type), job_id, reason)
 
 
@@ -97,8 +100,11 @@ def job_requeue(job_type: JobType, *, job_id: int, reason: str) -> bool:
     """A running job back to queued for the task's retry. False if it is no longer running
     (another delivery stored or failed it meanwhile): then there is nothing to retry."""
     # This delivery ended cleanly; `attempts` counts only interrupted ones and the last.
-    return bool(job_type.model.objects.filter(pk=job_id, status=RUNNING).update(
-        status=QUEUED, error=reason[:500], attempts=F("attempts") - 1))
+    return bool(
+        job_type.model.objects.filter(pk=job_id, status=RUNNING).update(
+            status=QUEUED, error=reason[:500], attempts=F("attempts") - 1
+        )
+    )
 
 
 def job_run(job_type: JobType, *, job_id: int) -> None:
@@ -116,26 +122,37 @@ def job_run(job_type: JobType, *, job_id: int) -> None:
     plan = job_type.plan(job)
     patient_index_pending(patient_id=job.patient_id)
     sources, section_sources = sources_retrieve(
-        patient_id=job.patient_id, scope=access_scope(user=requester), sections=plan.sections,
-        whole_chart=job.backend == "extractive", chart_facts=plan.chart_facts and job.backend == "vllm")
+        patient_id=job.patient_id,
+        scope=access_scope(user=requester),
+        sections=plan.sections,
+        whole_chart=job.backend == "extractive",
+        chart_facts=plan.chart_facts and job.backend == "vllm",
+    )
     if not sources:
         job_fail(job_type, job_id=job.pk, reason=job_type.no_sources)
         return
     try:
-        generation = grounded_generate(backend=job.backend, sections=plan.sections, sources=sources,
-                                       section_sources=section_sources, prompt=plan.prompt,
-                                       record=model_call_recorder(**{job_type.call_owner: job.pk}))
+        generation = grounded_generate(
+            backend=job.backend,
+            sections=plan.sections,
+            sources=sources,
+            section_sources=section_sources,
+            prompt=plan.prompt,
+            record=model_call_recorder(**{job_type.call_owner: job.pk}),
+        )
     except GenerationError as exc:
         if exc.retryable:
             raise
         job_fail(job_type, job_id=job.pk, reason=str(exc))
         return
-    job_store(job_type, job=job, generation=generation, sources=sources,
-              latency_ms=int((time.monotonic() - started) * 1000))
+    job_store(
+        job_type, job=job, generation=generation, sources=sources, latency_ms=int((time.monotonic() - started) * 1000)
+    )
 
 
-def job_store(job_type: JobType, *, job: GenerationJob, generation: Generation, sources: dict[str, Hit],
-              latency_ms: int) -> None:
+def job_store(
+    job_type: JobType, *, job: GenerationJob, generation: Generation, sources: dict[str, Hit], latency_ms: int
+) -> None:
     """Every claim verified against this patient's sources, then the kind's rows, in one transaction."""
     with transaction.atomic():
         locked = job_type.model.objects.select_for_update().get(pk=job.pk)
@@ -146,9 +163,15 @@ def job_store(job_type: JobType, *, job: GenerationJob, generation: Generation, 
         verified = [(c, claim_verify(claim=c, sources=sources, patient_id=job.patient_id)) for c in claims]
         fields = job_type.rows_store(job=job, verified=verified, sources=sources)
         job_type.model.objects.filter(pk=job.pk).update(
-            status=job_type.stored, finished_at=timezone.now(), latency_ms=latency_ms,
-            model=generation.model[:200], prompt_version=generation.prompt_version,
-            tokens_in=generation.tokens_in, tokens_out=generation.tokens_out, **fields)
+            status=job_type.stored,
+            finished_at=timezone.now(),
+            latency_ms=latency_ms,
+            model=generation.model[:200],
+            prompt_version=generation.prompt_version,
+            tokens_in=generation.tokens_in,
+            tokens_out=generation.tokens_out,
+            **fields,
+        )
     logger.info("%s %s %s: %d claims, %d ms", _name(job_type), job.pk, job_type.stored, len(claims), latency_ms)
 
 

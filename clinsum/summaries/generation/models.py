@@ -41,8 +41,9 @@ class CitedSpan(models.Model):
     char_start = models.PositiveIntegerField(null=True)
     char_end = models.PositiveIntegerField(null=True)
     found = models.BooleanField(default=False, help_text="The quote was located in the cited chunk")
-    newer = models.BooleanField(default=False,
-                                help_text="Cited by the verifier: a newer note that contradicts the claim")
+    newer = models.BooleanField(
+        default=False, help_text="Cited by the verifier: a newer note that contradicts the claim"
+    )
 
     class Meta:
         abstract = True
@@ -50,6 +51,13 @@ class CitedSpan(models.Model):
     @staticmethod
     def fields_of(check) -> dict:
         """The stored fields of one verified citation (verification.CitationCheck with a hit)."""
-        return {"note_id": check.hit.note_id, "chunk_id": check.hit.chunk_id, "source_id": check.source_id[:32],
-                "quote": check.quote[:2000], "char_start": check.note_start, "char_end": check.note_end,
-                "found": check.found, "newer": check.newer}
+        return {
+            "note_id": check.hit.note_id,
+            "chunk_id": check.hit.chunk_id,
+            "source_id": check.source_id[:32],
+            "quote": check.quote[:2000],
+            "char_start": check.note_start,
+            "char_end": check.note_end,
+            "found": check.found,
+            "newer": check.newer,
+        }

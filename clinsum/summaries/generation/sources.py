@@ -17,15 +17,22 @@ CHART_CHUNKS = 5000  # the whole chart for the extractive backend (the largest S
 
 def patient_index_pending(*, patient_id: int) -> None:
     """Index what the embed queue has not reached yet, so no note is missed."""
-    pending = list(Note.objects.filter(patient_id=patient_id)
-                   .exclude(embedding_status=EmbeddingStatus.DONE).values_list("pk", flat=True))
+    pending = list(
+        Note.objects.filter(patient_id=patient_id)
+        .exclude(embedding_status=EmbeddingStatus.DONE)
+        .values_list("pk", flat=True)
+    )
     if pending:
         notes_index(note_ids=pending)
 
 
 def sources_retrieve(
-    *, patient_id: int, scope: AccessScope, sections: tuple[SummarySection, ...] = SUMMARY_SECTIONS,
-    whole_chart: bool = False, chart_facts: bool = False,
+    *,
+    patient_id: int,
+    scope: AccessScope,
+    sections: tuple[SummarySection, ...] = SUMMARY_SECTIONS,
+    whole_chart: bool = False,
+    chart_facts: bool = False,
 ) -> tuple[dict[str, Hit], dict[str, list[str]]]:
     """Retrieve each section's chunks of this patient; number them S1, S2, ... once, so the
     same id means the same chunk in the prompt, the answer and the stored citations.
@@ -54,8 +61,10 @@ def sources_retrieve(
             return sources, {}
     elif chart_facts:
         with connection.cursor() as cursor:
-            chart = {str(hit.chunk_id): hit for hit in reversed(
-                patient_chunks(cursor, patient_id=patient_id, scope=scope, limit=CHART_CHUNKS))}
+            chart = {
+                str(hit.chunk_id): hit
+                for hit in reversed(patient_chunks(cursor, patient_id=patient_id, scope=scope, limit=CHART_CHUNKS))
+            }
         findings = chart_read(chart)
         for section in sections:
             readers = {"problems" if r == "principal" else r for r in section.reader.split(",") if r}
@@ -75,12 +84,15 @@ def sources_retrieve(
     with connection.cursor() as cursor:
         for section, vector in zip(sections, queries):
             ids = []
-            for hit in patient_vector_search(cursor, patient_id=patient_id, query_vector=vector,
-                                             k=CHUNKS_PER_SECTION, scope=scope):
+            for hit in patient_vector_search(
+                cursor, patient_id=patient_id, query_vector=vector, k=CHUNKS_PER_SECTION, scope=scope
+            ):
                 if hit.chunk_id not in by_chunk:
                     by_chunk[hit.chunk_id] = f"S{len(by_chunk) + 1}"
                     sources[by_chunk[hit.chunk_id]] = hit
                 ids.append(by_chunk[hit.chunk_id])
-            section_sources[section.key] = [*section_sources.get(section.key, []),
-                                            *(i for i in ids if i not in section_sources.get(section.key, []))]
+            section_sources[section.key] = [
+                *section_sources.get(section.key, []),
+                *(i for i in ids if i not in section_sources.get(section.key, [])),
+            ]
     return sources, section_sources

@@ -6,79 +6,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('charts', '0001_initial'),
+        ("charts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('section', models.CharField(max_length=64)),
-                ('ordinal', models.PositiveIntegerField()),
-                ('text', models.TextField()),
-                ('verdict', models.CharField(choices=[('supported', 'Supported'), ('partly_supported', 'Partly supported'), ('unsupported', 'Unsupported')], max_length=20)),
-                ('verdict_reason', models.CharField(blank=True, max_length=300)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("section", models.CharField(max_length=64)),
+                ("ordinal", models.PositiveIntegerField()),
+                ("text", models.TextField()),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("supported", "Supported"),
+                            ("partly_supported", "Partly supported"),
+                            ("unsupported", "Unsupported"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("verdict_reason", models.CharField(blank=True, max_length=300)),
             ],
             options={
-                'ordering': ['summary_id', 'ordinal'],
+                "ordering": ["summary_id", "ordinal"],
             },
         ),
         migrations.CreateModel(
-            name='Citation',
+            name="Citation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_id', models.CharField(help_text='The stable id the generator cited, e.g. S3', max_length=32)),
-                ('quote', models.TextField(blank=True)),
-                ('char_start', models.PositiveIntegerField(null=True)),
-                ('char_end', models.PositiveIntegerField(null=True)),
-                ('found', models.BooleanField(default=False, help_text='The quote was located in the cited chunk')),
-                ('chunk', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='charts.chunk')),
-                ('note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='charts.note')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='citations', to='summaries.claim')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source_id", models.CharField(help_text="The stable id the generator cited, e.g. S3", max_length=32)),
+                ("quote", models.TextField(blank=True)),
+                ("char_start", models.PositiveIntegerField(null=True)),
+                ("char_end", models.PositiveIntegerField(null=True)),
+                ("found", models.BooleanField(default=False, help_text="The quote was located in the cited chunk")),
+                (
+                    "chunk",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="charts.chunk"
+                    ),
+                ),
+                (
+                    "note",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="charts.note"),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="citations", to="summaries.claim"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim_id', 'id'],
+                "ordering": ["claim_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Summary',
+            name="Summary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('backend', models.CharField(max_length=32)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('prompt_version', models.CharField(blank=True, max_length=32)),
-                ('fingerprint', models.CharField(db_index=True, help_text='note set + backend + model + prompt', max_length=64)),
-                ('error', models.CharField(blank=True, help_text='Reason shown to the user; never PHI', max_length=500)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('n_claims', models.PositiveIntegerField(default=0)),
-                ('supported_fraction', models.FloatField(blank=True, null=True)),
-                ('tokens_in', models.PositiveIntegerField(default=0)),
-                ('tokens_out', models.PositiveIntegerField(default=0)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='summaries', to='charts.patient')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("backend", models.CharField(max_length=32)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("prompt_version", models.CharField(blank=True, max_length=32)),
+                (
+                    "fingerprint",
+                    models.CharField(db_index=True, help_text="note set + backend + model + prompt", max_length=64),
+                ),
+                (
+                    "error",
+                    models.CharField(blank=True, help_text="Reason shown to the user; never PHI", max_length=500),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("n_claims", models.PositiveIntegerField(default=0)),
+                ("supported_fraction", models.FloatField(blank=True, null=True)),
+                ("tokens_in", models.PositiveIntegerField(default=0)),
+                ("tokens_out", models.PositiveIntegerField(default=0)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="summaries", to="charts.patient"
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='claim',
-            name='summary',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='summaries.summary'),
+            model_name="claim",
+            name="summary",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="claims", to="summaries.summary"
+            ),
         ),
         migrations.AddIndex(
-            model_name='summary',
-            index=models.Index(fields=['patient', '-created_at'], name='summary_patient_recent'),
+            model_name="summary",
+            index=models.Index(fields=["patient", "-created_at"], name="summary_patient_recent"),
         ),
     ]

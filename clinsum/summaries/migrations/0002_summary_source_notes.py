@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('summaries', '0001_initial'),
+        ("summaries", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='summary',
-            name='source_note_ids',
-            field=models.JSONField(blank=True, default=list, help_text='The notes retrieval gave the generator, in source order'),
+            model_name="summary",
+            name="source_note_ids",
+            field=models.JSONField(
+                blank=True, default=list, help_text="The notes retrieval gave the generator, in source order"
+            ),
         ),
     ]

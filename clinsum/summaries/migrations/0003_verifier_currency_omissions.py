@@ -4,25 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('summaries', '0002_summary_source_notes'),
+        ("summaries", "0002_summary_source_notes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='citation',
-            name='newer',
-            field=models.BooleanField(default=False, help_text='Cited by the verifier: a newer note that contradicts the claim'),
+            model_name="citation",
+            name="newer",
+            field=models.BooleanField(
+                default=False, help_text="Cited by the verifier: a newer note that contradicts the claim"
+            ),
         ),
         migrations.AddField(
-            model_name='claim',
-            name='possibly_missing',
-            field=models.BooleanField(default=False, help_text='Added by ClinSum, not the generator: a source states it and no shown claim did'),
+            model_name="claim",
+            name="possibly_missing",
+            field=models.BooleanField(
+                default=False,
+                help_text="Added by ClinSum, not the generator: a source states it and no shown claim did",
+            ),
         ),
         migrations.AlterField(
-            model_name='claim',
-            name='verdict',
-            field=models.CharField(choices=[('supported', 'Supported'), ('partly_supported', 'Partly supported'), ('unsupported', 'Unsupported'), ('out_of_date', 'Out of date')], max_length=20),
+            model_name="claim",
+            name="verdict",
+            field=models.CharField(
+                choices=[
+                    ("supported", "Supported"),
+                    ("partly_supported", "Partly supported"),
+                    ("unsupported", "Unsupported"),
+                    ("out_of_date", "Out of date"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

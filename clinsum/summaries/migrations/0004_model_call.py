@@ -7,39 +7,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('drafting', '0003_draftcitation_newer'),
-        ('summaries', '0003_verifier_currency_omissions'),
+        ("drafting", "0003_draftcitation_newer"),
+        ("summaries", "0003_verifier_currency_omissions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelCall',
+            name="ModelCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveSmallIntegerField(help_text='Which run of the job: 1, then one more per retry')),
-                ('call_index', models.PositiveSmallIntegerField(default=1, help_text="The request's place in its run (map-reduce)")),
-                ('backend', models.CharField(max_length=32)),
-                ('model', models.CharField(blank=True, max_length=200)),
-                ('prompt_version', models.CharField(blank=True, max_length=32)),
-                ('note_ids', django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), blank=True, default=list, size=None)),
-                ('request_body', models.TextField(blank=True)),
-                ('response_body', models.TextField(blank=True)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('ok', 'Answered'), ('unusable', 'Answered, but not a usable summary (not the schema, cut off)'), ('http_error', 'The server answered with an error status'), ('timeout', 'No answer within the time limit'), ('connection_error', 'Could not connect'), ('error', 'Failed in ClinSum before or after the exchange')], max_length=20)),
-                ('error', models.CharField(blank=True, help_text='The reason the job was given', max_length=500)),
-                ('tokens_in', models.PositiveIntegerField(blank=True, null=True)),
-                ('tokens_out', models.PositiveIntegerField(blank=True, null=True)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('draft', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='model_calls', to='drafting.draft')),
-                ('summary', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='model_calls', to='summaries.summary')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "attempt",
+                    models.PositiveSmallIntegerField(help_text="Which run of the job: 1, then one more per retry"),
+                ),
+                (
+                    "call_index",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="The request's place in its run (map-reduce)"
+                    ),
+                ),
+                ("backend", models.CharField(max_length=32)),
+                ("model", models.CharField(blank=True, max_length=200)),
+                ("prompt_version", models.CharField(blank=True, max_length=32)),
+                (
+                    "note_ids",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.BigIntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                ("request_body", models.TextField(blank=True)),
+                ("response_body", models.TextField(blank=True)),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("ok", "Answered"),
+                            ("unusable", "Answered, but not a usable summary (not the schema, cut off)"),
+                            ("http_error", "The server answered with an error status"),
+                            ("timeout", "No answer within the time limit"),
+                            ("connection_error", "Could not connect"),
+                            ("error", "Failed in ClinSum before or after the exchange"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.CharField(blank=True, help_text="The reason the job was given", max_length=500)),
+                ("tokens_in", models.PositiveIntegerField(blank=True, null=True)),
+                ("tokens_out", models.PositiveIntegerField(blank=True, null=True)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="model_calls",
+                        to="drafting.draft",
+                    ),
+                ),
+                (
+                    "summary",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="model_calls",
+                        to="summaries.summary",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['attempt', 'call_index', 'id'],
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['note_ids'], name='modelcall_note_ids')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('draft__isnull', True), ('summary__isnull', False)), models.Q(('draft__isnull', False), ('summary__isnull', True)), _connector='OR'), name='modelcall_one_owner')],
+                "ordering": ["attempt", "call_index", "id"],
+                "indexes": [django.contrib.postgres.indexes.GinIndex(fields=["note_ids"], name="modelcall_note_ids")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("draft__isnull", True), ("summary__isnull", False)),
+                            models.Q(("draft__isnull", False), ("summary__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="modelcall_one_owner",
+                    )
+                ],
             },
         ),
     ]

@@ -7,9 +7,11 @@ from clinsum.audit.archive import AuditArchiveRefused, audit_archive_create
 
 
 class Command(BaseCommand):
-    help = ("Export audit events older than --before (a date in the hospital's time zone, at least six "
-            "years ago) to a JSON-lines file with their hashes, then remove them from the table, leaving "
-            "an archive anchor that audit_verify starts from. Writes a checkpoint first.")
+    help = (
+        "Export audit events older than --before (a date in the hospital's time zone, at least six "
+        "years ago) to a JSON-lines file with their hashes, then remove them from the table, leaving "
+        "an archive anchor that audit_verify starts from. Writes a checkpoint first."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--before", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")

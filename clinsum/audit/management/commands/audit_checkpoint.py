@@ -8,9 +8,11 @@ from clinsum.audit.services import audit_checkpoint_create
 
 
 class Command(BaseCommand):
-    help = ("Record the audit chain head as JSON {seq, hash, count, at}, in a new read-only file in "
-            "AUDIT_CHECKPOINT_DIR (write-once storage; Celery beat does this every AUDIT_CHECKPOINT_EVERY_MIN "
-            "minutes), or in --out FILE. The copy that matters is the one the database cannot reach.")
+    help = (
+        "Record the audit chain head as JSON {seq, hash, count, at}, in a new read-only file in "
+        "AUDIT_CHECKPOINT_DIR (write-once storage; Celery beat does this every AUDIT_CHECKPOINT_EVERY_MIN "
+        "minutes), or in --out FILE. The copy that matters is the one the database cannot reach."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--out", type=Path, metavar="FILE", help="write the JSON to this file instead")

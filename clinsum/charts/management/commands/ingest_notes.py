@@ -15,7 +15,13 @@ from tqdm import tqdm
 from clinsum.audit.services import audit_record
 from clinsum.charts.indexing import notes_index
 from clinsum.charts.ingest import (
-    ParsedFile, file_kind, files_in, parse_datetime, parse_fhir_file, parse_nursing_corpus_file, parse_table_file,
+    ParsedFile,
+    file_kind,
+    files_in,
+    parse_datetime,
+    parse_fhir_file,
+    parse_nursing_corpus_file,
+    parse_table_file,
     parse_text_file,
 )
 from clinsum.charts.records import PatientRecord
@@ -32,18 +38,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or folders")
         parser.add_argument("--mrn", help="patient of every .txt/.md note (must exist unless --patient-per-file)")
-        parser.add_argument("--patient-per-file", action="store_true",
-                            help="one new patient per .txt/.md file, MRN derived from the file name (test corpora); "
-                                 "also needed to create the patients of the nursing-notes corpus")
+        parser.add_argument(
+            "--patient-per-file",
+            action="store_true",
+            help="one new patient per .txt/.md file, MRN derived from the file name (test corpora); "
+            "also needed to create the patients of the nursing-notes corpus",
+        )
         parser.add_argument("--note-type", default="other", help="note type of .txt/.md notes")
         parser.add_argument("--author", default="", help="author of .txt/.md notes")
         parser.add_argument("--authored-at", default="", help="ISO date-time of .txt/.md notes (default: now)")
         parser.add_argument("--unit", default="", help="unit of patients created from these files")
-        parser.add_argument("--embed-now", action="store_true",
-                            help="chunk and embed in this process (no worker) and report chunks written")
+        parser.add_argument(
+            "--embed-now",
+            action="store_true",
+            help="chunk and embed in this process (no worker) and report chunks written",
+        )
 
-    def handle(self, *args, paths: list[Path], mrn, patient_per_file, note_type, author, authored_at, unit, embed_now,
-               **opts):
+    def handle(
+        self, *args, paths: list[Path], mrn, patient_per_file, note_type, author, authored_at, unit, embed_now, **opts
+    ):
         try:
             files = sorted({file for path in paths for file in files_in(path)})
         except FileNotFoundError as exc:
@@ -54,23 +67,45 @@ class Command(BaseCommand):
         if any(k == "text" for k in kinds.values()) and not (mrn or patient_per_file):
             raise CommandError("plain-text notes need --mrn MRN (or --patient-per-file)")
         if any(k == "nursing-corpus" for k in kinds.values()) and not patient_per_file:
-            raise CommandError("the nursing-notes corpus names its own patients: pass --patient-per-file to create them")
+            raise CommandError(
+                "the nursing-notes corpus names its own patients: pass --patient-per-file to create them"
+            )
         # Patients before the notes that refer to them (FHIR bulk exports put them in their own file).
         files.sort(key=lambda f: (0 if kinds[f].startswith("fhir") and f.name.startswith("Patient") else 1, str(f)))
         when = parse_datetime(authored_at) if authored_at else timezone.now()
         started = time.monotonic()
-        totals = {"new": 0, "unchanged": 0, "amended": 0, "rejected": 0, "rejected_files": 0, "patients_new": 0,
-                  "chunks": 0}
+        totals = {
+            "new": 0,
+            "unchanged": 0,
+            "amended": 0,
+            "rejected": 0,
+            "rejected_files": 0,
+            "patients_new": 0,
+            "chunks": 0,
+        }
         ignored: dict[str, int] = {}
         quiet = opts["verbosity"] == 0
-        progress = tqdm(total=sum(f.stat().st_size for f in files), unit="B", unit_scale=True,
-                        desc="ingest", disable=quiet or len(files) < 2 and files[0].stat().st_size < 1 << 20)
+        progress = tqdm(
+            total=sum(f.stat().st_size for f in files),
+            unit="B",
+            unit_scale=True,
+            desc="ingest",
+            disable=quiet or len(files) < 2 and files[0].stat().st_size < 1 << 20,
+        )
         for file in files:
             kind = kinds[file]
             parsed = None
             try:
-                parsed = self._parse(file, kind, mrn=mrn, patient_per_file=patient_per_file, note_type=note_type,
-                                     author=author, authored_at=when, unit=unit)
+                parsed = self._parse(
+                    file,
+                    kind,
+                    mrn=mrn,
+                    patient_per_file=patient_per_file,
+                    note_type=note_type,
+                    author=author,
+                    authored_at=when,
+                    unit=unit,
+                )
                 result = notes_ingest(notes=parsed.notes, patients=parsed.patients, enqueue=not embed_now)
             except IngestError as exc:
                 totals["rejected_files"] += 1
@@ -95,7 +130,9 @@ class Command(BaseCommand):
             totals["unchanged"] += result.notes_unchanged
             totals["amended"] += result.notes_amended
             totals["patients_new"] += result.patients_new
-            audit_record(action="ingest", object_type="file", object_id=hashlib.sha1(str(file).encode()).hexdigest()[:16])
+            audit_record(
+                action="ingest", object_type="file", object_id=hashlib.sha1(str(file).encode()).hexdigest()[:16]
+            )
             progress.update(file.stat().st_size)
             if embed_now and result.note_ids:
                 totals["chunks"] += self._embed(result.note_ids, quiet=quiet)
@@ -110,7 +147,8 @@ class Command(BaseCommand):
         report += f"{seconds:.1f} s"
         if ignored:
             report += "\nFHIR resources read but not stored: " + ", ".join(
-                f"{name} {count}" for name, count in sorted(ignored.items()))
+                f"{name} {count}" for name, count in sorted(ignored.items())
+            )
         self.stdout.write(report)
         if totals["rejected_files"]:
             raise CommandError(f"{totals['rejected_files']} file(s) rejected")
@@ -119,7 +157,9 @@ class Command(BaseCommand):
         with tqdm.external_write_mode():  # the progress bar steps aside for the line
             self.stderr.write(message)
 
-    def _parse(self, file: Path, kind: str, *, mrn, patient_per_file, note_type, author, authored_at, unit) -> ParsedFile:
+    def _parse(
+        self, file: Path, kind: str, *, mrn, patient_per_file, note_type, author, authored_at, unit
+    ) -> ParsedFile:
         if kind == "text":
             file_mrn = mrn or "FILE-" + hashlib.sha1(file.name.encode()).hexdigest()[:12].upper()
             parsed = parse_text_file(file, mrn=file_mrn, note_type=note_type, author=author, authored_at=authored_at)

@@ -24,22 +24,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=64, help="notes per committed batch (default 64)")
-        parser.add_argument("--model-path", default="",
-                            help="embed with the model in this directory instead of EMBEDDING_MODEL_PATH")
+        parser.add_argument(
+            "--model-path", default="", help="embed with the model in this directory instead of EMBEDDING_MODEL_PATH"
+        )
 
     def handle(self, *args, batch: int, model_path: str, **opts):
         if batch <= 0:
             raise CommandError("--batch must be > 0")
         try:
-            embedder = embedder_load(path=model_path, device=settings.EMBEDDING_DEVICE,
-                                     batch_size=settings.EMBEDDING_BATCH_SIZE) if model_path else embedder_get()
+            embedder = (
+                embedder_load(
+                    path=model_path, device=settings.EMBEDDING_DEVICE, batch_size=settings.EMBEDDING_BATCH_SIZE
+                )
+                if model_path
+                else embedder_get()
+            )
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from None
         started = time.monotonic()
         with connection.cursor() as cursor:
             stale_notes, stale_chunks = chunks_stale_count(cursor, model_name=embedder.name)
-        self.stdout.write(f"{stale_chunks} chunks of {stale_notes} notes to re-embed with {embedder.name} "
-                          f"({embedder.dim} dimensions)")
+        self.stdout.write(
+            f"{stale_chunks} chunks of {stale_notes} notes to re-embed with {embedder.name} ({embedder.dim} dimensions)"
+        )
         done_notes = done_chunks = 0
         last = 0
         with tqdm(total=stale_notes, unit="note", disable=opts["verbosity"] == 0 or not stale_notes) as bar:
@@ -50,9 +57,12 @@ class Command(BaseCommand):
                         break
                     rows = chunks_stale_for_notes(cursor, note_ids=note_ids, model_name=embedder.name)
                     vectors = embedder.encode([text for _, text in rows])
-                    done_chunks += chunks_reembed(cursor, chunk_ids=[i for i, _ in rows], vectors=vectors,
-                                                  model_name=embedder.name)
+                    done_chunks += chunks_reembed(
+                        cursor, chunk_ids=[i for i, _ in rows], vectors=vectors, model_name=embedder.name
+                    )
                 last = note_ids[-1]
                 done_notes += len(note_ids)
                 bar.update(len(note_ids))
-        self.stdout.write(f"re-embedded {done_chunks} chunks of {done_notes} notes in {time.monotonic() - started:.1f} s")
+        self.stdout.write(
+            f"re-embedded {done_chunks} chunks of {done_notes} notes in {time.monotonic() - started:.1f} s"
+        )

@@ -25,7 +25,8 @@ class Command(DjangoFlush):
             except CommandError as exc:
                 cause = exc.__cause__
                 retry = isinstance(getattr(cause, "__cause__", None), errors.DeadlockDetected) or isinstance(
-                    cause, errors.DeadlockDetected)
+                    cause, errors.DeadlockDetected
+                )
                 if not retry or attempt == ATTEMPTS:
                     raise
                 time.sleep(0.2 * attempt)

@@ -4,8 +4,10 @@ from clinsum.retention.purge import retention_purge_run
 
 
 class Command(BaseCommand):
-    help = ("Purge what the active retention policies have expired. --run purges now, in this process "
-            "(sites without Celery beat, tests); without it the purge task is queued for the workers.")
+    help = (
+        "Purge what the active retention policies have expired. --run purges now, in this process "
+        "(sites without Celery beat, tests); without it the purge task is queued for the workers."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--run", action="store_true", help="purge synchronously in this process")
@@ -19,5 +21,7 @@ class Command(BaseCommand):
             return
         receipt = retention_purge_run()
         counts = " ".join(f"{kind}={n}" for kind, n in receipt.counts.items())
-        self.stdout.write(f"receipt {receipt.pk} ({receipt.run_id}) {receipt.status}: {counts} "
-                          f"batches={receipt.batches} sha256={receipt.deleted_ids_sha256}")
+        self.stdout.write(
+            f"receipt {receipt.pk} ({receipt.run_id}) {receipt.status}: {counts} "
+            f"batches={receipt.batches} sha256={receipt.deleted_ids_sha256}"
+        )
