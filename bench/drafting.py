@@ -14,8 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from bench.stack import DATA, bench_setup, charts_reset, machine
 
@@ -58,7 +57,7 @@ def main() -> int:
     )
 
     parsed = parse_nursing_corpus_file(
-        DATA / "nursing-notes" / "nursing-notes.txt", authored_at=datetime(2026, 11, 1, 7, 0, tzinfo=dt_timezone.utc)
+        DATA / "nursing-notes" / "nursing-notes.txt", authored_at=datetime(2026, 11, 1, 7, 0, tzinfo=UTC)
     )
     by_patient: dict[str, list] = {}
     for note in parsed.notes:

@@ -23,9 +23,9 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -648,7 +648,7 @@ def main(argv=None) -> int:
     new_s = time.perf_counter() - began
 
     print(
-        f"grounding benchmark: {len(cases)} claims in {len(set(c.kind for c in cases))} kinds from "
+        f"grounding benchmark: {len(cases)} claims in {len({c.kind for c in cases})} kinds from "
         f"{n_sentences} sentences of {len(notes)} notes; built in {built:.1f} s; verified by v1 in {old_s:.1f} s, "
         f"by new in {new_s:.1f} s (+ first call {first_call:.1f} s)"
     )

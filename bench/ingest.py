@@ -138,7 +138,8 @@ def main(argv=None) -> int:
     print(f"pipeline throughput:             {n / pipeline_wall:.2f} notes/s, {chunks / pipeline_wall:.1f} chunks/s")
     print(
         f"of which inside SentenceTransformer.encode: {in_encoder:.1f} s; everything else (parse, ingest, "
-        f"chunking, COPY, status) {pipeline_wall - in_encoder:.2f} s = {(pipeline_wall - in_encoder) / pipeline_wall:.1%}"
+        f"chunking, COPY, status) {pipeline_wall - in_encoder:.2f} s = "
+        f"{(pipeline_wall - in_encoder) / pipeline_wall:.1%}"
     )
     print(f"encoder alone, same batches:     {chunks / encoder_wall:.1f} chunks/s ({encoder_wall:.1f} s)")
     print(

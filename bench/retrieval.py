@@ -129,7 +129,7 @@ def load(cursor, *, patients: int, chunks: int, dim: int, seed: int, batch: int,
     cursor.execute("CREATE TABLE bench_meta (params text)")
     cursor.execute(
         "INSERT INTO bench_meta VALUES (%s)",
-        [json.dumps(dict(patients=patients, chunks=chunks, dim=dim, seed=seed, batch=batch))],
+        [json.dumps({"patients": patients, "chunks": chunks, "dim": dim, "seed": seed, "batch": batch})],
     )
     print(f"load: {copied:,} chunks in {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -222,7 +222,7 @@ def main(argv=None) -> int:
     from retrieval.types import AccessScope
 
     print(f"machine: {machine()}")
-    params = dict(patients=args.patients, chunks=args.chunks, dim=args.dim, seed=args.seed, batch=args.batch)
+    params = {"patients": args.patients, "chunks": args.chunks, "dim": args.dim, "seed": args.seed, "batch": args.batch}
     texts = _chunk_texts()
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass('bench_meta') IS NOT NULL")

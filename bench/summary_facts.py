@@ -45,15 +45,14 @@ import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.stack import DATA, bench_setup, charts_reset, machine
 
 DB_NAME = "clinsum_bench_summary_facts"
 DEMO_SEED = 7  # what `manage.py seed_demo` uses
-MTSAMPLES_AT = datetime(2026, 11, 1, 9, 0, tzinfo=dt_timezone.utc)
+MTSAMPLES_AT = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 LONG_CHART_NOTES = 35  # "a 40-note chart": the demo ward caps charts at 40 notes
 
 TARGETS = {

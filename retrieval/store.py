@@ -9,7 +9,7 @@ float formatting), and through executemany otherwise.
 from __future__ import annotations
 
 import struct
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -108,7 +107,7 @@ def note_record(mrn: str, text: str, *, days_ago: int = 1, note_type: str = "pro
         text=text,
         author="Dr. Test",
         author_role="Attending physician",
-        authored_at=datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc) - timedelta(days=days_ago),
+        authored_at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC) - timedelta(days=days_ago),
         line=line,
     )
 

@@ -75,7 +75,7 @@ def _author(method="GET"):
 
 
 def _everyone(method="GET", outcome=OK):
-    return {"method": method, **{r: outcome for r in ROLES}}
+    return {"method": method, **dict.fromkeys(ROLES, outcome)}
 
 
 def _logged_in(method="GET"):

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz
 
+from clinsum.summaries.backends import GeneratedCitation, GeneratedClaim, Generation
+from clinsum.summaries.sections import SummarySection
 from retrieval.chunking import sentence_spans
 from retrieval.embedding import Embedder
 from retrieval.types import Hit
-
-from clinsum.summaries.sections import SummarySection
-from clinsum.summaries.backends import GeneratedCitation, GeneratedClaim, Generation
 
 PROMPT_VERSION = "extractive-2"
 MIN_WORDS = 4

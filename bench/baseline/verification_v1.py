@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from retrieval.types import Hit
-
 from clinsum.summaries.backends import GeneratedClaim
+from retrieval.types import Hit
 
 FUZZY_MIN = 90  # partial_ratio for a near-exact quote (whitespace, punctuation, case drift)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?")

@@ -70,11 +70,11 @@ def ward_prepare(*, n_users: int) -> dict:
     users. Returns the plan's data part: usernames, password, charts."""
     from django.core.management import call_command
 
+    from clinsum.access.selectors import patient_list_for_user
     from clinsum.accounts.models import Role, User
     from clinsum.accounts.services import user_create
     from clinsum.charts.indexing import notes_index
     from clinsum.charts.models import EmbeddingStatus, Note, Patient
-    from clinsum.access.selectors import patient_list_for_user
     from clinsum.charts.services import EMBED_BATCH
     from clinsum.summaries.models import SummaryStatus
     from clinsum.summaries.services import summary_request, summary_run

@@ -41,9 +41,9 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from clinsum.accounts.errors import PatientOutOfScope
 from clinsum.accounts.models import User
 from clinsum.accounts.selectors import admin_check, privacy_officer_check
-from clinsum.accounts.errors import PatientOutOfScope
 from clinsum.charts.models import Note, Patient
 from retrieval.types import AccessScope
 

@@ -30,7 +30,7 @@ class LoginForm(AuthenticationForm):
             return super().clean()
         except DirectoryUnavailable:
             self.directory_unreachable = True
-            raise ValidationError(self.error_messages["directory_unreachable"], code="directory_unreachable")
+            raise ValidationError(self.error_messages["directory_unreachable"], code="directory_unreachable") from None
 
 
 class TokenForm(forms.Form):

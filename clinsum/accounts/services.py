@@ -413,6 +413,7 @@ def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
                 reason=refused,
             )
             return False
+        assert row is not None  # `refused` is set whenever there is no usable row
         row.used_at = now
         row.save(update_fields=["used_at"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()  # any secret shown before is void

@@ -14,7 +14,6 @@ from django_otp import devices_for_user
 from clinsum.audit.services import audit_record
 
 from .errors import PatientOutOfScope
-from .next_url import safe_next
 from .forms import (
     AccountChangeReviewForm,
     EnrolmentCodeForm,
@@ -27,6 +26,7 @@ from .forms import (
 from .mfa import totp_qr_svg, totp_secret_base32
 from .middleware import session_touch
 from .models import Role
+from .next_url import safe_next
 from .selectors import (
     account_change_get_for_review,
     account_changes_for_review,
@@ -53,7 +53,6 @@ from .services import (
     user_unlock,
     user_update,
 )
-
 
 # --- Login, logout, lockout, MFA ----------------------------------------------------------------
 

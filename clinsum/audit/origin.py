@@ -15,7 +15,7 @@ class Origin:
     request_id: str = ""
 
 
-origin_var: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
+origin_var: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())  # noqa: B039 (frozen: immutable)
 
 
 def origin_of(request) -> Origin:

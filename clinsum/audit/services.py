@@ -101,8 +101,8 @@ def audit_checkpoint_create() -> AuditCheckpoint:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
         head = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
         if head is None:  # empty, or everything archived: the head is the newest anchor
-            head = AuditArchive.objects.order_by("-last_seq").first()
-            seq, digest = (head.last_seq, head.last_hash) if head else (0, GENESIS_HASH)
+            anchor = AuditArchive.objects.order_by("-last_seq").first()
+            seq, digest = (anchor.last_seq, anchor.last_hash) if anchor else (0, GENESIS_HASH)
         else:
             seq, digest = head.seq, head.hash
         return AuditCheckpoint.objects.create(

@@ -14,10 +14,10 @@ from __future__ import annotations
 import codecs
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from html.parser import HTMLParser
-from typing import Iterable
 
 from django.conf import settings
 from fhir.resources.R4B.binary import Binary
@@ -246,9 +246,9 @@ def _aware(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime.combine(value, time.min, tzinfo=timezone.utc)
+        return datetime.combine(value, time.min, tzinfo=UTC)
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,20 +94,20 @@ def _patient_conflicts(patient: Patient, record: PatientRecord) -> list[str]:
 
 
 def _note_fields(record: NoteRecord) -> dict:
-    return dict(
-        note_type=record.note_type if record.note_type in NoteType.values else NoteType.OTHER,
-        author=record.author[:200],
-        author_role=record.author_role[:64],
-        authored_at=record.authored_at,
-        title=record.title[:300],
-        source=record.source[:300],
-    )
+    return {
+        "note_type": record.note_type if record.note_type in NoteType.values else NoteType.OTHER,
+        "author": record.author[:200],
+        "author_role": record.author_role[:64],
+        "authored_at": record.authored_at,
+        "title": record.title[:300],
+        "source": record.source[:300],
+    }
 
 
 def notes_ingest(
     *,
     notes: list[NoteRecord],
-    patients: list[PatientRecord] = (),
+    patients: Sequence[PatientRecord] = (),
     enqueue: bool = True,
     origin: str = NOTE_ORIGIN_IMPORT,
 ) -> IngestResult:
@@ -140,6 +141,7 @@ def notes_ingest(
             if record_problems:
                 problems.extend((record.line, p) for p in record_problems)
                 continue
+            assert patient is not None  # a record without MRN or patient id is one of its problems
             digest = note_content_hash(record.text)
             if record.source_id:
                 earlier = batch_by_source.get((patient.pk, record.source_id))
@@ -231,12 +233,12 @@ def _notes_write(
             patient_id__in=patient_ids, source_id__in={r.source_id for r, _, _ in planned if r.source_id}
         ).only("id", "patient_id", "source_id", "content_hash", "origin")
     }
-    stored_by_hash = dict(
-        ((patient_id, digest), note_id)
+    stored_by_hash = {
+        (patient_id, digest): note_id
         for note_id, patient_id, digest in Note.objects.filter(
             patient_id__in=patient_ids, content_hash__in={d for _, _, d in planned}
         ).values_list("id", "patient_id", "content_hash")
-    )
+    }
     fresh: list[Note] = []
     batch_hashes: dict[tuple[int, str], Note] = {}  # (patient, hash) -> the new note of this batch with it
     amended: list[int] = []

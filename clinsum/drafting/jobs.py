@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clinsum.summaries.generation.jobs import Plan
 from clinsum.summaries.backends import GeneratedClaim
+from clinsum.summaries.generation.jobs import Plan
 from clinsum.summaries.verification import ClaimCheck
 from retrieval.types import Hit
 
@@ -17,7 +17,7 @@ from .models import Draft, DraftCitation, DraftSentence, DraftStatus, Origin
 class DraftJob:
     model = Draft
     requester = "author"
-    stored = DraftStatus.READY
+    stored: str = DraftStatus.READY
     call_owner = "draft_id"
     no_sources = "this chart has no indexed notes to draft from"
 

@@ -9,9 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from clinsum.access.selectors import readable_patients
+from clinsum.access.selectors import patient_get_for_user, readable_patients
 from clinsum.accounts.models import Role
-from clinsum.access.selectors import patient_get_for_user
 from clinsum.summaries.models import HIDDEN_VERDICTS  # generated sentences to edit before signing
 
 from .kinds import DraftKind, draft_kind

@@ -107,12 +107,12 @@ def draft_section_save(*, draft: Draft, user, section: str, text: str, revision:
         old = list(locked.sentences.filter(section=section).order_by("ordinal"))
         matcher = difflib.SequenceMatcher(a=[_normalise(s.text) for s in old], b=new_lines, autojunk=False)
         keep: list[tuple[DraftSentence | None, str, str]] = []  # (existing sentence, text, origin)
-        for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        for op, a0, _a1, b0, b1 in matcher.get_opcodes():
             if op == "equal":
                 keep.extend((old[a0 + i], new_lines[b0 + i], "") for i in range(b1 - b0))
             else:
-                origin = Origin.EDITED if op == "replace" else Origin.ADDED
-                keep.extend((None, line, origin) for line in new_lines[b0:b1])
+                added = Origin.EDITED if op == "replace" else Origin.ADDED
+                keep.extend((None, line, added) for line in new_lines[b0:b1])
         kept_ids = {s.pk for s, _, _ in keep if s is not None}
         locked.sentences.filter(section=section).exclude(pk__in=kept_ids).delete()
         for ordinal, (sentence, line, origin) in enumerate(keep):

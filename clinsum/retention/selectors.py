@@ -42,7 +42,7 @@ def _active_hold():
     return LegalHold.objects.filter(patient_id=OuterRef("patient_id"), released_at__isnull=True)
 
 
-def _split_by_hold(candidates: QuerySet, date_field: str) -> "Expired":
+def _split_by_hold(candidates: QuerySet, date_field: str) -> Expired:
     held = Exists(_active_hold())
     return Expired(candidates.exclude(held), date_field, candidates.filter(held))
 
@@ -65,7 +65,7 @@ class Expired:
 def policy_expired(*, policy: RetentionPolicy, now: datetime) -> Expired:
     cutoff = now - timedelta(days=policy.keep_days)
     if policy.is_note_policy():
-        candidates = Note.objects.filter(note_type=policy.target, authored_at__lt=cutoff)
+        candidates: QuerySet = Note.objects.filter(note_type=policy.target, authored_at__lt=cutoff)
         return _split_by_hold(candidates, "authored_at")
     if policy.target == TARGET_SUMMARY:
         # Queued or running summaries belong to a worker; they are purged once finished.

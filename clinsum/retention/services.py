@@ -75,6 +75,7 @@ def retention_policy_approve(*, actor, policy_id: int, request=None) -> Retentio
         if policy.pending_by_id == actor.pk:
             raise RetentionError("Another administrator must approve a change you requested.")
         requested_by = policy.pending_by_id
+        assert policy.pending_keep_days is not None  # has_pending_change() says so
         policy.keep_days, policy.active = policy.pending_keep_days, bool(policy.pending_active)
         policy.pending_keep_days = policy.pending_active = policy.pending_by = policy.pending_at = None
         policy.save(

@@ -20,7 +20,7 @@ from .verification import PARTLY, SUPPORTED, ClaimCheck, claim_verify
 class SummaryJob:
     model = Summary
     requester = "requested_by"
-    stored = SummaryStatus.DONE
+    stored: str = SummaryStatus.DONE
     call_owner = "summary_id"
     no_sources = "this chart has no indexed notes to summarise"
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Count, Model, Prefetch
 from django.http import Http404
 
-from clinsum.audit.selectors import audit_reader_check
 from clinsum.access.selectors import patient_get_for_user
+from clinsum.audit.selectors import audit_reader_check
 
 from .models import HIDDEN_VERDICTS, Citation, Claim, ModelCall, Summary
 from .sections import SUMMARY_SECTIONS
@@ -101,7 +102,7 @@ def citation_get_for_user(*, user, citation_id: int) -> Citation:
 _OWNERS = {"summary": ("summaries", "Summary"), "draft": ("drafting", "Draft")}
 
 
-def _owner_model(kind: str) -> type[Model]:
+def _owner_model(kind: str) -> Any:  # the Summary or Draft model class
     return apps.get_model(*_OWNERS[kind])
 
 

@@ -485,7 +485,7 @@ def _newer_contradiction(
     if is_medication:
         for drug in sorted(claim_facts.drugs):
             for source_id, hit in newer:
-                lines = _sentences_with(hit, lambda s: any(d.generic == drug for d in drug_mentions(s)))
+                lines = _sentences_with(hit, lambda s, drug=drug: any(d.generic == drug for d in drug_mentions(s)))
                 if not lines:
                     continue
                 when = f"{hit.authored_at:%m/%d/%Y}"

@@ -3,9 +3,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from clinsum.audit.services import audit_record
 from clinsum.access.selectors import patient_get_for_user
 from clinsum.access.views import cited_note_page
+from clinsum.audit.services import audit_record
 
 from .selectors import (
     citation_get_for_user,

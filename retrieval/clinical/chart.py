@@ -424,7 +424,7 @@ def events_read(statements: list[Statement]) -> list[Finding]:
     notes = [n for n in _notes(statements) if _physician(n)]
     findings: list[Finding] = []
     for note in reversed(notes):
-        procedures = [s for s in _in(note, ("procedures", "procedure", "procedures_performed", "operations"))]
+        procedures = list(_in(note, ("procedures", "procedure", "procedures_performed", "operations")))
         if procedures:
             findings += [_found("recent_events", s) for s in reversed(procedures)]
             break

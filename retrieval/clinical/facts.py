@@ -367,8 +367,8 @@ _SIDES = {
     "bilateral": "bilateral",
     "bilaterally": "bilateral",
     "both": "bilateral",
-    **{a: "right" for a in ("rle", "rue", "rlq", "ruq")},
-    **{a: "left" for a in ("lle", "lue", "llq", "luq")},
+    **dict.fromkeys(("rle", "rue", "rlq", "ruq"), "right"),
+    **dict.fromkeys(("lle", "lue", "llq", "luq"), "left"),
 }
 # A lab or vital name right before its value: "Heart rate: 72", "potassium 4.1", "HR 88".
 _PAIR = re.compile(

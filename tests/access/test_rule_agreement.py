@@ -16,7 +16,7 @@ user and patient it compares, against the rule as written in clinsum/access/sele
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -30,7 +30,7 @@ from clinsum.accounts.models import User
 from clinsum.charts.models import Chunk, Note, Patient
 from retrieval.search import patient_chunks
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 UNITS = ["", "4W", "ICU", "5E"]
 PATIENT_UNITS = ["", "4W", "4w", "ICU"]
 # Chart readers drawn more often than the others, so most users have something to disagree about.

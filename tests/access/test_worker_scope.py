@@ -15,8 +15,8 @@ from clinsum.charts.indexing import notes_index
 from clinsum.charts.services import notes_ingest
 from clinsum.drafting.models import Draft, DraftStatus
 from clinsum.drafting.services import draft_run
-from clinsum.summaries.models import Summary, SummaryStatus
 from clinsum.summaries.generation.jobs import REQUESTER_OUT_OF_SCOPE
+from clinsum.summaries.models import Summary, SummaryStatus
 from clinsum.summaries.services import summary_run
 from tests.conftest import note_record
 

@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinsum.access.models import BreakGlassGrant
-from clinsum.access.selectors import access_scope
+from clinsum.access.selectors import access_scope, patient_list_for_user
 from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Chunk
-from clinsum.access.selectors import patient_list_for_user
 from clinsum.charts.services import notes_ingest
 from retrieval.search import patient_text_search
 from tests.accounts.mfa import login_verified

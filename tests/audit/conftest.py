@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import transaction
 
 from clinsum.audit.models import AuditEvent
-from tests.conftest import owner_connection
 from clinsum.audit.services import GENESIS_HASH, audit_fields, audit_hash
+from tests.conftest import owner_connection
 
 
 def append_event(
@@ -28,7 +27,7 @@ def append_event(
         last = AuditEvent.objects.order_by("-seq").first()
         event = AuditEvent(
             seq=last.seq + 1 if last else 1,
-            at=at.astimezone(dt_timezone.utc),
+            at=at.astimezone(UTC),
             actor_id=actor.pk if actor else None,
             actor_username=actor.username if actor else "",
             role=actor.role if actor else "",

@@ -1,6 +1,5 @@
 import json
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import psycopg
@@ -12,7 +11,6 @@ from clinsum.audit.archive import AuditArchiveRefused, audit_archive_create
 from clinsum.audit.models import AuditArchive, AuditEvent
 from clinsum.audit.services import audit_checkpoint_create, audit_record
 from clinsum.audit.verification import audit_archive_file_verify, audit_chain_verify
-
 from tests.conftest import owner_connection
 
 from .conftest import append_event, tamper
@@ -22,7 +20,7 @@ from .conftest import append_event, tamper
 def old_and_new_events(transactional_db, clinician):
     """Five events from 2016-2017 (older than six years), then three from today."""
     for i, year in enumerate((2016, 2016, 2017, 2017, 2017)):
-        append_event(at=datetime(year, 3, 1 + i, 12, 0, tzinfo=dt_timezone.utc), actor=clinician, patient_id=7)
+        append_event(at=datetime(year, 3, 1 + i, 12, 0, tzinfo=UTC), actor=clinician, patient_id=7)
     return [audit_record(action="chart_view", actor=clinician, patient_id=7) for _ in range(3)]
 
 
@@ -82,7 +80,7 @@ def test_an_edited_archive_file_fails_verification(old_and_new_events, tmp_path)
 
 def test_a_second_archive_continues_from_the_first(transactional_db, clinician, tmp_path):
     for year in (2015, 2015, 2016, 2016):
-        append_event(at=datetime(year, 6, 1, tzinfo=dt_timezone.utc), actor=clinician)
+        append_event(at=datetime(year, 6, 1, tzinfo=UTC), actor=clinician)
     audit_record(action="chart_view", actor=clinician)
     archive(date(2016, 1, 1), tmp_path / "2015.jsonl")
     archive(date(2017, 1, 1), tmp_path / "2016.jsonl")
@@ -125,8 +123,8 @@ def test_the_trigger_keeps_young_and_unanchored_events_even_on_the_archive_path(
 
 
 def test_a_checkpoint_after_everything_was_archived_uses_the_anchor(transactional_db, clinician, tmp_path):
-    append_event(at=datetime(2015, 1, 1, tzinfo=dt_timezone.utc), actor=clinician)
-    append_event(at=datetime(2015, 1, 2, tzinfo=dt_timezone.utc), actor=clinician)
+    append_event(at=datetime(2015, 1, 1, tzinfo=UTC), actor=clinician)
+    append_event(at=datetime(2015, 1, 2, tzinfo=UTC), actor=clinician)
     anchor = audit_archive_create(before=date(2016, 1, 1), out=tmp_path / "a.jsonl")
     # The archive's own audit event (seq 3) chains from the anchor.
     assert AuditEvent.objects.get().seq == 3

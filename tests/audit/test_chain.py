@@ -3,9 +3,9 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from tests.conftest import owner_connection
 from clinsum.audit.models import AuditEvent
 from clinsum.audit.services import GENESIS_HASH, audit_fields, audit_hash, audit_record
+from tests.conftest import owner_connection
 
 
 def test_events_are_chained_in_sequence(db, clinician):

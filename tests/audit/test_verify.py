@@ -10,7 +10,6 @@ from django.db.utils import DatabaseError
 from clinsum.audit.models import AuditCheckpoint, AuditEvent
 from clinsum.audit.services import audit_checkpoint_create, audit_fields, audit_hash, audit_record
 from clinsum.audit.verification import Checkpoint, audit_chain_verify, checkpoint_load
-
 from tests.conftest import owner_connection
 
 from .conftest import tamper

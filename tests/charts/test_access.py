@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from clinsum.audit.models import AuditEvent
 from clinsum.access.selectors import patient_list_for_user
+from clinsum.audit.models import AuditEvent
 from clinsum.charts.services import notes_ingest
 from tests.conftest import note_record
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
@@ -35,7 +35,7 @@ CONFIGS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def ward_for(config: str) -> DemoWard:
     seed, n_patients, units, now = CONFIGS[config]
     return demo_ward_generate(seed=seed, n_patients=n_patients, units=units, now=now)

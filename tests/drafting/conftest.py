@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,7 +21,7 @@ def corpus_patient_ingest(*, unit: str = "4W", enqueue: bool = False) -> Patient
     """Corpus patient 8's notes through the real parser and ingest service."""
     parsed = parse_nursing_corpus_file(
         shared_data("nursing-notes", "nursing-notes.txt"),
-        authored_at=datetime(2026, 11, 20, 7, 0, tzinfo=dt_timezone.utc),
+        authored_at=datetime(2026, 11, 20, 7, 0, tzinfo=UTC),
     )
     notes = [n for n in parsed.notes if n.mrn == MRN]
     assert len(notes) == 5

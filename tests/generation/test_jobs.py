@@ -81,7 +81,7 @@ class QuestionJob:
 
     model = Summary
     requester = "requested_by"
-    stored = SummaryStatus.DONE
+    stored: str = SummaryStatus.DONE
     call_owner = "summary_id"
     no_sources = "this chart has no indexed notes to answer from"
 

@@ -138,8 +138,9 @@ def test_multiprocess_mode_merges_every_worker_process(db, monkeypatch, tmp_path
     for _ in range(2):
         subprocess.run([sys.executable, "-c", observe], cwd=ROOT, env=env, check=True, timeout=60)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    from clinsum.metrics import metrics_registry
     from prometheus_client import generate_latest
+
+    from clinsum.metrics import metrics_registry
 
     text = generate_latest(metrics_registry()).decode()
     assert value(text, "clinsum_http_request_duration_seconds_count", route="healthz") == 2

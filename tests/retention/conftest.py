@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +11,7 @@ from clinsum.charts.services import notes_ingest
 from clinsum.summaries.models import Citation, Claim, Summary
 from tests.conftest import note_record
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=dt_timezone.utc)  # note_record dates count back from 2026-11-20
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # note_record dates count back from 2026-11-20
 
 
 def add_note(mrn: str, text: str, *, days_ago: int, note_type: str = "progress", chunks: int = 2) -> Note:

@@ -304,7 +304,7 @@ def test_the_owner_role_is_still_refused_by_the_receipt_triggers(ward, progress_
     """The owner has the rights; the triggers still refuse. (The note goes in with enqueue=False:
     a committed ingest would hand work to the session's worker while the tables are flushed.)"""
     from clinsum.charts.services import notes_ingest
-    from tests.conftest import owner_connection, note_record
+    from tests.conftest import note_record, owner_connection
 
     notes_ingest(notes=[note_record("T-001", "Old progress: stable.", days_ago=100)], enqueue=False)
     receipt = retention_purge_run(now=NOW)
@@ -322,8 +322,8 @@ def test_the_owner_role_is_still_refused_by_the_receipt_triggers(ward, progress_
 def test_model_call_records_go_with_their_summary_and_with_any_note_they_carried(chart):
     """The mixed summary goes (it cites an expired note) and its record with it; the fresh one stays,
     but its record of a call that sent an expired note (retrieved, never cited) goes."""
-    from clinsum.summaries.generation.calls import model_call_recorder
     from clinsum.summaries.backends import ModelCallRecord
+    from clinsum.summaries.generation.calls import model_call_recorder
     from clinsum.summaries.models import ModelCall
 
     model_call_recorder(summary_id=chart["mixed"].pk)(

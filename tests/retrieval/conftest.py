@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -29,7 +29,7 @@ def add_note(db, cursor):
             patient=patient,
             text=text,
             content_hash=f"{patient.pk}-{Note.objects.count()}-{hash(text)}",
-            authored_at=datetime(2026, 11, 20, tzinfo=timezone.utc) - timedelta(days=days_ago),
+            authored_at=datetime(2026, 11, 20, tzinfo=UTC) - timedelta(days=days_ago),
             note_type="progress",
         )
         spans, offset = [], 0

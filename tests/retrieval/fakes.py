@@ -4,7 +4,7 @@ vector per text, the same text always giving the same vector. Loads in no time."
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -1,6 +1,6 @@
 """The chart reader (retrieval.clinical.chart) on hand-built charts: no database, no model."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from retrieval.chunking import chunk_note
 from retrieval.clinical.chart import chart_read
@@ -24,7 +24,7 @@ def chart(*notes: tuple[int, str, str]) -> dict[str, Hit]:
                 text=chunk.text,
                 score=1.0,
                 note_type=note_type,
-                authored_at=datetime(2026, 11, day, 12, tzinfo=timezone.utc),
+                authored_at=datetime(2026, 11, day, 12, tzinfo=UTC),
             )
     return sources
 

@@ -122,7 +122,7 @@ def test_a_care_team_member_reads_a_patient_off_their_unit(cursor, ward, add_not
 
     add_note(ward["icu"], [("Intubated, furosemide drip.", unit(1, 0, 0, 0))])
     scope = AccessScope(units=("4W",), user_id=clinician.pk)
-    args = dict(patient_id=ward["icu"].pk, query_vector=Q, k=5, scope=scope)
+    args = {"patient_id": ward["icu"].pk, "query_vector": Q, "k": 5, "scope": scope}
     assert patient_vector_search(cursor, **args) == []
     CareTeamMember.objects.create(patient=ward["icu"], user=clinician)
     assert len(patient_vector_search(cursor, **args)) == 1
@@ -157,7 +157,7 @@ def test_a_rare_word_outranks_a_common_one_repeated(cursor, ward, add_note):
 def test_recency_weighting_prefers_the_newer_of_two_equal_chunks(cursor, ward, add_note):
     old = add_note(ward["p1"], [("Creatinine 1.9, rising.", unit(1, 0, 0, 0))], days_ago=400)
     new = add_note(ward["p1"], [("Creatinine 1.9, rising.", unit(1, 0, 0, 0))], days_ago=0)
-    args = dict(patient_id=ward["p1"].pk, query_text="creatinine", query_vector=Q, k=2, scope=ALL)
+    args = {"patient_id": ward["p1"].pk, "query_text": "creatinine", "query_vector": Q, "k": 2, "scope": ALL}
     assert [h.note_id for h in patient_hybrid_search(cursor, **args)] == [old.pk, new.pk]  # tie: lower id
     hits = patient_hybrid_search(cursor, **args, recency_half_life_days=30)
     assert [h.note_id for h in hits] == [new.pk, old.pk]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ def note(ward):
         patient=ward["p1"],
         text="BP 120/80. HR 72.\nPlan: discharge home.",
         content_hash="h1",
-        authored_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        authored_at=datetime(2026, 11, 20, tzinfo=UTC),
     )
 
 
@@ -55,7 +55,7 @@ class NoCopyCursor:
 def test_chunks_replace_is_idempotent(cursor, note, wrap):
     spans = spans_of(note.text)
     vectors = FakeEmbedder(dim=384).encode([s.text for s in spans])
-    args = dict(note_id=note.pk, patient_id=note.patient_id, chunks=spans, vectors=vectors, model_name="m")
+    args = {"note_id": note.pk, "patient_id": note.patient_id, "chunks": spans, "vectors": vectors, "model_name": "m"}
     assert chunks_replace(wrap(cursor), **args) == 2
     first = rows(cursor, note.pk)
     assert chunks_replace(wrap(cursor), **args) == 2
@@ -121,7 +121,7 @@ def test_chunks_replace_many_touches_only_the_given_notes(cursor, note, ward):
         patient=ward["p2"],
         text="Other.\nNote.",
         content_hash="h2",
-        authored_at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        authored_at=datetime(2026, 11, 20, tzinfo=UTC),
     )
     embedder = FakeEmbedder()
     chunks_replace(

@@ -59,7 +59,7 @@ def test_a_summary_cites_exact_spans_of_this_patients_notes(celery_worker_proces
     first = citations.first()
     assert reverse("citation_detail", args=[first.pk]).encode() in page.content
     cited = client.get(reverse("citation_detail", args=[first.pk]))
-    assert '<mark id="cited">'.encode() in cited.content
+    assert b'<mark id="cited">' in cited.content
 
 
 def test_the_same_chart_is_served_from_cache(celery_worker_process, mtsamples_chart, clinician, client):

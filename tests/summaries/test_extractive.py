@@ -1,6 +1,6 @@
 """The extractive backend on hand-built sources, with the real embedding model."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,7 +22,7 @@ def hit(chunk_id, text, *, day, section="medications"):
         section=section,
         text=text,
         score=1.0,
-        authored_at=datetime(2026, 11, day, tzinfo=timezone.utc),
+        authored_at=datetime(2026, 11, day, tzinfo=UTC),
     )
 
 

@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import openai
@@ -21,6 +21,7 @@ from django.test import override_settings
 
 from clinsum.summaries.backends import GeneratedCitation, GeneratedClaim, GenerationError
 from clinsum.summaries.backends.vllm import MALFORMED, PROMPT_VERSION, claims_merge, vllm_generate
+from clinsum.summaries.models import HIDDEN_VERDICTS
 from clinsum.summaries.prompts import (
     SCHEMA_NAME,
     SYSTEM_RULES,
@@ -30,7 +31,6 @@ from clinsum.summaries.prompts import (
     source_block,
 )
 from clinsum.summaries.sections import SUMMARY_SECTIONS
-from clinsum.summaries.models import HIDDEN_VERDICTS
 from clinsum.summaries.verification import OUT_OF_DATE, SUPPORTED, UNSUPPORTED, claim_verify
 from retrieval.types import Hit
 from tests.llm_stub import LLMStub, error, malformed, reply, sleep, truncated
@@ -59,7 +59,7 @@ def hit(
         text=text,
         score=1.0,
         note_type=note_type,
-        authored_at=datetime(2026, 11, day, 15, 30, tzinfo=timezone.utc),
+        authored_at=datetime(2026, 11, day, 15, 30, tzinfo=UTC),
         author_role=author_role,
     )
 

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, utils
 
 from retrieval.types import Hit
 
+from ..models import CallOutcome
 from ..prompts import (
     CHART_REVIEW,
     PROMPT_VERSION,
@@ -32,7 +33,6 @@ from ..prompts import (
     response_format,
 )
 from ..sections import SummarySection
-from ..models import CallOutcome
 from . import GeneratedCitation, GeneratedClaim, Generation, GenerationError, ModelCallRecord, Recorder
 
 __all__ = ["PROMPT_VERSION", "vllm_generate", "answer_parse", "claims_merge"]

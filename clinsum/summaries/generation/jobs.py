@@ -55,23 +55,23 @@ class Plan:
 
 
 class JobType(Protocol):
-    model: type[GenerationJob]
+    model: Any  # the concrete GenerationJob model (Summary, Draft)
     requester: str  # the job's user field: retrieval reads as this user ("requested_by", "author")
     stored: str  # the status of a job whose rows are stored ("done", "ready")
     call_owner: str  # the summaries.ModelCall column that points at the job ("summary_id")
     no_sources: str  # the reason shown when the chart has no indexed notes
 
-    def plan(self, job: GenerationJob) -> Plan: ...
+    def plan(self, job: Any) -> Plan: ...
 
     def rows_store(
-        self, *, job: GenerationJob, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]
+        self, *, job: Any, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]
     ) -> dict[str, Any]:
         """Create the kind's rows in the store's transaction; returns more fields of the job row."""
         ...
 
 
 def _name(job_type: JobType) -> str:
-    return job_type.model._meta.model_name
+    return str(job_type.model._meta.model_name)
 
 
 def job_claim(job_type: JobType, *, job_id: int) -> GenerationJob | None:
@@ -184,7 +184,7 @@ def job_task_run(task, job_type: JobType, *, job_id: int) -> None:
             job_fail(job_type, job_id=job_id, reason=f"{exc} (gave up after {task.request.retries + 1} tries)")
             return
         if job_requeue(job_type, job_id=job_id, reason=str(exc)):
-            raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1)))
+            raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1))) from exc
     except SoftTimeLimitExceeded:
         job_fail(job_type, job_id=job_id, reason="took longer than the time limit")
     except Exception as exc:  # the worker must not die on one bad job; the reason names no PHI

@@ -12,6 +12,8 @@ ACTIVE = (QUEUED, RUNNING)
 
 
 class GenerationJob(models.Model):
+    patient_id: int  # each job's own ForeignKey to charts.Patient (a type only, not a field here)
+
     status = models.CharField(max_length=16, default=QUEUED)  # the job names its choices
     backend = models.CharField(max_length=32)
     model = models.CharField(max_length=200, blank=True)
