@@ -64,9 +64,7 @@ class DirectoryBackend(LDAPBackend):
         except ldap.LDAPError as exc:
             log.warning("LDAP error reading groups or status of user id %s: %s", user.pk, type(exc).__name__)
             return None
-        user = user_sync_from_directory(
-            user=user, role=role, unit=str(unit)[:64], active=active, request=getattr(ldap_user, "_request", None)
-        )
+        user = user_sync_from_directory(user=user, role=role, unit=str(unit)[:64], active=active)
         return user if user.is_active else None
 
     def get_user(self, user_id):

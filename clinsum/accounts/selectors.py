@@ -82,12 +82,16 @@ def account_change_get_for_review(*, user: User, change_id: int) -> AccountChang
 # --- MFA enrolment -----------------------------------------------------------------------------
 
 
-def mfa_enrolment_unlocked(*, user: User, session) -> bool:
-    """This session spent the user's enrolment code, so it may see a new TOTP secret."""
-    code_id = session.get(ENROLMENT_CODE_SESSION_KEY)
+def mfa_enrolment_code_spent(*, user: User, code_id: int | None) -> bool:
+    """The enrolment code with this id is the user's and has been spent."""
     return (
         code_id is not None and MFAEnrolmentCode.objects.filter(pk=code_id, user=user, used_at__isnull=False).exists()
     )
+
+
+def mfa_enrolment_unlocked(*, user: User, session) -> bool:
+    """This session spent the user's enrolment code, so it may see a new TOTP secret."""
+    return mfa_enrolment_code_spent(user=user, code_id=session.get(ENROLMENT_CODE_SESSION_KEY))
 
 
 def audit_username(typed: str) -> str:

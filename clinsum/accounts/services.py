@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import password_validation, update_session_auth_hash
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,8 +20,11 @@ from django.utils import timezone
 from clinsum.audit.services import audit_record
 
 from .models import REVIEWED_ROLES, AccountChange, MFAEnrolmentCode, Role, User
-from .selectors import ENROLMENT_CODE_SESSION_KEY, admin_check, privacy_officer_check
+from .selectors import admin_check, mfa_enrolment_code_spent, privacy_officer_check
 from .signals import user_deactivated
+
+if TYPE_CHECKING:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class AccountError(Exception):
@@ -59,7 +63,6 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
-    request=None,
 ) -> User:
     admin_check(user=actor)
     username = username.strip().lower()
@@ -84,13 +87,12 @@ def user_create(
         user.save()
         audit_record(
             action="user_create",
-            request=request,
             actor=actor,
             object_type="user",
             object_id=user.pk,
             reason=f"username={username} role={role or '-'} unit={user.unit or '-'}",
         )
-        _account_change_record(user=user, actor=actor, kind=AccountChange.CREATED, old_role="", request=request)
+        _account_change_record(user=user, actor=actor, kind=AccountChange.CREATED, old_role="")
     return user
 
 
@@ -109,7 +111,7 @@ def _last_privacy_officer_check(*, user: User) -> None:
         )
 
 
-def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None) -> User:
+def user_update(*, actor: User, user_id: int, role: str, unit: str) -> User:
     admin_check(user=actor)
     _role_check(role=role)
     unit = unit.strip()
@@ -133,20 +135,17 @@ def user_update(*, actor: User, user_id: int, role: str, unit: str, request=None
         user.save(update_fields=["role", "unit"])
         audit_record(
             action="user_update",
-            request=request,
             actor=actor,
             object_type="user",
             object_id=user.pk,
             reason="; ".join(changes),
         )
         if role != old_role:
-            _account_change_record(
-                user=user, actor=actor, kind=AccountChange.ROLE_CHANGED, old_role=old_role, request=request
-            )
+            _account_change_record(user=user, actor=actor, kind=AccountChange.ROLE_CHANGED, old_role=old_role)
     return user
 
 
-def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
+def user_deactivate(*, actor: User, user_id: int) -> User:
     """Offboarding: no login, sessions ended now, care teams and open break-glass grants removed."""
     admin_check(user=actor)
     with transaction.atomic():
@@ -164,7 +163,6 @@ def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
         sessions = user_sessions_end(user=user)
         audit_record(
             action="user_deactivate",
-            request=request,
             actor=actor,
             object_type="user",
             object_id=user.pk,
@@ -173,7 +171,7 @@ def user_deactivate(*, actor: User, user_id: int, request=None) -> User:
     return user
 
 
-def user_reactivate(*, actor: User, user_id: int, request=None) -> User:
+def user_reactivate(*, actor: User, user_id: int) -> User:
     admin_check(user=actor)
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()
@@ -183,11 +181,11 @@ def user_reactivate(*, actor: User, user_id: int, request=None) -> User:
             raise AccountError("This account is active already.")
         user.is_active = True
         user.save(update_fields=["is_active"])
-        audit_record(action="user_reactivate", request=request, actor=actor, object_type="user", object_id=user.pk)
+        audit_record(action="user_reactivate", actor=actor, object_type="user", object_id=user.pk)
     return user
 
 
-def user_unlock(*, actor: User, user_id: int, request=None) -> int:
+def user_unlock(*, actor: User, user_id: int) -> int:
     """Clear django-axes failures for the username (from every address); returns rows removed."""
     from axes.models import AccessAttempt
     from axes.utils import reset
@@ -203,7 +201,6 @@ def user_unlock(*, actor: User, user_id: int, request=None) -> int:
             removed += reset(username=name)
         audit_record(
             action="user_unlock",
-            request=request,
             actor=actor,
             object_type="user",
             object_id=user.pk,
@@ -212,7 +209,7 @@ def user_unlock(*, actor: User, user_id: int, request=None) -> int:
     return removed
 
 
-def user_mfa_reset(*, actor: User, user_id: int, request=None) -> str:
+def user_mfa_reset(*, actor: User, user_id: int) -> str:
     """A lost phone: remove the user's TOTP devices, end their sessions and issue an enrolment
     code. Returns the code, for the administrator to give the user out of band: their password
     alone does not let them set up a new authenticator."""
@@ -229,7 +226,6 @@ def user_mfa_reset(*, actor: User, user_id: int, request=None) -> str:
         sessions = user_sessions_end(user=user)
         audit_record(
             action="mfa_reset",
-            request=request,
             actor=actor,
             object_type="user",
             object_id=user.pk,
@@ -237,12 +233,13 @@ def user_mfa_reset(*, actor: User, user_id: int, request=None) -> str:
         )
         if not user.needs_mfa():
             return ""
-        return mfa_enrolment_code_issue(actor=actor, user_id=user.pk, request=request)
+        return mfa_enrolment_code_issue(actor=actor, user_id=user.pk)
 
 
-def user_password_change(*, user: User, new_password: str, request) -> None:
+def user_password_change(*, user: User, new_password: str) -> None:
     """The user's own new password (checked by the form: old password, validators). Clears a
-    forced change; this session goes on, the user's other sessions end."""
+    forced change. The user's sessions no longer match the password hash and end; the view
+    keeps its own (update_session_auth_hash)."""
     forced = user.must_change_password
     with transaction.atomic():
         user.set_password(new_password)
@@ -250,16 +247,14 @@ def user_password_change(*, user: User, new_password: str, request) -> None:
         user.save(update_fields=["password", "must_change_password"])
         audit_record(
             action="password_change",
-            request=request,
             actor=user,
             object_type="user",
             object_id=user.pk,
             reason="required at first login" if forced else "",
         )
-    update_session_auth_hash(request, user)
 
 
-def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, request=None) -> User:
+def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool) -> User:
     """Role, unit and status as the directory has them at this login (a changed group is a
     changed role from the next login on); changes are audited with no actor (the directory)."""
     changes = []
@@ -278,7 +273,6 @@ def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, 
             user_sessions_end(user=user)
         audit_record(
             action="user_directory_sync",
-            request=request,
             actor=None,
             object_type="user",
             object_id=user.pk,
@@ -290,7 +284,7 @@ def user_sync_from_directory(*, user: User, role: str, unit: str, active: bool, 
 # --- Account changes reviewed by a privacy officer -----------------------------------------------
 
 
-def _account_change_record(*, user: User, actor: User, kind: str, old_role: str, request=None):
+def _account_change_record(*, user: User, actor: User, kind: str, old_role: str):
     """Queue a role grant for review (inside the caller's transaction)."""
     if user.role not in REVIEWED_ROLES:
         return None
@@ -299,7 +293,6 @@ def _account_change_record(*, user: User, actor: User, kind: str, old_role: str,
     )
     audit_record(
         action="account_change_queued",
-        request=request,
         actor=actor,
         object_type="account_change",
         object_id=change.pk,
@@ -308,7 +301,7 @@ def _account_change_record(*, user: User, actor: User, kind: str, old_role: str,
     return change
 
 
-def account_change_review(*, reviewer: User, change_id: int, comment: str = "", request=None) -> AccountChange:
+def account_change_review(*, reviewer: User, change_id: int, comment: str = "") -> AccountChange:
     privacy_officer_check(user=reviewer)
     comment = comment.strip()[:2000]
     with transaction.atomic():
@@ -323,7 +316,6 @@ def account_change_review(*, reviewer: User, change_id: int, comment: str = "", 
         change.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
         audit_record(
             action="account_change_review",
-            request=request,
             actor=reviewer,
             object_type="account_change",
             object_id=change.pk,
@@ -342,7 +334,7 @@ def _enrolment_code_normalise(code: str) -> str:
     return "".join(c for c in code.upper() if c.isalnum())
 
 
-def mfa_enrolment_code_issue(*, actor: User | None, user_id: int, request=None) -> str:
+def mfa_enrolment_code_issue(*, actor: User | None, user_id: int) -> str:
     """A one-time code that lets the user set up an authenticator, valid MFA_ENROLMENT_CODE_HOURS.
     Returns it, to be shown once and given out of band; only its hash is stored and any older
     unused code is void. actor=None: issued on the server's command line."""
@@ -368,7 +360,6 @@ def mfa_enrolment_code_issue(*, actor: User | None, user_id: int, request=None) 
         )
         audit_record(
             action="mfa_code_issue",
-            request=request,
             actor=actor,
             object_type="user",
             object_id=user.pk,
@@ -378,9 +369,10 @@ def mfa_enrolment_code_issue(*, actor: User | None, user_id: int, request=None) 
     return "-".join(raw[i : i + 4] for i in range(0, ENROLMENT_CODE_LENGTH, 4))
 
 
-def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
-    """Spend the user's enrolment code: this session may then set up an authenticator, with a
-    secret drawn now. A wrong, expired or used code is refused and audited; after
+def mfa_enrolment_code_redeem(*, user: User, code: str) -> int | None:
+    """Spend the user's enrolment code and return its id, which the view keeps in the session
+    (ENROLMENT_CODE_SESSION_KEY): that session may then set up an authenticator, with a secret
+    drawn now. A wrong, expired or used code is refused and audited (None); after
     MFA_ENROLMENT_CODE_MAX_ATTEMPTS wrong tries the code is void."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -405,23 +397,19 @@ def mfa_enrolment_code_redeem(*, user: User, code: str, request) -> bool:
         if refused:
             audit_record(
                 action="mfa_code_failed",
-                request=request,
                 actor=user,
                 outcome="denied",
                 object_type="mfa_enrolment_code",
                 object_id=row.pk if row else "",
                 reason=refused,
             )
-            return False
+            return None
         assert row is not None  # `refused` is set whenever there is no usable row
         row.used_at = now
         row.save(update_fields=["used_at"])
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()  # any secret shown before is void
-        audit_record(
-            action="mfa_code_redeem", request=request, actor=user, object_type="mfa_enrolment_code", object_id=row.pk
-        )
-    request.session[ENROLMENT_CODE_SESSION_KEY] = row.pk
-    return True
+        audit_record(action="mfa_code_redeem", actor=user, object_type="mfa_enrolment_code", object_id=row.pk)
+    return row.pk
 
 
 def totp_device_for_enrolment(*, user: User):
@@ -432,39 +420,34 @@ def totp_device_for_enrolment(*, user: User):
     return device or TOTPDevice.objects.create(user=user, name="ClinSum", confirmed=False)
 
 
-def totp_enrol_confirm(*, user: User, token: str, request) -> bool:
-    """Confirm the enrolment with a first token; the session is then MFA-verified."""
+def totp_enrol_confirm(*, user: User, token: str, enrolment_code_id: int | None) -> TOTPDevice | None:
+    """Confirm the enrolment with a first token. Needs the id of the enrolment code this session
+    spent. Returns the confirmed device, for the view to verify the session with (None: wrong
+    token)."""
     import django_otp
 
-    from .selectors import mfa_enrolment_unlocked
-
-    if not mfa_enrolment_unlocked(user=user, session=request.session):
+    if not mfa_enrolment_code_spent(user=user, code_id=enrolment_code_id):
         raise PermissionDenied("Enter your enrolment code first.")
     device = totp_device_for_enrolment(user=user)
     if not django_otp.verify_token(user, device.persistent_id, token.strip()):
-        audit_record(action="mfa_failed", request=request, actor=user, outcome="denied", reason="enrolment")
-        return False
+        audit_record(action="mfa_failed", actor=user, outcome="denied", reason="enrolment")
+        return None
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        audit_record(action="mfa_enrol", request=request, actor=user, object_type="otp_device", object_id=device.pk)
-    request.session.cycle_key()  # privilege raised: new session id
-    request.session.pop(ENROLMENT_CODE_SESSION_KEY, None)
-    django_otp.login(request, device)
-    return True
+        audit_record(action="mfa_enrol", actor=user, object_type="otp_device", object_id=device.pk)
+    return device
 
 
-def totp_verify(*, user: User, token: str, request) -> bool:
+def totp_verify(*, user: User, token: str) -> TOTPDevice | None:
+    """The user's confirmed device that accepts the token, for the view to verify the session
+    with; None (audited) when none does."""
     import django_otp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     for device in TOTPDevice.objects.filter(user=user, confirmed=True):
         if django_otp.verify_token(user, device.persistent_id, token.strip()):
-            audit_record(
-                action="mfa_verify", request=request, actor=user, object_type="otp_device", object_id=device.pk
-            )
-            request.session.cycle_key()
-            django_otp.login(request, device)
-            return True
-    audit_record(action="mfa_failed", request=request, actor=user, outcome="denied")
-    return False
+            audit_record(action="mfa_verify", actor=user, object_type="otp_device", object_id=device.pk)
+            return device
+    audit_record(action="mfa_failed", actor=user, outcome="denied")
+    return None

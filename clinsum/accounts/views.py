@@ -1,5 +1,7 @@
+import django_otp
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -28,6 +30,7 @@ from .middleware import session_touch
 from .models import Role
 from .next_url import safe_next
 from .selectors import (
+    ENROLMENT_CODE_SESSION_KEY,
     account_change_get_for_review,
     account_changes_for_review,
     admin_check,
@@ -125,7 +128,9 @@ def mfa_verify(request):
         return redirect(reverse("mfa_enrol") + "?" + request.GET.urlencode())
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if totp_verify(user=request.user, token=form.cleaned_data["token"], request=request):
+        device = totp_verify(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            _otp_login(request, device)
             session_touch(request)
             return redirect(safe_next(request, reverse("home")))
         form.add_error("token", "That code is not valid. Codes change every 30 seconds; try the current one.")
@@ -145,7 +150,14 @@ def mfa_enrol(request):
     device = totp_device_for_enrolment(user=request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if totp_enrol_confirm(user=request.user, token=form.cleaned_data["token"], request=request):
+        confirmed = totp_enrol_confirm(
+            user=request.user,
+            token=form.cleaned_data["token"],
+            enrolment_code_id=request.session.get(ENROLMENT_CODE_SESSION_KEY),
+        )
+        if confirmed is not None:
+            request.session.pop(ENROLMENT_CODE_SESSION_KEY, None)
+            _otp_login(request, confirmed)
             session_touch(request)
             messages.success(request, "Two-step verification is set up.")
             return redirect(safe_next(request, reverse("home")))
@@ -162,11 +174,19 @@ def mfa_enrol(request):
     )
 
 
+def _otp_login(request, device) -> None:
+    """The session passed two-step verification: a new session id, as for any raised privilege."""
+    request.session.cycle_key()
+    django_otp.login(request, device)
+
+
 def _mfa_enrolment_code_step(request):
     """Before any secret is shown: the one-time code an administrator gave out of band."""
     form = EnrolmentCodeForm(request.POST if "code" in request.POST else None)
     if request.method == "POST" and form.is_valid():
-        if mfa_enrolment_code_redeem(user=request.user, code=form.cleaned_data["code"], request=request):
+        code_id = mfa_enrolment_code_redeem(user=request.user, code=form.cleaned_data["code"])
+        if code_id is not None:
+            request.session[ENROLMENT_CODE_SESSION_KEY] = code_id
             return redirect(reverse("mfa_enrol") + "?" + urlencode({"next": safe_next(request, "")}))
         form.add_error(
             "code",
@@ -186,7 +206,8 @@ def password_change(request):
     form = OwnPasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            user_password_change(user=request.user, new_password=form.cleaned_data["new_password1"], request=request)
+            user_password_change(user=request.user, new_password=form.cleaned_data["new_password1"])
+            update_session_auth_hash(request, request.user)  # this session goes on, the others end
             messages.success(request, "Your password has been changed.")
             return redirect(safe_next(request, reverse("home")))
         if "old_password" in form.errors:
@@ -261,12 +282,12 @@ def user_create_view(request):
         data = dict(form.cleaned_data)
         data.pop("password_again")
         try:
-            user = user_create(actor=request.user, request=request, **data)
+            user = user_create(actor=request.user, **data)
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
             if user.needs_mfa():
-                code = mfa_enrolment_code_issue(actor=request.user, user_id=user.pk, request=request)
+                code = mfa_enrolment_code_issue(actor=request.user, user_id=user.pk)
                 return _enrolment_code_page(request, user, code, created=True)
             messages.success(
                 request, f"User {user.username} created. They choose their own password at their first login."
@@ -296,7 +317,7 @@ def user_edit(request, user_id: int):
     form = UserEditForm(request.POST or None, initial={"role": target.role, "unit": target.unit})
     if request.method == "POST" and form.is_valid():
         try:
-            user_update(actor=request.user, user_id=target.pk, request=request, **form.cleaned_data)
+            user_update(actor=request.user, user_id=target.pk, **form.cleaned_data)
         except AccountError as exc:
             form.add_error(None, str(exc))
         else:
@@ -308,7 +329,7 @@ def user_edit(request, user_id: int):
 
 def _user_action(request, user_id: int, action, done: str):
     try:
-        action(actor=request.user, user_id=user_id, request=request)
+        action(actor=request.user, user_id=user_id)
     except AccountError as exc:
         messages.error(request, str(exc))
     else:
@@ -342,7 +363,7 @@ def user_unlock_view(request, user_id: int):
 def user_mfa_reset_view(request, user_id: int):
     target = user_get_for_admin(user=request.user, user_id=user_id)
     try:
-        code = user_mfa_reset(actor=request.user, user_id=target.pk, request=request)
+        code = user_mfa_reset(actor=request.user, user_id=target.pk)
     except AccountError as exc:
         messages.error(request, str(exc))
         return redirect("user_edit", user_id=target.pk)
@@ -381,9 +402,7 @@ def account_change_review_view(request, change_id: int):
         messages.error(request, "The comment is too long.")
     else:
         try:
-            account_change_review(
-                reviewer=request.user, change_id=change.pk, comment=form.cleaned_data["comment"], request=request
-            )
+            account_change_review(reviewer=request.user, change_id=change.pk, comment=form.cleaned_data["comment"])
         except AccountError as exc:
             messages.error(request, str(exc))
         else:

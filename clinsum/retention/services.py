@@ -22,13 +22,12 @@ def _below_floor(target: str, keep_days: int) -> bool:
     return target in NoteType.values and keep_days < settings.RETENTION_NOTE_FLOOR_DAYS
 
 
-def _pending_request(policy: RetentionPolicy, *, actor, keep_days: int, active: bool, request) -> RetentionPolicy:
+def _pending_request(policy: RetentionPolicy, *, actor, keep_days: int, active: bool) -> RetentionPolicy:
     policy.pending_keep_days, policy.pending_active = keep_days, active
     policy.pending_by, policy.pending_at = actor, timezone.now()
     policy.save(update_fields=["pending_keep_days", "pending_active", "pending_by", "pending_at", "updated_at"])
     audit_record(
         action="retention_policy_change",
-        request=request,
         actor=actor,
         object_type="retention_policy",
         object_id=policy.pk,
@@ -39,9 +38,7 @@ def _pending_request(policy: RetentionPolicy, *, actor, keep_days: int, active: 
     return policy
 
 
-def retention_policy_create(
-    *, actor, target: str, keep_days: int, active: bool = True, request=None
-) -> RetentionPolicy:
+def retention_policy_create(*, actor, target: str, keep_days: int, active: bool = True) -> RetentionPolicy:
     """A policy for notes below the floor is created inactive (it purges nothing) with the
     request pending a second administrator's approval."""
     retention_admin_check(user=actor)
@@ -52,11 +49,10 @@ def retention_policy_create(
             policy = RetentionPolicy.objects.create(
                 target=target, keep_days=settings.RETENTION_NOTE_FLOOR_DAYS, active=False
             )
-            return _pending_request(policy, actor=actor, keep_days=keep_days, active=active, request=request)
+            return _pending_request(policy, actor=actor, keep_days=keep_days, active=active)
         policy = RetentionPolicy.objects.create(target=target, keep_days=keep_days, active=active)
         audit_record(
             action="retention_policy_change",
-            request=request,
             actor=actor,
             object_type="retention_policy",
             object_id=policy.pk,
@@ -65,7 +61,7 @@ def retention_policy_create(
     return policy
 
 
-def retention_policy_approve(*, actor, policy_id: int, request=None) -> RetentionPolicy:
+def retention_policy_approve(*, actor, policy_id: int) -> RetentionPolicy:
     """A second administrator applies a change below the floor that another one requested."""
     retention_admin_check(user=actor)
     with transaction.atomic():
@@ -91,7 +87,6 @@ def retention_policy_approve(*, actor, policy_id: int, request=None) -> Retentio
         )
         audit_record(
             action="retention_policy_change",
-            request=request,
             actor=actor,
             object_type="retention_policy",
             object_id=policy.pk,
@@ -102,12 +97,12 @@ def retention_policy_approve(*, actor, policy_id: int, request=None) -> Retentio
     return policy
 
 
-def retention_policy_update(*, actor, policy_id: int, keep_days: int, active: bool, request=None) -> RetentionPolicy:
+def retention_policy_update(*, actor, policy_id: int, keep_days: int, active: bool) -> RetentionPolicy:
     retention_admin_check(user=actor)
     with transaction.atomic():
         policy = RetentionPolicy.objects.select_for_update().get(pk=policy_id)
         if _below_floor(policy.target, keep_days) and (keep_days < policy.keep_days or active and not policy.active):
-            return _pending_request(policy, actor=actor, keep_days=keep_days, active=active, request=request)
+            return _pending_request(policy, actor=actor, keep_days=keep_days, active=active)
         changes = []
         if policy.keep_days != keep_days:
             changes.append(f"keep_days {policy.keep_days}->{keep_days}")
@@ -119,7 +114,6 @@ def retention_policy_update(*, actor, policy_id: int, keep_days: int, active: bo
         policy.save(update_fields=["keep_days", "active", "updated_at"])
         audit_record(
             action="retention_policy_change",
-            request=request,
             actor=actor,
             object_type="retention_policy",
             object_id=policy.pk,
@@ -133,7 +127,7 @@ def _retention_lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RETENTION_LOCK])
 
 
-def legal_hold_place(*, actor, mrn: str, reason: str, request=None) -> LegalHold:
+def legal_hold_place(*, actor, mrn: str, reason: str) -> LegalHold:
     """Hold every record of the patient with this MRN from purging until released."""
     retention_admin_check(user=actor)
     reason = reason.strip()
@@ -147,7 +141,6 @@ def legal_hold_place(*, actor, mrn: str, reason: str, request=None) -> LegalHold
         hold = LegalHold.objects.create(patient=patient, reason=reason[:500], placed_by=actor)
         audit_record(
             action="legal_hold_place",
-            request=request,
             actor=actor,
             patient_id=patient.pk,
             object_type="legal_hold",
@@ -157,7 +150,7 @@ def legal_hold_place(*, actor, mrn: str, reason: str, request=None) -> LegalHold
     return hold
 
 
-def legal_hold_release(*, actor, hold_id: int, request=None) -> LegalHold:
+def legal_hold_release(*, actor, hold_id: int) -> LegalHold:
     retention_admin_check(user=actor)
     with transaction.atomic():
         hold = LegalHold.objects.select_for_update().filter(pk=hold_id).first()
@@ -169,7 +162,6 @@ def legal_hold_release(*, actor, hold_id: int, request=None) -> LegalHold:
         hold.save(update_fields=["released_at", "released_by"])
         audit_record(
             action="legal_hold_release",
-            request=request,
             actor=actor,
             patient_id=hold.patient_id,
             object_type="legal_hold",

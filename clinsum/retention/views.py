@@ -49,7 +49,7 @@ def policy_create(request):
     form = RetentionPolicyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            retention_policy_create(actor=request.user, request=request, **form.cleaned_data)
+            retention_policy_create(actor=request.user, **form.cleaned_data)
         except RetentionError as exc:
             form.add_error(None, str(exc))
         else:
@@ -64,7 +64,7 @@ def policy_edit(request, policy_id: int):
     initial = {"keep_days": policy.keep_days, "active": policy.active}
     form = RetentionPolicyEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        retention_policy_update(actor=request.user, request=request, policy_id=policy.pk, **form.cleaned_data)
+        retention_policy_update(actor=request.user, policy_id=policy.pk, **form.cleaned_data)
         return redirect("retention_policy_list")
     return render(request, "retention/policy_form.html", {"form": form, "policy": policy})
 
@@ -75,7 +75,7 @@ def policy_approve(request, policy_id: int):
     """A second administrator applies a retention change below the floor for clinical notes."""
     policy = policy_get_for_admin(user=request.user, policy_id=policy_id)
     try:
-        retention_policy_approve(actor=request.user, policy_id=policy.pk, request=request)
+        retention_policy_approve(actor=request.user, policy_id=policy.pk)
     except RetentionError as exc:
         return render(request, "retention/policy_list.html", _list_context(request, error=str(exc)))
     return redirect("retention_policy_list")
@@ -100,7 +100,7 @@ def hold_place(request):
     form = LegalHoldForm(request.POST)
     if form.is_valid():
         try:
-            legal_hold_place(actor=request.user, request=request, **form.cleaned_data)
+            legal_hold_place(actor=request.user, **form.cleaned_data)
         except RetentionError as exc:
             form.add_error(None, str(exc))
         else:
@@ -113,7 +113,7 @@ def hold_place(request):
 def hold_release(request, hold_id: int):
     retention_admin_check(user=request.user)
     try:
-        legal_hold_release(actor=request.user, request=request, hold_id=hold_id)
+        legal_hold_release(actor=request.user, hold_id=hold_id)
     except RetentionError as exc:
         return _hold_page(request, LegalHoldForm(), error=str(exc), status=400)
     return redirect("retention_hold_list")

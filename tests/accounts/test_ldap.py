@@ -210,6 +210,7 @@ def test_a_group_change_changes_the_role_at_the_next_login(ldap_login, client, d
     assert (dora.role, dora.unit) == ("nurse", "5E")
     sync = AuditEvent.objects.filter(action="user_directory_sync", object_id=str(dora.pk)).order_by("seq").last()
     assert "role clinician->nurse" in sync.reason and "unit 4W->5E" in sync.reason
+    assert (sync.actor_id, sync.ip) == (None, "127.0.0.1")  # the directory acted; the login's address
 
 
 def test_a_user_in_no_role_group_gets_no_access(ldap_login, client, django_user_model):
