@@ -28,22 +28,32 @@ def embedder_get() -> Embedder:
     )
 
 
-def notes_index(*, note_ids: list[int], embedder: Embedder | None = None) -> int:
+def notes_index(*, note_ids: list[int], embedder: Embedder | None = None, only_pending: bool = False) -> int:
     """Chunk, embed (one batched encode across all notes) and store; returns chunks written.
 
     Replacing the notes' chunks wholesale (one DELETE and one COPY for the batch) makes a
     second run leave the same rows. A note amended while it was being embedded is skipped at
-    write time: the amendment queued its own run."""
-    notes = list(Note.objects.filter(pk__in=note_ids).only("id", "patient_id", "text", "content_hash").order_by("pk"))
+    write time: the amendment queued its own run.
+
+    only_pending (the embed task, and a job indexing what the queue has not reached): notes
+    already indexed are left alone, also those another process indexed while this one was
+    encoding. Their chunks may be cited by a summary or draft by then, and replacing them would
+    fail on those citations (a queued embed task that ran after a summary had indexed its
+    patient's notes inline did)."""
+    notes_qs = Note.objects.filter(pk__in=note_ids)
+    if only_pending:
+        notes_qs = notes_qs.exclude(embedding_status=EmbeddingStatus.DONE)
+    notes = list(notes_qs.only("id", "patient_id", "text", "content_hash").order_by("pk"))
     if not notes:
         return 0
     embedder = embedder or embedder_get()
     plans = [(note.pk, note.patient_id, chunk_note(note.text, max_words=settings.CHUNK_MAX_WORDS)) for note in notes]
     vectors = embedder.encode([c.text for _, _, chunks in plans for c in chunks])
     with transaction.atomic(), connection.cursor() as cursor:
-        current = dict(
-            Note.objects.select_for_update().filter(pk__in=[n.pk for n in notes]).values_list("pk", "content_hash")
-        )
+        locked = Note.objects.select_for_update().filter(pk__in=[n.pk for n in notes])
+        if only_pending:
+            locked = locked.exclude(embedding_status=EmbeddingStatus.DONE)
+        current = dict(locked.values_list("pk", "content_hash"))
         if any(current.get(n.pk) != n.content_hash for n in notes):
             keep, kept_vectors, offset = [], [], 0
             for note, plan in zip(notes, plans):

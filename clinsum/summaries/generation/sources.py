@@ -23,7 +23,7 @@ def patient_index_pending(*, patient_id: int) -> None:
         .values_list("pk", flat=True)
     )
     if pending:
-        notes_index(note_ids=pending)
+        notes_index(note_ids=pending, only_pending=True)
 
 
 def sources_retrieve(
