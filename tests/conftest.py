@@ -124,6 +124,16 @@ def ward(db):
     }
 
 
+@pytest.fixture
+def notes(ward):
+    """One note of Ruth (4W) and one of the ICU patient, by ward key ("p1", "icu") and by MRN."""
+    from clinsum.charts.services import notes_ingest
+
+    notes_ingest(notes=[note_record("T-001", "Ruth note. Afebrile."), note_record("T-003", "ICU note. Intubated.")])
+    ruth, icu = ward["p1"].notes.get(), ward["icu"].notes.get()
+    return {"p1": ruth, "icu": icu, "T-001": ruth, "T-003": icu}
+
+
 @pytest.fixture(scope="session")
 def llm_server():
     """One OpenAI-compatible stub for the session, reachable by worker processes too."""
