@@ -7,20 +7,12 @@ from django.urls import reverse
 
 from clinsum.access.models import BreakGlassGrant, CareTeamMember
 from clinsum.accounts.models import User
-from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
 
+from .conftest import audit
+
 NEW_PASSWORD = "vermilion-otter-harbour-42"
-
-
-@pytest.fixture
-def adam(admin_user, client):
-    return login_verified(client, admin_user)
-
-
-def audit(action):
-    return AuditEvent.objects.filter(action=action).order_by("seq")
 
 
 def test_it_creates_a_local_user(adam, admin_user):

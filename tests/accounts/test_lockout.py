@@ -7,14 +7,7 @@ from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
 
-
-def login(client, username, password, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
-
-
-def fail_until_locked(client, settings, username="alice", **extra):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        login(client, username, "wrong-password", **extra)
+from .conftest import fail_until_locked, login
 
 
 def test_settings_use_the_database_handler_and_combined_lockout(settings):

@@ -1,24 +1,13 @@
 """TOTP for administrators and privacy officers: enrolment with a server-drawn QR code, a token
 at every login, and no page before it."""
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import enrolment_unlock, totp_device, totp_now
-from tests.conftest import PASSWORD
 
-
-def password_login(client, username):
-    response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
-@pytest.fixture
-def adam_with_phone(admin_user):
-    return totp_device(admin_user)
+from .conftest import password_login
 
 
 def test_an_admin_without_a_device_is_sent_to_enrolment(admin_user, client):

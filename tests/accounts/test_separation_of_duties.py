@@ -3,7 +3,7 @@ role granted by an administrator waits in the privacy officers' review queue; a 
 administrator chose is changed at the first login; setting up an authenticator needs a one-time
 code an administrator gives out of band, never the password alone."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -13,68 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinsum.access.models import CareTeamMember
-from clinsum.accounts.models import AccountChange, MFAEnrolmentCode, User
+from clinsum.accounts.models import AccountChange, MFAEnrolmentCode
 from clinsum.audit.models import AuditEvent
-from clinsum.charts.models import Patient
 from tests.accounts.mfa import login_verified, totp_device, totp_now
 from tests.conftest import PASSWORD
 
-TEMPORARY = "vermilion-otter-harbour-42"
-OWN = "juniper-lantern-quartz-77"
-
-
-def audit(action):
-    return AuditEvent.objects.filter(action=action).order_by("seq")
-
-
-@pytest.fixture
-def adam(admin_user):
-    return login_verified(Client(), admin_user)
-
-
-def created_by_admin(adam, username, role, unit=""):
-    response = adam.post(
-        reverse("user_create"),
-        {
-            "username": username,
-            "first_name": username.capitalize(),
-            "last_name": "New",
-            "role": role,
-            "unit": unit,
-            "password": TEMPORARY,
-            "password_again": TEMPORARY,
-        },
-    )
-    assert response.status_code in (200, 302), response.content.decode()[:500]
-    return User.objects.get(username=username), response
-
-
-def logged_in(username, password=TEMPORARY) -> Client:
-    client = Client()
-    assert client.post(reverse("login"), {"username": username, "password": password}).status_code == 302
-    return client
-
+from .conftest import OWN, TEMPORARY, audit, created_by_admin, logged_in
 
 # --- 1. Administrators see no patient identity ---------------------------------------------------
 
 IDENTITY = ("Zebulon", "Quennell", "MRN-SOD-77", "1951-07-23", "23/07/1951", "July 23, 1951", "Jul. 23, 1951")
-
-
-@pytest.fixture
-def identified_patient(db, clinician, admin_user):
-    from clinsum.charts.services import notes_ingest
-    from clinsum.retention.models import LegalHold, RetentionPolicy
-    from tests.conftest import note_record
-
-    patient = Patient.objects.create(
-        mrn="MRN-SOD-77", family_name="Quennell", given_name="Zebulon", birth_date=date(1951, 7, 23), unit="4W"
-    )
-    notes_ingest(notes=[note_record("MRN-SOD-77", "Quennell note. Afebrile.")], enqueue=False)
-    CareTeamMember.objects.create(patient=patient, user=clinician)
-    LegalHold.objects.create(patient=patient, reason="matter 12", placed_by=admin_user)
-    RetentionPolicy.objects.create(target="progress", keep_days=3650)
-    return patient
 
 
 def admin_pages():

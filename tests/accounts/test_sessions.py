@@ -7,10 +7,11 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from clinsum.accounts.middleware import LAST_ACTIVITY_KEY
 from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
+
+from .conftest import idle_for, last_activity, password_login
 
 POLL = {"HTTP_HX_REQUEST": "true"}
 
@@ -21,22 +22,6 @@ def summary_panel(ward):
 
     summary = Summary.objects.create(patient=ward["p1"], backend="extractive", fingerprint="t")
     return reverse("summary_detail", args=[summary.pk])
-
-
-def password_login(client, username="alice"):
-    response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
-def idle_for(client, seconds: int) -> None:
-    session = client.session
-    session[LAST_ACTIVITY_KEY] = int(time.time()) - seconds
-    session.save()
-
-
-def last_activity(client) -> int:
-    return client.session[LAST_ACTIVITY_KEY]
 
 
 def test_the_session_key_changes_at_login(clinician, client):
