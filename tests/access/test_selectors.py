@@ -1,3 +1,6 @@
+"""access/selectors.py: who reads which chart (the unit, the care team, a break-glass grant), in the
+ORM and in the retrieval scope. The same rule against random hospitals: test_rule_agreement.py."""
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
