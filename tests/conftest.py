@@ -98,6 +98,16 @@ def privacy_officer(make_user):
     return make_user("priya", "privacy_officer")
 
 
+@pytest.fixture
+def adam(admin_user):
+    """A browser logged in as the administrator, with a verified TOTP device."""
+    from django.test import Client
+
+    from tests.accounts.mfa import login_verified
+
+    return login_verified(Client(), admin_user)
+
+
 def note_record(mrn: str, text: str, *, days_ago: int = 1, note_type: str = "progress", line: int | None = None):
     from clinsum.charts.records import NoteRecord
 
@@ -122,6 +132,37 @@ def ward(db):
         "p2": Patient.objects.create(mrn="T-002", family_name="Brennan", given_name="Olu", unit="4W", sex="male"),
         "icu": Patient.objects.create(mrn="T-003", family_name="Castillo", given_name="Mara", unit="ICU", sex="female"),
     }
+
+
+@pytest.fixture
+def notes(ward):
+    """One note of Ruth (4W) and one of the ICU patient, by ward key ("p1", "icu") and by MRN."""
+    from clinsum.charts.services import notes_ingest
+
+    notes_ingest(notes=[note_record("T-001", "Ruth note. Afebrile."), note_record("T-003", "ICU note. Intubated.")])
+    ruth, icu = ward["p1"].notes.get(), ward["icu"].notes.get()
+    return {"p1": ruth, "icu": icu, "T-001": ruth, "T-003": icu}
+
+
+@pytest.fixture
+def identified_patient(db, clinician, admin_user):
+    """Zebulon Quennell (4W): a name, MRN and birth date no administrator's page may show
+    (tests/accounts/test_separation_of_duties.py), with a note, a care team member and a legal hold."""
+    from datetime import date
+
+    from clinsum.access.models import CareTeamMember
+    from clinsum.charts.models import Patient
+    from clinsum.charts.services import notes_ingest
+    from clinsum.retention.models import LegalHold, RetentionPolicy
+
+    patient = Patient.objects.create(
+        mrn="MRN-SOD-77", family_name="Quennell", given_name="Zebulon", birth_date=date(1951, 7, 23), unit="4W"
+    )
+    notes_ingest(notes=[note_record("MRN-SOD-77", "Quennell note. Afebrile.")], enqueue=False)
+    CareTeamMember.objects.create(patient=patient, user=clinician)
+    LegalHold.objects.create(patient=patient, reason="matter 12", placed_by=admin_user)
+    RetentionPolicy.objects.create(target="progress", keep_days=3650)
+    return patient
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ def test_a_database_test_still_gets_its_stack(tmp_path):
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/audit/test_chain.py",
+            "tests/audit/test_services.py",
             "-k",
             "chained_in_sequence",
         ],

@@ -1,20 +1,8 @@
-"""Hardening after the red-team (issue 14): what a login, a break-glass reason and a forwarded
-address may carry."""
+"""Hardening after the red-team (issue 14): what a break-glass reason, a forwarded address, a failed
+SQL statement in PostgreSQL's log and an exported CSV cell may carry; /readyz stays inside."""
 
 import pytest
 from django.test import Client
-
-from clinsum.audit.models import AuditEvent
-
-
-def test_a_failed_login_never_stores_an_unknown_username_verbatim(db, make_user):
-    make_user("frank", "clinician", "4W")
-    client = Client()
-    client.post("/login/", {"username": "Winter2026!secret", "password": "x"})
-    client.post("/login/", {"username": "frank", "password": "wrong"})
-    stored = list(AuditEvent.objects.filter(action="login_failed").order_by("seq").values_list("object_id", flat=True))
-    assert stored[0].startswith("unknown:") and "Winter" not in stored[0]
-    assert stored[1] == "frank"
 
 
 @pytest.mark.parametrize("reason", ["\u200b" * 30, "a" * 20, "aaaa bbbb aaaa bbbb aaaa", "x x x x x x x x x x x x"])
@@ -55,21 +43,6 @@ def test_readiness_is_not_reachable_through_nginx():
     assert block[: block.index("}")].split("{", 1)[1].strip() == "deny all;"
 
 
-def test_the_last_privacy_officer_cannot_be_demoted_or_deactivated(db, make_user):
-    from clinsum.accounts.services import AccountError, user_deactivate, user_update
-
-    admin = make_user("root", "admin")
-    only = make_user("pia", "privacy_officer")
-    for change in (
-        lambda: user_update(actor=admin, user_id=only.pk, role="clinician", unit=""),
-        lambda: user_deactivate(actor=admin, user_id=only.pk),
-    ):
-        with pytest.raises(AccountError, match="only active privacy officer"):
-            change()
-    make_user("paz", "privacy_officer")
-    assert user_update(actor=admin, user_id=only.pk, role="clinician", unit="4W").role == "clinician"
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -84,19 +57,3 @@ def test_csv_cells_never_start_a_formula_in_any_locale(value, expected):
     from clinsum.audit.export import _cell
 
     assert _cell(value) == expected
-
-
-def test_a_queued_summary_page_with_the_patient_banner_is_audited(db, make_user):
-    from clinsum.charts.models import Patient
-    from clinsum.summaries.models import Summary
-
-    patient = Patient.objects.create(mrn="MRN-321", family_name="Vale", given_name="Io", unit="4W")
-    summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint="q")
-    reader = Client()
-    reader.force_login(make_user("gail", "clinician", "4W"))
-    page = reader.get(f"/summaries/{summary.pk}/").content.decode()
-    assert "MRN-321" in page
-    event = AuditEvent.objects.get(action="summary_view")
-    assert (event.patient_id, event.outcome) == (patient.pk, "queued")
-    reader.get(f"/summaries/{summary.pk}/", HTTP_HX_REQUEST="true")  # the polled panel shows no identity
-    assert AuditEvent.objects.filter(action="summary_view").count() == 1

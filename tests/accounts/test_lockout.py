@@ -1,20 +1,10 @@
-"""django-axes lockout through the real login form: per username + address, audited, unlocked
-by an administrator from the admin console."""
-
-from django.urls import reverse
+"""django-axes lockout through the real login form: per username + address, audited. The
+administrator's unlock is in test_views.py."""
 
 from clinsum.audit.models import AuditEvent
-from tests.accounts.mfa import login_verified
 from tests.conftest import PASSWORD
 
-
-def login(client, username, password, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
-
-
-def fail_until_locked(client, settings, username="alice", **extra):
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        login(client, username, "wrong-password", **extra)
+from .conftest import fail_until_locked, login
 
 
 def test_settings_use_the_database_handler_and_combined_lockout(settings):
@@ -64,24 +54,3 @@ def test_behind_one_trusted_proxy_the_forwarded_address_counts(clinician, client
     assert login(client, "alice", PASSWORD, REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="10.0.0.66").status_code == 429
     # Another workstation behind the same nginx is not locked out.
     assert login(client, "alice", PASSWORD, REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="10.0.0.7").status_code == 302
-
-
-def test_an_admin_unlocks_the_user(clinician, admin_user, client, settings):
-    from django.test import Client
-
-    fail_until_locked(client, settings)
-    assert login(client, "alice", PASSWORD).status_code == 429
-    admin = login_verified(Client(), admin_user)
-    assert b"locked out" in admin.get(reverse("user_list")).content
-    response = admin.post(reverse("user_unlock", args=[clinician.pk]))
-    assert response.status_code == 302
-    event = AuditEvent.objects.get(action="user_unlock")
-    assert (event.actor_id, event.object_id) == (admin_user.pk, str(clinician.pk))
-    assert login(client, "alice", PASSWORD).status_code == 302
-
-
-def test_only_admins_unlock(clinician, nurse, client, settings):
-    fail_until_locked(client, settings)
-    other = login_verified(client.__class__(), nurse)
-    assert other.post(reverse("user_unlock", args=[clinician.pk])).status_code == 403
-    assert login(client, "alice", PASSWORD).status_code == 429

@@ -1,16 +1,15 @@
-"""Session policy: new key at login, idle logoff that polling cannot postpone, deactivated
-users' sessions end at once."""
+"""Session policy (accounts/middleware.py): idle logoff that polling cannot postpone, the idle
+warning on every page, and a deactivated user's session ending at the next request. Login, logout
+and "stay logged in" are in test_views.py."""
 
 import time
 
 from django.contrib.sessions.models import Session
-from django.test import Client
 from django.urls import reverse
 
-from clinsum.accounts.middleware import LAST_ACTIVITY_KEY
 from clinsum.audit.models import AuditEvent
-from tests.accounts.mfa import login_verified
-from tests.conftest import PASSWORD
+
+from .conftest import idle_for, last_activity, password_login
 
 POLL = {"HTTP_HX_REQUEST": "true"}
 
@@ -21,38 +20,6 @@ def summary_panel(ward):
 
     summary = Summary.objects.create(patient=ward["p1"], backend="extractive", fingerprint="t")
     return reverse("summary_detail", args=[summary.pk])
-
-
-def password_login(client, username="alice"):
-    response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
-def idle_for(client, seconds: int) -> None:
-    session = client.session
-    session[LAST_ACTIVITY_KEY] = int(time.time()) - seconds
-    session.save()
-
-
-def last_activity(client) -> int:
-    return client.session[LAST_ACTIVITY_KEY]
-
-
-def test_the_session_key_changes_at_login(clinician, client):
-    client.get(reverse("login"))
-    session = client.session
-    session["pre_login"] = "x"
-    session.save()
-    before = session.session_key
-    password_login(client)
-    assert client.session.session_key != before
-    assert not Session.objects.filter(session_key=before).exists()
-
-
-def test_login_records_activity(clinician, client):
-    password_login(client)
-    assert abs(last_activity(client) - time.time()) < 5
 
 
 def test_an_idle_session_is_logged_out_and_audited(clinician, ward, client, settings):
@@ -119,22 +86,6 @@ def test_a_user_triggered_htmx_request_is_activity(clinician, ward, client):
     assert abs(last_activity(client) - time.time()) < 5
 
 
-def test_stay_logged_in_extends_the_session_while_the_warning_shows(clinician, client, settings):
-    password_login(client)
-    idle_for(client, settings.SESSION_COOKIE_AGE - 60)  # the warning shows in the last 120 s
-    assert client.post(reverse("session_keepalive")).status_code == 204
-    assert abs(last_activity(client) - time.time()) < 5
-    assert client.get(reverse("session_keepalive")).status_code == 405
-
-
-def test_a_script_posting_stay_logged_in_early_does_not_keep_a_session_alive(clinician, client, settings):
-    password_login(client)
-    idle_for(client, 300)
-    before = last_activity(client)
-    assert client.post(reverse("session_keepalive")).status_code == 204
-    assert last_activity(client) == before
-
-
 def test_pages_carry_the_idle_warning_and_load_the_script_without_inline_code(clinician, ward, client, settings):
     password_login(client)
     html = client.get(reverse("patient_list")).content.decode()
@@ -145,25 +96,8 @@ def test_pages_carry_the_idle_warning_and_load_the_script_without_inline_code(cl
     assert client.get("/static/idle.js").status_code == 200
 
 
-def test_deactivating_a_user_ends_all_their_sessions_at_once(clinician, admin_user, ward, client):
-    other_browser = password_login(Client())
-    password_login(client)
-    admin = login_verified(Client(), admin_user)
-    assert admin.post(reverse("user_deactivate", args=[clinician.pk])).status_code == 302
-    for browser in (client, other_browser):
-        response = browser.get(reverse("patient_list"))
-        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-    assert client.post(reverse("login"), {"username": "alice", "password": PASSWORD}).status_code == 200
-
-
 def test_an_inactive_user_is_logged_out_on_the_next_request(clinician, ward, client):
     password_login(client)
     type(clinician).objects.filter(pk=clinician.pk).update(is_active=False)
     response = client.get(reverse("patient_list"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-
-
-def test_logout_is_audited(clinician, client):
-    password_login(client)
-    client.post(reverse("logout"))
-    assert AuditEvent.objects.filter(action="logout", actor_id=clinician.pk).count() == 1

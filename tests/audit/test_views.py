@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
+from tests.accounts.mfa import login_verified
 
 from .conftest import append_event
 
@@ -196,3 +197,10 @@ def test_break_glass_outside_day_hours_is_flagged(po_client, clinician, nurse):
     ]
     assert next(a for a in flags if a.patient_id == 5).seq == night.seq
     assert AuditEvent.objects.filter(action="audit_view", object_id="anomalies").exists()
+
+
+def test_only_privacy_officers_read_the_audit_trail(clinician, privacy_officer, client):
+    client.force_login(clinician)
+    assert client.get(reverse("audit_event_list")).status_code == 403
+    login_verified(client, privacy_officer)
+    assert client.get(reverse("audit_event_list")).status_code == 200

@@ -1,4 +1,5 @@
-"""Drafting fixtures: one patient of the nursing-notes corpus, on the matrix nurse's unit."""
+"""Drafting fixtures: one patient of the nursing-notes corpus, on the matrix nurse's unit; a
+discharged patient of the demo ward with its ground truth."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import pytest
 
 from clinsum.charts.indexing import notes_index
 from clinsum.charts.ingest import parse_nursing_corpus_file
-from clinsum.charts.models import Patient
+from clinsum.charts.models import Note, Patient
 from clinsum.charts.records import PatientRecord
 from clinsum.charts.services import notes_ingest
 from tests.conftest import shared_data
+from tests.demo_charts import demo_chart_load, discharged_patient_with_a_stopped_drug
 
 CORPUS_PATIENT = "8"  # five ICU nursing notes: neuro/cardiac/resp/gi/gu sections, a plan, labs
 MRN = f"DEID-{CORPUS_PATIENT}"
@@ -38,3 +40,11 @@ def nursing_chart(db):
     patient = corpus_patient_ingest()
     notes_index(note_ids=list(patient.notes.values_list("pk", flat=True)))
     return patient
+
+
+@pytest.fixture
+def discharged(db):
+    mrn, facts = discharged_patient_with_a_stopped_drug()
+    patient = demo_chart_load(mrn, enqueue=False)
+    notes_index(note_ids=list(Note.objects.filter(patient=patient).values_list("pk", flat=True)))
+    return patient, facts

@@ -1,4 +1,5 @@
-"""Retention fixtures: notes with chunks, summaries citing them, and the purge's fixed 'now'."""
+"""Retention fixtures: notes with chunks, summaries citing them, the purge's fixed 'now', and two
+administrators."""
 
 from __future__ import annotations
 
@@ -56,3 +57,8 @@ def progress_policy(db):
     from clinsum.retention.models import RetentionPolicy
 
     return RetentionPolicy.objects.create(target="progress", keep_days=30)
+
+
+@pytest.fixture
+def admins(db, make_user):
+    return make_user("ada", "admin"), make_user("ben", "admin")

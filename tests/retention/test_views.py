@@ -1,9 +1,14 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
 from clinsum.retention.models import DeletionReceipt, LegalHold, RetentionPolicy
 from clinsum.retention.purge import retention_purge_run
+from clinsum.retention.services import (
+    retention_policy_create,
+)
+from tests.accounts.mfa import login_verified
 
 from .conftest import NOW, add_note
 
@@ -129,3 +134,13 @@ def test_it_lists_receipts(admin_client, ward, progress_policy):
     assert list(response.context["receipts"]) == [receipt]
     assert receipt.deleted_ids_sha256 in response.content.decode()
     assert DeletionReceipt.objects.count() == 1
+
+
+def test_the_page_offers_approval_only_to_another_admin(admins):
+    first, second = admins
+    policy = retention_policy_create(actor=first, target="progress", keep_days=1)
+    mine, theirs = login_verified(Client(), first), login_verified(Client(), second)  # admins: TOTP first
+    assert "another administrator must approve" in mine.get("/retention/").content.decode()
+    assert f"/retention/policies/{policy.pk}/approve/" in theirs.get("/retention/").content.decode()
+    theirs.post(f"/retention/policies/{policy.pk}/approve/")
+    assert RetentionPolicy.objects.get(pk=policy.pk).keep_days == 1

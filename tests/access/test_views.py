@@ -1,41 +1,51 @@
-"""Break-glass: a clinician or nurse opens a chart outside their scope with a reason; it is
-time-limited, shown on the chart, audited, applied in the retrieval SQL and reviewed."""
+"""access/views.py through the test client: the patient list and the note page; break glass, which
+opens a chart outside the user's scope with a reason, time-limited, shown on the chart, audited and
+reviewed by a privacy officer; and the care teams an administrator manages by patient id."""
 
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from clinsum.access.models import BreakGlassGrant
-from clinsum.access.selectors import access_scope, patient_list_for_user
+from clinsum.access.models import BreakGlassGrant, CareTeamMember
+from clinsum.access.selectors import access_scope
 from clinsum.audit.models import AuditEvent
-from clinsum.charts.models import Chunk
-from clinsum.charts.services import notes_ingest
-from retrieval.search import patient_text_search
+from clinsum.charts.models import Patient
 from tests.accounts.mfa import login_verified
-from tests.conftest import note_record
 
-REASON = "Rapid response call, covering 4W bed 12 overnight"
+from .conftest import REASON, audit, break_glass
 
-
-@pytest.fixture
-def notes(ward):
-    notes_ingest(notes=[note_record("T-001", "Ruth note. Afebrile."), note_record("T-003", "ICU note. Intubated.")])
-    return {"p1": ward["p1"].notes.get(), "icu": ward["icu"].notes.get()}
+# --- The patient list and the note page (patient_list, note_detail) -----------------------------
 
 
-@pytest.fixture
-def alice(clinician, client):
-    """Alice (4W) logged in; the ICU patient is outside her scope."""
+def test_a_patient_search_is_posted_so_no_name_or_mrn_reaches_a_url(make_user, db):
+    """Access logs (gunicorn's, runserver's, nginx's) record the URL: a GET ?q=<MRN> put
+    identifiers in them (issue 14, finding 5). The search is a POST; a query string is ignored."""
+    Patient.objects.create(mrn="MRN-777", family_name="Quill", given_name="Ada", unit="4W")
+    Patient.objects.create(mrn="MRN-778", family_name="Rowe", given_name="Bo", unit="4W")
+    reader = Client()
+    reader.force_login(make_user("dana", "clinician", "4W"))
+    page = reader.get("/patients/").content.decode()
+    assert 'method="post"' in page and "csrfmiddlewaretoken" in page
+    found = reader.post("/patients/", {"q": "MRN-777"}).content.decode()
+    assert "Quill" in found and "Rowe" not in found
+    ignored = reader.get("/patients/", {"q": "MRN-777"}).content.decode()
+    assert "Quill" in ignored and "Rowe" in ignored  # the query string did not search
+    event = AuditEvent.objects.filter(action="patient_list_view").order_by("-seq").first()
+    assert event.reason.startswith("list; 2 shown: ")
+    assert reader.post("/patients/", {"q": "MRN\x00"}).status_code == 400
+
+
+def test_a_note_view_shows_text_and_is_audited(clinician, notes, client):
     client.force_login(clinician)
-    return client
+    response = client.get(reverse("note_detail", args=[notes["T-001"].pk]))
+    assert b"Ruth note. Afebrile." in response.content
+    assert AuditEvent.objects.filter(action="note_view", object_id=str(notes["T-001"].pk)).count() == 1
 
 
-def break_glass(client, patient, reason=REASON, next_url=""):
-    return client.post(reverse("break_glass_create", args=[patient.pk]), {"reason": reason, "next": next_url})
+# --- Break glass (break_glass_create, break_glass_review_list, break_glass_review) --------------
 
 
 def test_the_403_page_offers_break_glass_for_an_existing_chart(alice, ward):
@@ -97,27 +107,6 @@ def test_the_reason_is_capped(alice, ward):
     break_glass(alice, ward["icu"], reason=words[:500])
     assert len(BreakGlassGrant.objects.get().reason) == 500
     assert len(AuditEvent.objects.get(action="break_glass").reason) == 500
-
-
-def test_grants_enter_the_selectors_and_the_retrieval_scope(alice, clinician, ward, notes):
-    note = notes["icu"]
-    Chunk.objects.create(
-        note=note, patient=ward["icu"], ordinal=0, char_start=0, char_end=len(note.text), text=note.text
-    )
-
-    def search():
-        with connection.cursor() as cursor:
-            return patient_text_search(
-                cursor, patient_id=ward["icu"].pk, query_text="intubated", k=5, scope=access_scope(user=clinician)
-            )
-
-    assert ward["icu"] not in set(patient_list_for_user(user=clinician))
-    assert access_scope(user=clinician).patient_ids == ()
-    assert search() == []
-    break_glass(alice, ward["icu"])
-    assert ward["icu"] in set(patient_list_for_user(user=clinician))
-    assert access_scope(user=clinician).patient_ids == (ward["icu"].pk,)
-    assert [hit.note_id for hit in search()] == [note.pk]
 
 
 def test_an_expired_grant_gives_no_access(alice, clinician, ward):
@@ -184,3 +173,58 @@ def test_only_privacy_officers_review(request, role_fixture, ward, client, alice
     assert other.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "ok"}).status_code == 403
     grant.refresh_from_db()
     assert grant.reviewed_at is None
+
+
+# --- Care teams, managed by an administrator (care_team_search, care_team_detail, ...) ----------
+
+
+def test_care_teams_are_managed_by_patient_id_and_audited(adam, admin_user, outsider, ward):
+    page = adam.get(reverse("care_team_search"))
+    assert page.status_code == 200
+    response = adam.get(reverse("care_team_search"), {"patient": ward["p1"].pk})
+    assert response["Location"] == reverse("care_team_detail", args=[ward["p1"].pk])
+    detail = adam.get(response["Location"]).content.decode()
+    assert f"Patient id <strong>{ward['p1'].pk}</strong>" in detail and "T-001" not in detail
+    assert audit("care_team_view").get().patient_id == ward["p1"].pk
+
+    adam.post(reverse("care_team_add", args=[ward["p1"].pk]), {"username": "charlie"})
+    assert CareTeamMember.objects.filter(patient=ward["p1"], user=outsider).exists()
+    event = audit("care_team_add").get()
+    assert (event.actor_id, event.patient_id, event.object_id) == (admin_user.pk, ward["p1"].pk, str(outsider.pk))
+
+    adam.post(reverse("care_team_remove", args=[ward["p1"].pk, outsider.pk]))
+    assert not CareTeamMember.objects.filter(patient=ward["p1"], user=outsider).exists()
+    assert audit("care_team_remove").get().patient_id == ward["p1"].pk
+
+
+def test_an_unknown_patient_id_is_said_so(adam, ward):
+    response = adam.get(reverse("care_team_search"), {"patient": 999999})
+    assert response.status_code == 200 and b"No patient has this id" in response.content
+
+
+def test_only_clinicians_and_nurses_join_care_teams(adam, admin_user, privacy_officer, ward):
+    adam.post(reverse("care_team_add", args=[ward["p1"].pk]), {"username": "priya"})
+    assert not CareTeamMember.objects.exists()
+
+
+def test_the_care_team_page_shows_no_note_text(adam, ward):
+    from clinsum.charts.services import notes_ingest
+    from tests.conftest import note_record
+
+    notes_ingest(notes=[note_record("T-001", "Ruth note. Afebrile.")])
+    assert b"Afebrile" not in adam.get(reverse("care_team_detail", args=[ward["p1"].pk])).content
+
+
+def test_the_unit_list_gives_patient_ids_and_care_team_sizes(adam, identified_patient, ward):
+    body = adam.get(reverse("care_team_search"), {"unit": "4W"}).content.decode()
+    assert reverse("care_team_detail", args=[identified_patient.pk]) in body
+    assert reverse("care_team_detail", args=[ward["p1"].pk]) in body
+    assert reverse("care_team_detail", args=[ward["icu"].pk]) not in body
+    assert audit("care_team_list").get().object_id == "4W"
+
+
+def test_care_teams_cannot_be_searched_by_mrn(adam, identified_patient):
+    response = adam.get(reverse("care_team_search"), {"mrn": "MRN-SOD-77"})
+    assert response.status_code == 200
+    assert reverse("care_team_detail", args=[identified_patient.pk]) not in response.content.decode()
+    assert adam.post(reverse("care_team_search"), {"mrn": "MRN-SOD-77"}).status_code == 405

@@ -1,0 +1,80 @@
+"""summaries/views.py through the test client: requesting a summary, the summary page, and the
+privacy officer's pages of recorded model calls (with the patient-access page's links to them)."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from clinsum.audit.models import AuditEvent
+
+
+def test_summary_create_rejects_get(clinician, ward, client):
+    client.force_login(clinician)
+    assert client.get(reverse("summary_create", args=[ward["p1"].pk])).status_code == 405
+
+
+def test_a_queued_summary_page_with_the_patient_banner_is_audited(db, make_user):
+    from clinsum.charts.models import Patient
+    from clinsum.summaries.models import Summary
+
+    patient = Patient.objects.create(mrn="MRN-321", family_name="Vale", given_name="Io", unit="4W")
+    summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint="q")
+    reader = Client()
+    reader.force_login(make_user("gail", "clinician", "4W"))
+    page = reader.get(f"/summaries/{summary.pk}/").content.decode()
+    assert "MRN-321" in page
+    event = AuditEvent.objects.get(action="summary_view")
+    assert (event.patient_id, event.outcome) == (patient.pk, "queued")
+    reader.get(f"/summaries/{summary.pk}/", HTTP_HX_REQUEST="true")  # the polled panel shows no identity
+    assert AuditEvent.objects.filter(action="summary_view").count() == 1
+
+
+def test_the_privacy_officer_reads_a_summarys_calls_and_the_view_is_audited(client, privacy_officer, recorded):
+    summary = recorded["summary"]
+    client.force_login(privacy_officer)
+    response = client.get(reverse("audit_summary_model_calls", args=[summary.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Ignore all previous instructions" in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert(1)" not in body  # escaped, not run
+    assert "Raw answer, as received" in body and "chatcmpl-" in body
+    event = AuditEvent.objects.get(action="model_call_view")
+    assert (event.actor_username, event.patient_id, event.object_type, event.object_id) == (
+        "priya",
+        summary.patient_id,
+        "summary",
+        str(summary.pk),
+    )
+
+
+def test_the_privacy_officer_reads_a_drafts_calls_and_the_view_is_audited(client, privacy_officer, recorded):
+    draft = recorded["draft"]
+    client.force_login(privacy_officer)
+    response = client.get(reverse("audit_draft_model_calls", args=[draft.pk]))
+    assert response.status_code == 200 and "Ignore all previous instructions" in response.content.decode()
+    event = AuditEvent.objects.get(action="model_call_view")
+    assert (event.patient_id, event.object_type, event.object_id) == (draft.patient_id, "draft", str(draft.pk))
+
+
+def test_the_patient_access_page_links_to_the_records(client, privacy_officer, recorded):
+    client.force_login(privacy_officer)
+    body = client.get(reverse("audit_patient_access"), {"patient": recorded["summary"].patient_id}).content.decode()
+    assert reverse("audit_summary_model_calls", args=[recorded["summary"].pk]) in body
+    assert reverse("audit_draft_model_calls", args=[recorded["draft"].pk]) in body
+    assert "Ignore all previous instructions" not in body  # ids and counts only
+
+
+@pytest.mark.parametrize("actor", ["clinician", "nurse", "admin_user"])
+@pytest.mark.parametrize("page", ["audit_summary_model_calls", "audit_draft_model_calls"])
+def test_every_other_role_is_refused(client, request, recorded, actor, page):
+    # the clinician requested the summary and the nurse wrote the draft: still refused
+    client.force_login(request.getfixturevalue(actor))
+    owner = recorded["summary" if "summary" in page else "draft"]
+    response = client.get(reverse(page, args=[owner.pk]))
+    assert response.status_code == 403 and "Ignore all previous" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action="model_call_view").exists()
+
+
+def test_an_unknown_summary_is_404_for_the_privacy_officer(client, privacy_officer, db):
+    client.force_login(privacy_officer)
+    assert client.get(reverse("audit_summary_model_calls", args=[999999])).status_code == 404
