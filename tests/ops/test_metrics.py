@@ -298,5 +298,7 @@ def test_no_planted_phi_reaches_the_scrape(db, client, metrics_on, make_user):
     client.logout()
     text = scrape(client)
     assert value(text, "clinsum_summary_claims_total") >= 1  # the rows were seen
-    for planted in ("SENTINEL", "31337", "Quixwood", "Zelda", "sentinel.reader", "dyspnoea"):
+    # Whole planted values, not the bare digits: "31337" can occur inside a float timestamp
+    # of the scrape (it did: 1.7961497731337235e+09).
+    for planted in ("SENTINEL", "MRN-31337", "Quixwood", "Zelda", "sentinel.reader", "dyspnoea"):
         assert planted.lower() not in text.lower(), planted
