@@ -26,6 +26,15 @@ def shared_data(*parts: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Argon2 costs about 0.1 s a hash and the suite makes thousands of users and logins: tests
+    hash with MD5 (Django's advice for tests). Production keeps Argon2; a test that checks the
+    stored algorithm is marked `real_hashers`."""
+    if request.node.get_closest_marker("real_hashers") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _audit_checkpoint_dir(settings, tmp_path):
     """Each test has its own scheduled-checkpoint directory (audit_verify reads the newest file)."""
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"

@@ -219,6 +219,7 @@ def test_after_a_reset_the_password_alone_shows_no_secret(adam, privacy_officer)
     assert not TOTPDevice.objects.filter(user=privacy_officer).exists()
 
 
+@pytest.mark.real_hashers
 def test_the_code_is_shown_once_stored_hashed_and_audited(adam, admin_user, privacy_officer):
     response = adam.post(reverse("user_mfa_reset", args=[privacy_officer.pk]))
     code = response.context["code"]
@@ -380,6 +381,7 @@ def test_only_admins_see_the_user_list(clinician, admin_user, client):
     assert response.status_code == 200 and b"alice" in response.content
 
 
+@pytest.mark.real_hashers
 def test_it_creates_a_local_user(adam, admin_user):
     response = adam.post(
         reverse("user_create"),
