@@ -30,7 +30,6 @@ from .models import NoteType
 from .records import NoteRecord, PatientRecord
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
-MR_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 # LOINC document type codes -> ClinSum note types; the first coding that maps wins.
 LOINC_NOTE_TYPES = {

@@ -29,7 +29,6 @@ from .records import NoteRecord, PatientRecord
 from .services import IngestError
 
 REQUIRED_COLUMNS = ("mrn", "note_type", "authored_at", "author", "text")
-PATIENT_COLUMNS = ("family_name", "given_name", "birth_date", "sex", "unit")
 TEXT_SUFFIXES = (".txt", ".md")
 TABLE_SUFFIXES = (".jsonl", ".ndjson", ".csv")
 JSON_SUFFIXES = (".json",)

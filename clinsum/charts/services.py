@@ -326,10 +326,6 @@ def notes_embed_enqueue(*, note_ids: list[int]) -> None:
         notes_embed.delay(note_ids[start : start + EMBED_BATCH])
 
 
-def note_mark_embedding(*, note_ids: list[int], status: str) -> None:
-    Note.objects.filter(pk__in=note_ids).update(embedding_status=status)
-
-
 def service_token_create(*, name: str) -> tuple[ServiceToken, str]:
     """A new service-account token; returns (row, token). Only the token's SHA-256 is stored,
     so the token is shown once, now."""

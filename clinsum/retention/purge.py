@@ -24,10 +24,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from clinsum.audit.services import audit_record
+from clinsum.drafting.models import Draft
 from clinsum.summaries.models import ModelCall, Summary
 
 from .models import DeletedObject, DeletionReceipt, ReceiptStatus, RetentionPolicy
-from .selectors import draft_model, policy_expired
+from .selectors import policy_expired
 
 RETENTION_LOCK = 0x52455445  # "RETE": serialises purge batches and legal-hold changes
 COUNT_KINDS = ("notes", "chunks", "summaries", "claims", "citations", "drafts", "model_calls", "sessions")
@@ -105,16 +106,14 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         # Unsigned drafts quoting a purged note go whole for the same reason (a sentence would
         # lose its citation and still read as drafted from the chart). Signed drafts stay: their
         # own note is the record, and only their citation rows of the purged note go.
-        drafts = draft_model()
-        if drafts is not None:
-            draft_ids = list(
-                drafts.objects.filter(sentences__citations__note_id__in=ids, signed_at__isnull=True)
-                .values_list("pk", flat=True)
-                .distinct()
-            )
-            if draft_ids:
-                _merge_counts(counts, drafts.objects.filter(pk__in=draft_ids).only("pk").delete()[1])
-                items += [DeletedObject(receipt=receipt, kind="draft", object_id=i) for i in draft_ids]
+        draft_ids = list(
+            Draft.objects.filter(sentences__citations__note_id__in=ids, signed_at__isnull=True)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        if draft_ids:
+            _merge_counts(counts, Draft.objects.filter(pk__in=draft_ids).only("pk").delete()[1])
+            items += [DeletedObject(receipt=receipt, kind="draft", object_id=i) for i in draft_ids]
         # The record of a model call holds the text of every note it sent (cited or not): it
         # cannot outlive one of them, even where its summary or signed draft stays.
         _merge_counts(counts, ModelCall.objects.filter(note_ids__overlap=ids).delete()[1])

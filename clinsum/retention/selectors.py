@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, Min, OuterRef, QuerySet
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from clinsum.accounts.models import Role
 from clinsum.charts.models import Note
+from clinsum.drafting.models import Draft, DraftStatus
 from clinsum.summaries.models import Summary, SummaryStatus
 
 from .models import TARGET_DRAFT, TARGET_SESSION, TARGET_SUMMARY, DeletionReceipt, LegalHold, RetentionPolicy
@@ -28,16 +28,6 @@ def retention_admin_check(*, user) -> None:
         raise PermissionDenied("Only administrators manage retention and legal holds.")
 
 
-def draft_model():
-    """The drafting app's Draft model, or None where that app is not installed."""
-    if not apps.is_installed("clinsum.drafting"):
-        return None
-    try:
-        return apps.get_model("drafting", "Draft")
-    except LookupError:
-        return None
-
-
 def _active_hold():
     return LegalHold.objects.filter(patient_id=OuterRef("patient_id"), released_at__isnull=True)
 
@@ -45,10 +35,6 @@ def _active_hold():
 def _split_by_hold(candidates: QuerySet, date_field: str) -> Expired:
     held = Exists(_active_hold())
     return Expired(candidates.exclude(held), date_field, candidates.filter(held))
-
-
-def _has_field(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.get_fields())
 
 
 @dataclass(frozen=True)
@@ -74,17 +60,11 @@ def policy_expired(*, policy: RetentionPolicy, now: datetime) -> Expired:
         )
         return _split_by_hold(candidates, "created_at")
     if policy.target == TARGET_DRAFT:
-        model = draft_model()
-        if model is None or not _has_field(model, "created_at"):
-            return Expired(None, note="the drafting app is not installed")
-        candidates = model.objects.filter(created_at__lt=cutoff)
-        if _has_field(model, "signed_at"):
-            # A signed draft is its note's provenance: it goes with that note, under the note's policy.
-            candidates = candidates.filter(signed_at__isnull=True)
-        if _has_field(model, "status"):
-            candidates = candidates.exclude(status__in=("queued", "running"))  # a worker's, until finished
-        if not _has_field(model, "patient"):
-            return Expired(candidates, "created_at", model.objects.none())
+        # A signed draft is its note's provenance: it goes with that note, under the note's policy.
+        # A queued or running draft is a worker's, until finished.
+        candidates = Draft.objects.filter(created_at__lt=cutoff, signed_at__isnull=True).exclude(
+            status__in=(DraftStatus.QUEUED, DraftStatus.RUNNING)
+        )
         return _split_by_hold(candidates, "created_at")
     if policy.target == TARGET_SESSION:
         if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
