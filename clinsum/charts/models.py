@@ -2,6 +2,7 @@ import hashlib
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from pgvector.django import VectorField
 
 
@@ -76,6 +77,9 @@ class Note(models.Model):
         help_text="Upstream identifier (FHIR DocumentReference.id); the same id with new text is an amendment",
     )
     embedding_status = models.CharField(max_length=16, choices=EmbeddingStatus.choices, default=EmbeddingStatus.PENDING)
+    embedding_queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When the note was last queued for embedding (recovery re-queues old ones)"
+    )
     origin = models.CharField(
         max_length=120,
         default=NOTE_ORIGIN_IMPORT,
@@ -92,7 +96,14 @@ class Note(models.Model):
                 fields=["patient", "source_id"], condition=~Q(source_id=""), name="note_unique_source_per_patient"
             ),
         ]
-        indexes = [models.Index(fields=["patient", "-authored_at"], name="note_patient_recent")]
+        indexes = [
+            models.Index(fields=["patient", "-authored_at"], name="note_patient_recent"),
+            models.Index(
+                fields=["embedding_queued_at"],
+                condition=Q(embedding_status=EmbeddingStatus.PENDING),
+                name="note_embedding_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Note {self.pk}"

@@ -7,11 +7,12 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from .models import (
     NOTE_ORIGIN_DRAFT,
@@ -30,6 +31,7 @@ from .records import NoteRecord, PatientRecord
 
 logger = logging.getLogger(__name__)
 
+RECOVER_NOTES_MAX = 20_000  # notes one recovery run queues again; the next run takes the rest
 EMBED_BATCH = 128  # notes per embedding task: one encode call across many notes pads less (bench/README.md)
 
 
@@ -282,7 +284,11 @@ def _notes_write(
                 replaced_by=origin,
             )
             Note.objects.filter(pk=stored.pk).update(
-                text=record.text, content_hash=digest, embedding_status=EmbeddingStatus.PENDING, **_note_fields(record)
+                text=record.text,
+                content_hash=digest,
+                embedding_status=EmbeddingStatus.PENDING,
+                embedding_queued_at=timezone.now(),
+                **_note_fields(record),
             )
             Chunk.objects.filter(note_id=stored.pk).delete()
             stored_by_hash.pop((patient.pk, stored.content_hash), None)
@@ -319,11 +325,37 @@ def _notes_write(
     return False
 
 
-def notes_embed_enqueue(*, note_ids: list[int]) -> None:
+def notes_embed_enqueue(*, note_ids: list[int]) -> bool:
+    """Queue the notes for embedding; False when the job queue is down. The notes are committed
+    and stay pending either way: notes_embedding_recover queues them again later."""
     from .tasks import notes_embed
 
-    for start in range(0, len(note_ids), EMBED_BATCH):
-        notes_embed.delay(note_ids[start : start + EMBED_BATCH])
+    try:
+        for start in range(0, len(note_ids), EMBED_BATCH):
+            notes_embed.delay(note_ids[start : start + EMBED_BATCH])
+    except BrokerError as exc:
+        logger.warning("%d notes not queued for embedding (job queue down: %s); recovery will", len(note_ids), exc)
+        return False
+    return True
+
+
+def notes_embedding_recover(*, now: datetime | None = None) -> int:
+    """Queue again the notes whose embedding has been pending longer than CLINSUM_RECOVER_AFTER_S
+    (a task lost to a database or broker outage, a note committed while the queue was down).
+    Embedding only pending notes is idempotent, so a note queued twice is indexed once. Returns
+    how many notes were queued."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CLINSUM_RECOVER_AFTER_S)
+    note_ids = list(
+        Note.objects.filter(embedding_status=EmbeddingStatus.PENDING, embedding_queued_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:RECOVER_NOTES_MAX]
+    )
+    if not note_ids or not notes_embed_enqueue(note_ids=note_ids):
+        return 0
+    Note.objects.filter(pk__in=note_ids, embedding_status=EmbeddingStatus.PENDING).update(embedding_queued_at=now)
+    logger.info("recovery queued %d notes for embedding again", len(note_ids))
+    return len(note_ids)
 
 
 def service_token_create(*, name: str) -> tuple[ServiceToken, str]:

@@ -20,6 +20,7 @@ from clinsum.charts.records import NoteRecord
 from clinsum.charts.services import notes_ingest
 from clinsum.summaries.generation.calls import backend_identity
 from clinsum.summaries.generation.jobs import job_run
+from clinsum.summaries.generation.recovery import job_send, jobs_recover
 
 from .jobs import DRAFT_JOB
 from .kinds import DraftKind, draft_kind
@@ -48,14 +49,25 @@ def draft_create(*, patient, user, kind_key: str) -> Draft:
         draft = Draft.objects.create(
             patient=patient, author=user, kind=kind.key, backend=backend, model=model, prompt_version=prompt_version
         )
-        transaction.on_commit(lambda: draft_enqueue(draft_id=draft.pk))
+        transaction.on_commit(lambda: draft_enqueue(draft=draft))
     return draft
 
 
-def draft_enqueue(*, draft_id: int) -> None:
+def _draft_send(draft_id: int) -> None:
     from .tasks import draft_generate
 
     draft_generate.delay(draft_id)
+
+
+def draft_enqueue(*, draft: Draft) -> bool:
+    """Send the draft's task; False (the row stays queued, unsent) when the job queue is down:
+    recovery (clinsum/summaries/generation/recovery.py) sends it when the queue is back."""
+    return job_send(DRAFT_JOB, job=draft, send=_draft_send)
+
+
+def drafts_recover() -> int:
+    """The recovery round for drafts (clinsum/recovery.py)."""
+    return jobs_recover(DRAFT_JOB, send=_draft_send)
 
 
 def draft_retry(*, draft: Draft, user) -> Draft:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
 
 from clinsum.charts.models import Patient
 from clinsum.summaries.generation.models import CitedSpan, GenerationJob
@@ -12,6 +13,10 @@ class SummaryStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+# A summary that is, or will be, the answer for its fingerprint (failed ones are history).
+LIVE = (SummaryStatus.QUEUED, SummaryStatus.RUNNING, SummaryStatus.DONE)
 
 
 class Summary(GenerationJob):
@@ -27,6 +32,14 @@ class Summary(GenerationJob):
 
     class Meta(GenerationJob.Meta):
         indexes = [models.Index(fields=["patient", "-created_at"], name="summary_patient_recent")]
+        # One live summary per chart state: two clinicians asking at once share it.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "fingerprint"],
+                condition=Q(status__in=LIVE),
+                name="summary_one_live_per_fingerprint",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Summary {self.pk}"

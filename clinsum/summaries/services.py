@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from clinsum.charts.models import Note, Patient
 from clinsum.summaries.generation.calls import backend_identity
 from clinsum.summaries.generation.jobs import job_run
+from clinsum.summaries.generation.models import ACTIVE
+from clinsum.summaries.generation.recovery import job_is_stuck, job_recover, job_send, jobs_recover
 
 from .jobs import SUMMARY_JOB
-from .models import Summary, SummaryStatus
+from .models import LIVE, Summary, SummaryStatus
 from .prompts import CHART_REVIEW
 
 
@@ -28,29 +30,49 @@ def summary_fingerprint(*, patient_id: int) -> str:
 
 
 def summary_request(*, patient: Patient, user) -> tuple[Summary, bool]:
-    """A summary of the chart as it is now: the cached one if nothing changed (same notes,
-    backend, model, prompt), else a new queued one. Returns (summary, created)."""
+    """A summary of the chart as it is now: the live one if nothing changed (same notes,
+    backend, model, prompt), else a new queued one. Returns (summary, created).
+
+    Never a stuck one: a live summary whose task was lost (see generation/recovery.py) has its
+    task sent again, or, after its last try, fails and a new one replaces it. Two requests at
+    once share one row (the partial unique index summary_one_live_per_fingerprint). When the job
+    queue is down the row stays queued, unsent (`enqueued_at` empty), for recovery to send."""
     fingerprint = summary_fingerprint(patient_id=patient.pk)
-    cached = (
-        Summary.objects.filter(patient=patient, fingerprint=fingerprint)
-        .exclude(status=SummaryStatus.FAILED)
-        .order_by("-created_at")
+    live = _summary_live(patient=patient, fingerprint=fingerprint)
+    if live is not None and live.status in ACTIVE and job_is_stuck(live):
+        if job_recover(SUMMARY_JOB, job_id=live.pk, send=_summary_send):
+            live.refresh_from_db()
+        else:
+            live = _summary_live(patient=patient, fingerprint=fingerprint)
+    if live is not None:
+        return live, False
+    backend, model, prompt_version = backend_identity(prompt=CHART_REVIEW)
+    try:
+        with transaction.atomic():
+            summary = Summary.objects.create(
+                patient=patient,
+                requested_by=user,
+                backend=backend,
+                model=model,
+                prompt_version=prompt_version,
+                fingerprint=fingerprint,
+            )
+            transaction.on_commit(lambda: summary_enqueue(summary=summary))
+    except IntegrityError:
+        # Another request created it between our look and our insert: share that one.
+        live = _summary_live(patient=patient, fingerprint=fingerprint)
+        if live is None:
+            raise
+        return live, False
+    return summary, True
+
+
+def _summary_live(*, patient: Patient, fingerprint: str) -> Summary | None:
+    return (
+        Summary.objects.filter(patient=patient, fingerprint=fingerprint, status__in=LIVE)
+        .order_by("-created_at", "-id")
         .first()
     )
-    if cached is not None:
-        return cached, False
-    backend, model, prompt_version = backend_identity(prompt=CHART_REVIEW)
-    with transaction.atomic():
-        summary = Summary.objects.create(
-            patient=patient,
-            requested_by=user,
-            backend=backend,
-            model=model,
-            prompt_version=prompt_version,
-            fingerprint=fingerprint,
-        )
-        transaction.on_commit(lambda: summary_enqueue(summary_id=summary.pk))
-    return summary, True
 
 
 def summary_retry(*, summary: Summary, user) -> Summary:
@@ -60,10 +82,20 @@ def summary_retry(*, summary: Summary, user) -> Summary:
     return new
 
 
-def summary_enqueue(*, summary_id: int) -> None:
+def _summary_send(summary_id: int) -> None:
     from .tasks import summary_generate
 
     summary_generate.delay(summary_id)
+
+
+def summary_enqueue(*, summary: Summary) -> bool:
+    """Send the summary's task; False (the row stays queued, unsent) when the job queue is down."""
+    return job_send(SUMMARY_JOB, job=summary, send=_summary_send)
+
+
+def summaries_recover() -> int:
+    """The recovery round for summaries (clinsum/recovery.py)."""
+    return jobs_recover(SUMMARY_JOB, send=_summary_send)
 
 
 def summary_run(*, summary_id: int) -> None:

@@ -43,6 +43,12 @@ def _panel(request, summary, *, status: int = 200):
     return render(request, template, context, status=status)
 
 
+def _request_outcome(summary, *, created: bool) -> str:
+    if summary.status == "queued" and summary.enqueued_at is None:
+        return "queue_down"  # stored, not yet sent: recovery sends it when the queue is back
+    return "ok" if created else "cached"
+
+
 @login_required
 @require_POST
 def summary_create(request, patient_id: int):
@@ -54,7 +60,7 @@ def summary_create(request, patient_id: int):
         patient_id=patient.pk,
         object_type="summary",
         object_id=summary.pk,
-        outcome="ok" if created else "cached",
+        outcome=_request_outcome(summary, created=created),
     )
     if request.htmx:
         return _panel(request, summary)
@@ -72,7 +78,7 @@ def summary_retry_view(request, summary_id: int):
         patient_id=summary.patient_id,
         object_type="summary",
         object_id=new.pk,
-        outcome="retry",
+        outcome="queue_down" if _request_outcome(new, created=True) == "queue_down" else "retry",
     )
     if request.htmx:
         return _panel(request, new)

@@ -35,7 +35,7 @@ def test_a_nurse_starts_a_draft_from_the_chart(nursing_chart, nurse, client, dja
     client.force_login(nurse)
     chart = client.get(reverse("chart_detail", args=[nursing_chart.pk])).content.decode()
     assert "Draft documentation" in chart and 'value="sbar_handoff"' in chart
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:  # sends the task to the test Redis
         response = client.post(reverse("draft_create", args=[nursing_chart.pk]), {"kind": "sbar_handoff"})
     draft = Draft.objects.get(patient=nursing_chart)
     assert response.status_code == 302 and response["Location"] == reverse("draft_detail", args=[draft.pk])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -186,7 +187,9 @@ def test_a_broker_that_is_down_reads_as_down_not_as_an_error(db, client, metrics
 
 
 def _summary(patient, status, **fields):
-    return Summary.objects.create(patient=patient, backend="extractive", fingerprint="f" * 64, status=status, **fields)
+    return Summary.objects.create(
+        patient=patient, backend="extractive", fingerprint=uuid.uuid4().hex, status=status, **fields
+    )
 
 
 def test_summary_and_claim_metrics_read_the_rows(db, client, metrics_on, ward):

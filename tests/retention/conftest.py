@@ -3,6 +3,7 @@ administrators."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -35,7 +36,7 @@ def add_note(mrn: str, text: str, *, days_ago: int, note_type: str = "progress",
 
 def add_summary(patient, *cited: Note, status: str = "done") -> Summary:
     """A summary with one claim per cited note, each with a citation of that note's first chunk."""
-    summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint="f" * 64, status=status)
+    summary = Summary.objects.create(patient=patient, backend="extractive", fingerprint=uuid.uuid4().hex, status=status)
     for ordinal, note in enumerate(cited):
         claim = Claim.objects.create(
             summary=summary, section="course", ordinal=ordinal, text=f"claim {ordinal}", verdict="supported"

@@ -24,9 +24,10 @@ from typing import Any, Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from clinsum.access.selectors import access_scope, may_read
 from clinsum.summaries.backends import GeneratedClaim, Generation, GenerationError
@@ -43,6 +44,9 @@ logger = logging.getLogger(__name__)
 
 # Why a summary or draft fails when the person who asked lost the chart before the worker ran.
 REQUESTER_OUT_OF_SCOPE = "the person who asked for it may no longer read this chart"
+
+# An outage of the database or the broker, not a fault of the job: retried, never failed for.
+OUTAGES = (OperationalError, InterfaceError, BrokerError)
 
 
 @dataclass(frozen=True)
@@ -175,18 +179,45 @@ def job_store(
     logger.info("%s %s %s: %d claims, %d ms", _name(job_type), job.pk, job_type.stored, len(claims), latency_ms)
 
 
+def _backoff(task) -> int:
+    return min(60, 2 ** (task.request.retries + 1))
+
+
+def _fail_or_leave(job_type: JobType, *, job_id: int, reason: str) -> None:
+    """job_fail, unless the database is away too: then the row stays queued or running and the
+    recovery task (generation/recovery.py) takes it up once the database is back."""
+    try:
+        job_fail(job_type, job_id=job_id, reason=reason)
+    except DatabaseError as exc:
+        name = type(exc).__name__
+        logger.warning("%s %s left for recovery: cannot mark it failed (%s)", _name(job_type), job_id, name)
+
+
 def job_task_run(task, job_type: JobType, *, job_id: int) -> None:
-    """The body of a job's Celery task (bind=True, acks_late, time limits, max_retries)."""
+    """The body of a job's Celery task (bind=True, acks_late, time limits, max_retries).
+
+    A database or broker outage (OperationalError) is retried with backoff, without touching
+    the row; after the last retry the row is left for recovery, which re-queues it."""
     try:
         job_run(job_type, job_id=job_id)
     except GenerationError as exc:
         if task.request.retries >= task.max_retries:
-            job_fail(job_type, job_id=job_id, reason=f"{exc} (gave up after {task.request.retries + 1} tries)")
+            _fail_or_leave(job_type, job_id=job_id, reason=f"{exc} (gave up after {task.request.retries + 1} tries)")
             return
-        if job_requeue(job_type, job_id=job_id, reason=str(exc)):
-            raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1))) from exc
+        try:
+            requeued = job_requeue(job_type, job_id=job_id, reason=str(exc))
+        except DatabaseError:
+            requeued = True  # the row is still running: retry it (recovery would otherwise)
+        if requeued:
+            raise task.retry(countdown=_backoff(task)) from exc
+    except OUTAGES as exc:
+        if task.request.retries >= task.max_retries:
+            logger.warning("%s %s left for recovery after %s", _name(job_type), job_id, type(exc).__name__)
+            return
+        logger.warning("%s %s retried after %s", _name(job_type), job_id, type(exc).__name__)
+        raise task.retry(countdown=_backoff(task)) from exc
     except SoftTimeLimitExceeded:
-        job_fail(job_type, job_id=job_id, reason="took longer than the time limit")
+        _fail_or_leave(job_type, job_id=job_id, reason="took longer than the time limit")
     except Exception as exc:  # the worker must not die on one bad job; the reason names no PHI
         logger.exception("%s %s crashed", _name(job_type), job_id)
-        job_fail(job_type, job_id=job_id, reason=f"internal error ({type(exc).__name__})")
+        _fail_or_leave(job_type, job_id=job_id, reason=f"internal error ({type(exc).__name__})")

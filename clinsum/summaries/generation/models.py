@@ -21,6 +21,9 @@ class GenerationJob(models.Model):
     error = models.CharField(max_length=500, blank=True, help_text="Reason shown to the user; never PHI")
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last handed to the job queue; empty: not sent yet"
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
