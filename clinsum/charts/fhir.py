@@ -273,15 +273,15 @@ def patient_record(resource: Patient, *, line: int | None, unit: str = "") -> Pa
         raise FhirProblem("Patient MRN is longer than 64 characters")
     names = resource.name or []
     name = next((n for n in names if n.use == "official"), names[0] if names else None)
-    family = (name.family or "") if name else ""
-    given = " ".join(name.given or ()) if name else ""
+    family = (name.family or "").strip() if name else ""
+    given = " ".join(g.strip() for g in name.given or () if g.strip()) if name else ""
     if name and not family and not given and name.text:
-        family = name.text
+        family = name.text.strip()
     gender = resource.gender if resource.gender in ("female", "male", "other", "unknown") else "unknown"
     record = PatientRecord(
         mrn=mrn.value.strip(),
-        family_name=family[:128],
-        given_name=given[:128],
+        family_name=family,  # too long a name is refused, never cut (patient_problems)
+        given_name=given,
         birth_date=resource.birthDate,
         sex=gender,
         unit=unit,
@@ -361,9 +361,9 @@ def note_record(
     title = ""
     if doc.type is not None:
         title = doc.type.text or next((c.display for c in doc.type.coding or () if c.display), "")
-    title = (title or doc.description or "")[:300]  # a long description is a title cut short, not a fault
+    title = title.strip() or (doc.description or "").strip()[:300]  # a long description: the title is its start
     source_id = doc.id or next((i.value for i in doc.identifier or () if i.value), "")
-    author = next((a.display for a in doc.author or () if a.display), "")
+    author = next((a.display.strip() for a in doc.author or () if a.display and a.display.strip()), "")
     record = NoteRecord(
         mrn=patient_mrn,
         patient_source_id="" if patient_mrn else patient_source_id,

@@ -111,7 +111,7 @@ def _record_from_mapping(row: dict, *, line: int, source: str) -> tuple[NoteReco
     )
     problems = note_problems(note)
     patient = None
-    if _field(row, "family_name"):
+    if _field(row, "family_name").strip():
         birth = _field(row, "birth_date").strip()
         try:
             birth_date = date.fromisoformat(birth) if birth else None
@@ -119,11 +119,11 @@ def _record_from_mapping(row: dict, *, line: int, source: str) -> tuple[NoteReco
             raise ValueError("bad birth_date: not an ISO date (YYYY-MM-DD)") from None
         patient = PatientRecord(
             mrn=mrn,
-            family_name=_field(row, "family_name"),
-            given_name=_field(row, "given_name"),
+            family_name=_field(row, "family_name").strip(),
+            given_name=_field(row, "given_name").strip(),
             birth_date=birth_date,
-            sex=(_field(row, "sex") or "unknown").lower(),
-            unit=_field(row, "unit"),
+            sex=(_field(row, "sex").strip() or "unknown").lower(),
+            unit=_field(row, "unit").strip(),
             line=line,
         )
         problems += [f"patient: {p}" for p in patient_problems(patient) if p not in problems]

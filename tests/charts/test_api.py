@@ -227,6 +227,11 @@ MALFORMED_BUNDLES = {
         1,
         "author has 201 characters",
     ),
+    "long-family": (
+        bundle(_with(patient_resource(), ("name", 0, "family"), "F" * 129)),
+        0,
+        "family_name has 129 characters; the limit is 128",
+    ),
     "far-future": (bundle(patient_resource(), document_resource(date="9999-12-31T23:00:00-05:00")), 1, "outside"),
     "year-one": (bundle(patient_resource(), document_resource(date="0001-01-01T00:00:00+01:00")), 1, "outside"),
     "birth-year-one": (bundle(patient_resource(birth="0001-01-01")), 0, "birth_date is outside"),
