@@ -1,5 +1,5 @@
 """python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences,
-summary_facts, chunking."""
+summary_facts, chunking, faults_input."""
 
 import importlib
 import sys
@@ -15,6 +15,7 @@ BENCHES = (
     "sentences",
     "summary_facts",
     "chunking",
+    "faults_input",
 )
 
 

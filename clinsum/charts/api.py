@@ -11,10 +11,12 @@ audited, refusals included; stored notes are audited per patient with their ids.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -24,6 +26,8 @@ from clinsum.audit.services import audit_record
 from .fhir import Entry, fhir_json_parse
 from .models import Note, ServiceToken
 from .services import IngestError, IngestResult, notes_ingest, service_token_authenticate
+
+logger = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 ACCEPTED_TYPES = (FHIR_JSON, "application/json")
@@ -89,8 +93,33 @@ def _bearer_token(request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+def _answers_in_fhir(view):
+    """Whatever goes wrong, the client gets an OperationOutcome, never Django's HTML page: 503
+    when the database cannot be reached (post again later), 500 otherwise. Nothing was stored:
+    the bundle's transaction rolled back. Only the error's class is logged (its message may
+    quote a value from the bundle)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except OperationalError as exc:
+            logger.error("FHIR API: database unavailable (%s)", type(exc).__name__)
+            response = _outcome(
+                503, [_issue("error", "transient", "the database is unavailable; nothing was stored, post again later")]
+            )
+            response["Retry-After"] = "30"
+            return response
+        except Exception as exc:  # noqa: BLE001 - the answer is an OperationOutcome, the log has the class
+            logger.error("FHIR API: internal error (%s)", type(exc).__name__)
+            return _outcome(500, [_issue("fatal", "exception", "internal error; nothing was stored")])
+
+    return wrapper
+
+
 @csrf_exempt
 @require_POST
+@_answers_in_fhir
 def fhir_bundle_create(request):
     token = service_token_authenticate(token=_bearer_token(request))
     if token is None:

@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from html.parser import HTMLParser
 
 from django.conf import settings
@@ -27,7 +27,15 @@ from fhir.resources.R4B.patient import Patient
 from pydantic import ValidationError
 
 from .models import NoteType
-from .records import NoteRecord, PatientRecord
+from .records import (
+    MAX_JSON_DEPTH,
+    NoteRecord,
+    PatientRecord,
+    hospital_zone,
+    json_loads,
+    note_problems,
+    patient_problems,
+)
 
 BUNDLE_TYPES = ("transaction", "batch", "collection", "searchset")
 
@@ -244,10 +252,11 @@ def note_type_for(concept) -> tuple[str, str | None]:
 def _aware(value) -> datetime | None:
     if value is None:
         return None
+    # A date, or a time without a zone, is the hospital's (HOSPITAL_TIME_ZONE).
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=hospital_zone())
     if isinstance(value, date):
-        return datetime.combine(value, time.min, tzinfo=UTC)
+        return datetime.combine(value, time.min, tzinfo=hospital_zone())
     return None
 
 
@@ -263,21 +272,25 @@ def patient_record(resource: Patient, *, line: int | None, unit: str = "") -> Pa
         raise FhirProblem("Patient MRN is longer than 64 characters")
     names = resource.name or []
     name = next((n for n in names if n.use == "official"), names[0] if names else None)
-    family = (name.family or "") if name else ""
-    given = " ".join(name.given or ()) if name else ""
+    family = (name.family or "").strip() if name else ""
+    given = " ".join(g.strip() for g in name.given or () if g.strip()) if name else ""
     if name and not family and not given and name.text:
-        family = name.text
+        family = name.text.strip()
     gender = resource.gender if resource.gender in ("female", "male", "other", "unknown") else "unknown"
-    return PatientRecord(
+    record = PatientRecord(
         mrn=mrn.value.strip(),
-        family_name=family[:128],
-        given_name=given[:128],
+        family_name=family,  # too long a name is refused, never cut (patient_problems)
+        given_name=given,
         birth_date=resource.birthDate,
         sex=gender,
         unit=unit,
         source_id=resource.id or "",
         line=line,
     )
+    problems = patient_problems(record)
+    if problems:
+        raise FhirProblem("Patient: " + "; ".join(problems))
+    return record
 
 
 def _attachment_text(doc: DocumentReference, *, binaries: dict[str, Binary], warnings: list[str]) -> str:
@@ -347,9 +360,9 @@ def note_record(
     title = ""
     if doc.type is not None:
         title = doc.type.text or next((c.display for c in doc.type.coding or () if c.display), "")
-    title = title or doc.description or ""
+    title = title.strip() or (doc.description or "").strip()[:300]  # a long description: the title is its start
     source_id = doc.id or next((i.value for i in doc.identifier or () if i.value), "")
-    author = next((a.display for a in doc.author or () if a.display), "")
+    author = next((a.display.strip() for a in doc.author or () if a.display and a.display.strip()), "")
     record = NoteRecord(
         mrn=patient_mrn,
         patient_source_id="" if patient_mrn else patient_source_id,
@@ -362,6 +375,9 @@ def note_record(
         line=line,
         source_id=source_id,
     )
+    problems = note_problems(record)
+    if problems:
+        raise FhirProblem("DocumentReference: " + "; ".join(problems))
     return record, warnings
 
 
@@ -404,13 +420,13 @@ class _Subjects:
 
 def _loads(raw: bytes | str, *, what: str) -> object:
     try:
-        return json.loads(raw)
+        return json_loads(raw)
     except json.JSONDecodeError as exc:
         raise FhirProblem(f"invalid JSON in {what} ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     except UnicodeDecodeError:
         raise FhirProblem(f"{what} is not UTF-8 (FHIR JSON must be)") from None
-    except RecursionError:
-        raise FhirProblem(f"{what} is nested too deeply") from None
+    except ValueError:
+        raise FhirProblem(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep") from None
 
 
 def fhir_ndjson_parse(lines: Iterable[bytes | str], *, source: str, unit: str = "") -> FhirParsed:
@@ -566,7 +582,7 @@ def is_fhir_json(head: bytes) -> bool:
         return False
     first_line = text.split(b"\n", 1)[0]
     try:
-        value = json.loads(first_line)
+        value = json_loads(first_line)
         return isinstance(value, dict) and "resourceType" in value
-    except ValueError:
+    except ValueError:  # not JSON, a cut-off first line, or nested too deeply
         return text[1:].lstrip().startswith(b'"resourceType"')

@@ -18,14 +18,14 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 
 from .fhir import FhirParsed, fhir_json_parse, fhir_ndjson_parse, is_fhir_json
 from .models import NoteType
-from .records import NoteRecord, PatientRecord
+from .records import NoteRecord, PatientRecord, hospital_zone, json_loads, note_problems, patient_problems
 from .services import IngestError
 
 REQUIRED_COLUMNS = ("mrn", "note_type", "authored_at", "author", "text")
@@ -63,42 +63,71 @@ def parse_datetime(value: str) -> datetime:
         parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
     else:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:  # no zone given: the hospital's (HOSPITAL_TIME_ZONE)
+        parsed = parsed.replace(tzinfo=hospital_zone())
     return parsed
+
+
+STRING_FIELDS = (*REQUIRED_COLUMNS, "title", "author_role", *PATIENT_COLUMNS)
+
+
+def _field(row: dict, name: str) -> str:
+    """The field as a string ("" when absent or null); TypeError for a list, object or number."""
+    value = row.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    return value
 
 
 def _record_from_mapping(row: dict, *, line: int, source: str) -> tuple[NoteRecord, PatientRecord | None]:
     missing = [c for c in REQUIRED_COLUMNS if c not in row or row[c] is None]
     if missing:
         raise ValueError(f"missing field(s): {', '.join(missing)}")
+    wrong = [
+        f"{name} must be a string, not {type(row[name]).__name__}"
+        for name in STRING_FIELDS
+        if name in row and row[name] is not None and not isinstance(row[name], str)
+    ]
+    if wrong:
+        raise TypeError("; ".join(wrong))
     try:
-        authored_at = parse_datetime(str(row["authored_at"]))
-    except ValueError as exc:
-        raise ValueError(f"bad authored_at {str(row['authored_at'])[:40]!r}: {exc}") from None
-    mrn = str(row["mrn"]).strip()
+        authored_at = parse_datetime(_field(row, "authored_at"))
+    except ValueError as exc:  # the message names the field, never quotes the value
+        raise ValueError(f"bad authored_at: {exc}") from None
+    mrn = _field(row, "mrn").strip()
     note = NoteRecord(
         mrn=mrn,
-        note_type=str(row["note_type"]).strip().lower(),
+        note_type=_field(row, "note_type").strip().lower(),
         authored_at=authored_at,
-        text=str(row["text"]),
-        author=str(row["author"] or ""),
-        author_role=str(row.get("author_role") or ""),
-        title=str(row.get("title") or ""),
+        text=_field(row, "text"),
+        author=_field(row, "author"),
+        author_role=_field(row, "author_role"),
+        title=_field(row, "title"),
         source=f"{source}:{line}",
         line=line,
     )
+    problems = note_problems(note)
     patient = None
-    if row.get("family_name"):
-        birth = str(row.get("birth_date") or "").strip()
+    if _field(row, "family_name").strip():
+        birth = _field(row, "birth_date").strip()
+        try:
+            birth_date = date.fromisoformat(birth) if birth else None
+        except ValueError:
+            raise ValueError("bad birth_date: not an ISO date (YYYY-MM-DD)") from None
         patient = PatientRecord(
             mrn=mrn,
-            family_name=str(row["family_name"]),
-            given_name=str(row.get("given_name") or ""),
-            birth_date=date.fromisoformat(birth) if birth else None,
-            sex=str(row.get("sex") or "unknown").lower(),
-            unit=str(row.get("unit") or ""),
+            family_name=_field(row, "family_name").strip(),
+            given_name=_field(row, "given_name").strip(),
+            birth_date=birth_date,
+            sex=(_field(row, "sex").strip() or "unknown").lower(),
+            unit=_field(row, "unit").strip(),
+            line=line,
         )
+        problems += [f"patient: {p}" for p in patient_problems(patient) if p not in problems]
+    if problems:
+        raise ValueError("; ".join(problems))
     return note, patient
 
 
@@ -107,9 +136,12 @@ def _rows_jsonl(text: str) -> Iterator[tuple[int, dict | None, str]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json_loads(line)
         except json.JSONDecodeError as exc:
             yield number, None, f"invalid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        except ValueError as exc:  # nested too deeply
+            yield number, None, str(exc)
             continue
         if not isinstance(value, dict):
             yield number, None, "expected a JSON object"
@@ -118,15 +150,29 @@ def _rows_jsonl(text: str) -> Iterator[tuple[int, dict | None, str]]:
 
 
 def _rows_csv(text: str) -> Iterator[tuple[int, dict | None, str]]:
+    # A field may be as long as a note may be (csv's own default limit is 131,072).
+    csv.field_size_limit(max(csv.field_size_limit(), settings.NOTE_MAX_CHARS + 1))
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        yield 1, None, f"unreadable CSV header ({exc})"
+        return
+    if fieldnames is None:
         yield 1, None, "empty CSV file"
         return
     missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
     if missing:
         yield 1, None, f"CSV header lacks column(s): {', '.join(missing)}"
         return
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the limit; the reader cannot go on
+            yield reader.line_num, None, f"unreadable CSV ({exc})"
+            return
         if None in row:
             yield reader.line_num, None, "more fields than the header has"
             continue
@@ -151,11 +197,28 @@ def parse_table_file(path: Path) -> ParsedFile:
             continue
         parsed.notes.append(note)
         if patient is not None:
-            patients.setdefault(patient.mrn, patient)
+            first = patients.setdefault(patient.mrn, patient)
+            differ = _demographics_differ(first, patient)
+            if differ:
+                problems.append((line, f"patient {patient.mrn}: {differ} differ from line {first.line} of this file"))
+    if not problems and not parsed.notes:
+        problems.append((None, "no notes in this file (empty?)"))
     if problems:
         raise IngestError(problems)
     parsed.patients = list(patients.values())
     return parsed
+
+
+def _demographics_differ(first: PatientRecord, other: PatientRecord) -> str:
+    """One MRN with two people's demographics in one file (a wrong MRN would merge them)."""
+    differ = []
+    if first.family_name.casefold() != other.family_name.casefold():
+        differ.append("family name")
+    if first.birth_date and other.birth_date and first.birth_date != other.birth_date:
+        differ.append("birth date")
+    if first.sex not in ("", "unknown") and other.sex not in ("", "unknown") and first.sex != other.sex:
+        differ.append("sex")
+    return ", ".join(differ)
 
 
 def parse_text_file(path: Path, *, mrn: str, note_type: str, author: str, authored_at: datetime) -> ParsedFile:

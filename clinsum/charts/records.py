@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,130 @@ class NoteRecord:
     source_id: str = ""  # upstream identifier (FHIR DocumentReference.id): same id + new text = amendment
     # The patient by upstream id (FHIR Patient.id) when the source gives no MRN on the note.
     patient_source_id: str = ""
+
+
+# --- validation: what every source (files, FHIR, the API) must satisfy before the database -----
+
+MAX_JSON_DEPTH = 64  # FHIR resources nest about 10 levels; deeper is hostile or broken
+AUTHORED_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+BIRTH_EARLIEST = date(1880, 1, 1)
+
+_BRACKETS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_too_deep(raw: bytes | str, *, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Does this JSON text nest objects/arrays more than `limit` levels (brackets inside strings
+    do not count)? Checked before json.loads, whose recursion would otherwise overflow."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _BRACKETS.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def json_loads(raw: bytes | str, *, limit: int = MAX_JSON_DEPTH) -> object:
+    """json.loads with a nesting limit: ValueError (not RecursionError) for too deep a document."""
+    if json_too_deep(raw, limit=limit):
+        raise ValueError(f"JSON is nested more than {limit} levels deep")
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"JSON is nested more than {limit} levels deep") from None
+
+
+def hospital_zone() -> ZoneInfo:
+    from django.conf import settings
+
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def text_problem(label: str, value: object, max_length: int | None) -> str | None:
+    """Why this value cannot be stored in a text column, or None. Never quotes the value."""
+    if not isinstance(value, str):
+        return f"{label} must be a string, not {type(value).__name__}"
+    if "\x00" in value:
+        return f"{label} contains a NUL byte"
+    if max_length is not None and len(value) > max_length:
+        return f"{label} has {len(value):,} characters; the limit is {max_length:,}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{label} contains an unpaired surrogate (not valid Unicode)"
+    return None
+
+
+def _max_length(model, name: str) -> int | None:
+    return model._meta.get_field(name).max_length
+
+
+def authored_at_problem(value: object) -> str | None:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        return "authored_at must be a date-time with a time zone"
+    latest = datetime.now(UTC) + timedelta(days=1)
+    if not AUTHORED_EARLIEST <= value <= latest:
+        return f"authored_at is outside {AUTHORED_EARLIEST:%Y-%m-%d} .. {latest:%Y-%m-%d} (now + 1 day)"
+    return None
+
+
+def birth_date_problem(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        return "birth_date must be a date"
+    today = datetime.now(hospital_zone()).date()
+    if not BIRTH_EARLIEST <= value <= today:
+        return f"birth_date is outside {BIRTH_EARLIEST:%Y-%m-%d} .. {today:%Y-%m-%d}"
+    return None
+
+
+def patient_problems(record: PatientRecord) -> list[str]:
+    """Everything wrong with a patient record for the Patient table (types, NUL bytes, column
+    lengths, birth date range)."""
+    from .models import Patient, Sex
+
+    problems = []
+    for name in ("mrn", "family_name", "given_name", "unit", "source_id"):
+        problem = text_problem(name, getattr(record, name), _max_length(Patient, name))
+        if problem:
+            problems.append(problem)
+    if isinstance(record.mrn, str) and not record.mrn.strip():
+        problems.append("missing MRN")
+    if record.sex not in ("", *Sex.values):
+        problems.append(f"sex must be one of {', '.join(Sex.values)}")
+    problem = birth_date_problem(record.birth_date)
+    if problem:
+        problems.append(problem)
+    return problems
+
+
+def note_problems(record: NoteRecord) -> list[str]:
+    """Everything wrong with a note record's fields for the Note table: types, NUL bytes, column
+    lengths and the authored_at range (text length and emptiness are the ingest service's)."""
+    from .models import Note
+
+    problems = []
+    for name in ("mrn", "author", "author_role", "title", "source_id", "patient_source_id", "note_type"):
+        limit = 200 if name == "patient_source_id" else _max_length(Note, name) if name != "mrn" else 64
+        problem = text_problem(name, getattr(record, name), limit)
+        if problem:
+            problems.append(problem)
+    if not isinstance(record.text, str):
+        problems.append(f"text must be a string, not {type(record.text).__name__}")
+    elif "\x00" in record.text:
+        problems.append("note text contains NUL bytes (binary file?)")
+    else:
+        problem = text_problem("text", record.text, None)
+        if problem:
+            problems.append(problem)
+    problem = authored_at_problem(record.authored_at)
+    if problem:
+        problems.append(problem)
+    return problems

@@ -27,7 +27,7 @@ from .models import (
     Sex,
     service_token_hash,
 )
-from .records import NoteRecord, PatientRecord
+from .records import NoteRecord, PatientRecord, note_problems, patient_problems
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +67,14 @@ def note_content_hash(text: str) -> str:
 
 
 def _note_problems(record: NoteRecord) -> list[str]:
-    problems = []
-    if not record.mrn.strip() and not record.patient_source_id:
+    problems = note_problems(record)
+    if isinstance(record.mrn, str) and not record.mrn.strip() and not record.patient_source_id:
         problems.append("missing MRN")
-    if not record.text.strip():
-        problems.append("empty note text")
-    if len(record.text) > settings.NOTE_MAX_CHARS:
-        problems.append(f"note has {len(record.text):,} characters; the limit is {settings.NOTE_MAX_CHARS:,}")
-    if "\x00" in record.text:
-        problems.append("note text contains NUL bytes (binary file?)")
-    if not isinstance(record.authored_at, datetime) or record.authored_at.tzinfo is None:
-        problems.append("authored_at must be a date-time with a time zone")
-    if len(record.source_id) > 200:
-        problems.append("source identifier is longer than 200 characters")
+    if isinstance(record.text, str):
+        if not record.text.strip():
+            problems.append("empty note text")
+        if len(record.text) > settings.NOTE_MAX_CHARS:
+            problems.append(f"note has {len(record.text):,} characters; the limit is {settings.NOTE_MAX_CHARS:,}")
     return problems
 
 
@@ -124,7 +119,14 @@ def notes_ingest(
     text is kept as a NoteVersion. New and amended notes are
     queued for embedding once the transaction commits (unless `enqueue` is False: the caller
     indexes them itself)."""
-    problems: list[tuple[int | None, str]] = []
+    # Every field is checked before the first query: a NUL byte or an overlong value must be a
+    # listed problem, never a database error.
+    problems: list[tuple[int | None, str]] = [
+        (record.line, f"patient: {problem}") for record in patients for problem in patient_problems(record)
+    ]
+    problems += [(record.line, problem) for record in notes for problem in _note_problems(record)]
+    if problems:
+        raise IngestError(problems)
     result = IngestResult()
     with transaction.atomic():
         by_mrn, by_source = _patients_resolve(notes=notes, patients=patients, result=result, problems=problems)
@@ -132,7 +134,7 @@ def notes_ingest(
         planned: list[tuple[NoteRecord, Patient, str]] = []
         batch_by_source: dict[tuple[int, str], str] = {}
         for record in notes:
-            record_problems = _note_problems(record)
+            record_problems: list[str] = []
             patient = by_mrn.get(record.mrn) if record.mrn.strip() else by_source.get(record.patient_source_id)
             if patient is None and (record.mrn.strip() or record.patient_source_id):
                 record_problems.append(
@@ -184,8 +186,8 @@ def _patients_resolve(*, notes, patients, result: IngestResult, problems: list) 
     }
     by_source: dict[str, Patient] = {p.source_id: p for p in Patient.objects.filter(source_id__in=wanted_sources)}
     for record in patients:
-        existing = by_mrn.get(record.mrn)
         where = record.line
+        existing = by_mrn.get(record.mrn)
         if record.source_id and record.source_id in by_source and by_source[record.source_id].mrn != record.mrn:
             problems.append(
                 (

@@ -185,8 +185,9 @@ def test_it_rejects_get(client, token):
 
 def test_if_the_audit_write_fails_nothing_is_stored(client, token):
     with mock.patch("clinsum.charts.api.audit_record", side_effect=RuntimeError("audit down")):
-        with pytest.raises(RuntimeError):
-            post(client, bundle(patient_resource(), document_resource()), token=token)
+        response = post(client, bundle(patient_resource(), document_resource()), token=token)
+    assert response.status_code == 500  # an OperationOutcome, not Django's HTML error page
+    assert issues(response)[0]["code"] == "exception"
     assert Patient.objects.count() == 0 and Note.objects.count() == 0
 
 
@@ -196,3 +197,73 @@ def test_the_create_command_prints_the_token_once_and_stores_its_hash(db, capsys
     row = ServiceToken.objects.get(name="lab-feed")
     assert row.token_hash == service_token_hash(value) and value not in row.token_hash
     assert len(value) >= 40
+
+
+def _with(resource: dict, path: tuple, value) -> dict:
+    """A copy of the resource with resource[path...] = value."""
+    resource = json.loads(json.dumps(resource))
+    target = resource
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return resource
+
+
+MALFORMED_BUNDLES = {
+    "nul-identifier": (bundle(_with(patient_resource(), ("identifier", 1, "value"), "MRN\x00-1")), 0, "NUL"),
+    "nul-family": (bundle(_with(patient_resource(), ("name", 0, "family"), "Oka\x00for")), 0, "NUL"),
+    "nul-type-text": (
+        bundle(patient_resource(), _with(document_resource(), ("type", "text"), "Progress\x00")),
+        1,
+        "title contains a NUL byte",
+    ),
+    "nul-author": (
+        bundle(patient_resource(), _with(document_resource(), ("author", 0, "display"), "Dr\x00X")),
+        1,
+        "author contains a NUL byte",
+    ),
+    "long-author": (
+        bundle(patient_resource(), _with(document_resource(), ("author", 0, "display"), "a" * 201)),
+        1,
+        "author has 201 characters",
+    ),
+    "long-family": (
+        bundle(_with(patient_resource(), ("name", 0, "family"), "F" * 129)),
+        0,
+        "family_name has 129 characters; the limit is 128",
+    ),
+    "far-future": (bundle(patient_resource(), document_resource(date="9999-12-31T23:00:00-05:00")), 1, "outside"),
+    "year-one": (bundle(patient_resource(), document_resource(date="0001-01-01T00:00:00+01:00")), 1, "outside"),
+    "birth-year-one": (bundle(patient_resource(birth="0001-01-01")), 0, "birth_date is outside"),
+    "birth-future": (bundle(patient_resource(birth="2999-01-01")), 0, "birth_date is outside"),
+}
+
+
+@pytest.mark.parametrize(("body", "entry", "expected"), MALFORMED_BUNDLES.values(), ids=MALFORMED_BUNDLES.keys())
+def test_a_malformed_field_is_a_400_outcome_naming_the_entry(client, token, body, entry, expected):
+    response = post(client, body, token=token)
+    assert response.status_code == 400
+    found = issues(response)
+    assert any(i["expression"] == [f"Bundle.entry[{entry}]"] and expected in i["diagnostics"] for i in found), found
+    assert Patient.objects.count() == 0 and Note.objects.count() == 0
+
+
+def test_a_deeply_nested_bundle_is_a_400_outcome(client, token):
+    response = post(client, '{"resourceType": "Bundle", "entry": ' + "[" * 100_000, token=token)
+    assert response.status_code == 400
+    assert "nested more than 64 levels deep" in issues(response)[0]["diagnostics"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_down_the_answer_is_a_503_outcome(client):
+    from django.db import connection
+
+    _, value = service_token_create(name="interface-engine")
+    connection.close()
+    with mock.patch.dict(connection.settings_dict, {"HOST": "127.0.0.1", "PORT": "1"}):
+        response = post(client, bundle(patient_resource(), document_resource()), token=value)
+        connection.close()
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/fhir+json"
+    assert issues(response)[0]["code"] == "transient"
+    assert Patient.objects.count() == 0

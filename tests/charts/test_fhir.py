@@ -215,7 +215,7 @@ def test_invalid_json_is_refused_with_its_position():
 
 def test_deeply_nested_json_is_refused_cleanly():
     parsed = fhir_json_parse(b"[" * 200_000, source="t")
-    assert parsed.problems == [(None, "the document is nested too deeply")]
+    assert parsed.problems == [(None, "the document is nested more than 64 levels deep")]
 
 
 def test_a_document_without_subject_is_refused_with_its_entry():

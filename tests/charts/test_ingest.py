@@ -1,4 +1,7 @@
+import csv
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -148,3 +151,101 @@ def test_a_rejected_file_is_counted_in_the_report(ward, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("ingest_notes", str(path), verbosity=0)
     assert "notes new 0, unchanged 0, amended 0, rejected 2 (in 1 file(s))" in capsys.readouterr().out
+
+
+# --- malformed input: one line per problem, nothing of the bad file stored, the run goes on ----
+
+LONG = "x" * 129
+
+
+def _bad_rows():
+    """(id, rows of the bad file, what its error line says)."""
+    new = {"mrn": "B-1", "family_name": "Vance", "given_name": "Ola", "birth_date": "1960-01-02", "unit": "4W"}
+    return [
+        ("nul-mrn", [row(mrn="T-0\x0001")], "mrn contains a NUL byte"),
+        ("nul-family", [row(**new, text="n") | {"family_name": "Va\x00nce"}], "family_name contains a NUL byte"),
+        ("nul-unit", [row(**new) | {"unit": "4\x00W"}], "unit contains a NUL byte"),
+        ("nul-author", [row(author="Dr\x00X")], "author contains a NUL byte"),
+        ("nul-title", [row(title="T\x00")], "title contains a NUL byte"),
+        ("nul-text", [row(text="a\x00b")], "NUL bytes"),
+        ("surrogate-text", [row(text="a\ud800b")], "unpaired surrogate"),
+        ("long-mrn", [row(mrn="M" * 65)], "mrn has 65 characters; the limit is 64"),
+        ("long-family", [row(**new) | {"family_name": LONG}], "family_name has 129 characters; the limit is 128"),
+        ("long-author", [row(author="a" * 201)], "author has 201 characters; the limit is 200"),
+        ("list-text", [row(text=["x"])], "text must be a string, not list"),
+        ("dict-title", [row(title={"a": 1})], "title must be a string, not dict"),
+        ("number-mrn", [row(mrn=12)], "mrn must be a string, not int"),
+        ("list-mrn", [row(mrn=["x"])], "mrn must be a string, not list"),
+        ("list-family", [row(**new) | {"family_name": ["V"]}], "family_name must be a string, not list"),
+        ("number-unit", [row(**new) | {"unit": 4}], "unit must be a string, not int"),
+        ("far-future", [row(authored_at="9999-12-31T23:00-05:00")], "authored_at is outside 1900-01-01"),
+        ("year-one", [row(authored_at="0001-01-01T00:00+01:00")], "authored_at is outside 1900-01-01"),
+        ("tomorrow+", [row(authored_at="2999-01-01T00:00Z")], "authored_at is outside"),
+        ("birth-year-one", [row(**new) | {"birth_date": "0001-01-01"}], "birth_date is outside 1880-01-01"),
+        ("birth-future", [row(**new) | {"birth_date": "2999-01-01"}], "birth_date is outside"),
+        ("bad-birth", [row(**new) | {"birth_date": "02/01/1960"}], "bad birth_date"),
+        (
+            "two-names",
+            [row(**new), row(**new, text="Other note.") | {"family_name": "Vane"}],
+            "patient B-1: family name differ from line 1 of this file",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("rows", "expected"), [c[1:] for c in _bad_rows()], ids=[c[0] for c in _bad_rows()])
+def test_a_malformed_jsonl_file_is_one_line_and_the_run_goes_on(ward, tmp_path, capsys, rows, expected):
+    good = write_jsonl(tmp_path / "a-good.jsonl", [row(mrn="T-002", text="Good note.")])
+    bad = write_jsonl(tmp_path / "b-bad.jsonl", rows)
+    late = write_jsonl(tmp_path / "c-good.jsonl", [row(mrn="T-003", text="Later good note.")])
+    patients = Patient.objects.count()
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("ingest_notes", str(good), str(bad), str(late), verbosity=0)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert any(line.startswith("  b-bad.jsonl:") and expected in line for line in err.splitlines()), err
+    # Nothing of the bad file; both good files, before and after it, stored.
+    assert Patient.objects.count() == patients
+    assert sorted(Note.objects.values_list("patient__mrn", flat=True)) == ["T-002", "T-003"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.jsonl", "", "no notes in this file"),
+        ("blank.jsonl", "\n \n", "no notes in this file"),
+        ("header.csv", CSV_HEADER, "no notes in this file"),
+        ("empty.csv", "", "empty CSV file"),
+        ("empty.ndjson", "", "no notes in this file"),
+        ("deep.jsonl", "[" * 100_000 + "\n", "nested more than 64 levels deep"),
+        ("deep.ndjson", '{"resourceType": ' + "[" * 100_000 + "\n", "nested more than 64 levels deep"),
+        ("deep.json", '{"resourceType": "Bundle", "x": ' + "[" * 100_000, "nested more than 64 levels deep"),
+    ],
+)
+def test_an_empty_or_too_deeply_nested_file_is_an_error(ward, tmp_path, capsys, name, content, expected):
+    (tmp_path / name).write_text(content)
+    write_jsonl(tmp_path / "z-good.jsonl", [row()])
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("ingest_notes", str(tmp_path), verbosity=0)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and expected in err, err
+    assert Note.objects.count() == 1  # the good file after it
+
+
+def test_a_csv_note_may_be_as_long_as_the_note_limit(ward, tmp_path, settings):
+    text = "Stable. " * 25_000  # 200,000 characters: over csv's default field limit of 131,072
+    assert len(text) <= settings.NOTE_MAX_CHARS
+    path = tmp_path / "long.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["mrn", "note_type", "authored_at", "author", "text"])
+        writer.writerow(["T-001", "progress", "2026-11-19T08:00Z", "Dr. A", text])
+    call_command("ingest_notes", str(path), verbosity=0)
+    assert Note.objects.get().text == text
+
+
+def test_a_time_without_a_zone_is_the_hospitals(ward, tmp_path, settings):
+    settings.TIME_ZONE = "America/New_York"
+    path = write_jsonl(tmp_path / "n.jsonl", [row(authored_at="2026-11-19T08:00:00")])
+    call_command("ingest_notes", str(path), verbosity=0)
+    stored = Note.objects.get().authored_at
+    assert stored == datetime(2026, 11, 19, 8, 0, tzinfo=ZoneInfo("America/New_York"))  # 13:00 UTC

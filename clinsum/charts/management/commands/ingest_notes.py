@@ -28,6 +28,13 @@ from clinsum.charts.records import PatientRecord
 from clinsum.charts.services import EMBED_BATCH, IngestError, notes_ingest
 
 
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
+
+
 def parsed_location(parsed: ParsedFile | None, kind: str) -> str:
     return parsed.location if parsed else ("entry" if kind == "fhir-json" else "line")
 
@@ -63,7 +70,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if not files:
             raise CommandError(f"no note files (.txt .md .jsonl .ndjson .csv .json) in {', '.join(map(str, paths))}")
-        kinds = {file: file_kind(file) for file in files}
+        kinds: dict[Path, str] = {}
+        unreadable: dict[Path, str] = {}
+        for file in files:
+            try:
+                kinds[file] = file_kind(file)
+            except OSError as exc:  # reported with the other rejected files; the run goes on
+                kinds[file], unreadable[file] = "unreadable", exc.strerror or type(exc).__name__
         if any(k == "text" for k in kinds.values()) and not (mrn or patient_per_file):
             raise CommandError("plain-text notes need --mrn MRN (or --patient-per-file)")
         if any(k == "nursing-corpus" for k in kinds.values()) and not patient_per_file:
@@ -72,7 +85,10 @@ class Command(BaseCommand):
             )
         # Patients before the notes that refer to them (FHIR bulk exports put them in their own file).
         files.sort(key=lambda f: (0 if kinds[f].startswith("fhir") and f.name.startswith("Patient") else 1, str(f)))
-        when = parse_datetime(authored_at) if authored_at else timezone.now()
+        try:
+            when = parse_datetime(authored_at) if authored_at else timezone.now()
+        except ValueError as exc:
+            raise CommandError(f"--authored-at: {exc}") from None
         started = time.monotonic()
         totals = {
             "new": 0,
@@ -86,15 +102,19 @@ class Command(BaseCommand):
         ignored: dict[str, int] = {}
         quiet = opts["verbosity"] == 0
         progress = tqdm(
-            total=sum(f.stat().st_size for f in files),
+            total=sum(_size(f) for f in files),
             unit="B",
             unit_scale=True,
             desc="ingest",
-            disable=quiet or len(files) < 2 and files[0].stat().st_size < 1 << 20,
+            disable=quiet or len(files) < 2 and _size(files[0]) < 1 << 20,
         )
         for file in files:
             kind = kinds[file]
             parsed = None
+            if file in unreadable:
+                totals["rejected_files"] += 1
+                self._warn(f"{file}: cannot read ({unreadable[file]})")
+                continue
             try:
                 parsed = self._parse(
                     file,
@@ -116,11 +136,17 @@ class Command(BaseCommand):
                 for line, message in exc.problems:
                     where = f":{label}{line}" if line is not None else ""
                     self._warn(f"  {file.name}{where}: {message}")
-                progress.update(file.stat().st_size)
+                progress.update(_size(file))
                 continue
             except OSError as exc:
                 totals["rejected_files"] += 1
                 self._warn(f"{file}: cannot read ({exc.strerror})")
+                continue
+            except Exception as exc:  # noqa: BLE001 - one line, never a traceback; the run goes on
+                # Only the class: a database or parser message may quote the offending value.
+                totals["rejected_files"] += 1
+                self._warn(f"{file}: rejected, nothing of it was stored (internal error: {type(exc).__name__})")
+                progress.update(_size(file))
                 continue
             for warning in parsed.warnings:
                 self._warn(f"warning: {warning}")
@@ -133,7 +159,7 @@ class Command(BaseCommand):
             audit_record(
                 action="ingest", object_type="file", object_id=hashlib.sha1(str(file).encode()).hexdigest()[:16]
             )
-            progress.update(file.stat().st_size)
+            progress.update(_size(file))
             if embed_now and result.note_ids:
                 totals["chunks"] += self._embed(result.note_ids, quiet=quiet)
         progress.close()
