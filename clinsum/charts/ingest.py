@@ -68,6 +68,7 @@ def parse_datetime(value: str) -> datetime:
     return parsed
 
 
+PATIENT_COLUMNS = ("family_name", "given_name", "birth_date", "sex", "unit")
 STRING_FIELDS = (*REQUIRED_COLUMNS, "title", "author_role", *PATIENT_COLUMNS)
 
 
