@@ -6,6 +6,9 @@ A run is: `retention_purge_start` (a receipt with the run's fixed "now"), then r
 `retention_purge_finish` (the digest, the audit event). The Celery task runs one round per
 task and re-queues itself; `retention_purge_run` does the same loop synchronously.
 
+Every deleted note has its own audit event, written in the transaction of the batch that deleted
+it.
+
 Idempotent: every batch selects what is still there and expired, so a redelivered task or a
 second run deletes nothing twice; finishing is a conditional UPDATE (status='running').
 Legal holds: a batch and the placing of a hold take the same advisory lock, so a hold placed
@@ -92,6 +95,7 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
     ids = list(expired.rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
     if not ids:
         return False, False
+    patient_of: dict[int, int] = {}
     items: list[DeletedObject] = []
     counts: dict = {}
     if policy.is_note_policy():
@@ -117,6 +121,7 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         # The record of a model call holds the text of every note it sent (cited or not): it
         # cannot outlive one of them, even where its summary or signed draft stays.
         _merge_counts(counts, ModelCall.objects.filter(note_ids__overlap=ids).delete()[1])
+        patient_of = dict(expired.rows.model.objects.filter(pk__in=ids).values_list("pk", "patient_id"))
         # only("pk"): the collector need not load note text to delete it.
         _merge_counts(counts, expired.rows.model.objects.filter(pk__in=ids).only("pk").delete()[1])
         items += [DeletedObject(receipt=receipt, kind="note", object_id=i) for i in ids]
@@ -126,6 +131,16 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         if kind:  # session keys are secrets (the cookie value): counted, never listed
             items += [DeletedObject(receipt=receipt, kind=kind, object_id=i) for i in ids]
     DeletedObject.objects.bulk_create(items, ignore_conflicts=True)
+    # One event per deleted note, in this batch's transaction: if the run dies later, every note
+    # it did delete is still accounted for in the audit trail.
+    for note_id in ids if policy.is_note_policy() else ():
+        audit_record(
+            action="retention_delete",
+            object_type="note",
+            object_id=note_id,
+            patient_id=patient_of.get(note_id),
+            reason=f"run {receipt.run_id} policy {policy.pk}",
+        )
     _merge_counts(receipt.counts, counts)
     receipt.batches += 1
     more = len(ids) == batch_size and expired.rows.exists()
@@ -154,8 +169,9 @@ def retention_purge_round(*, receipt_id: int) -> bool:
     return more
 
 
-def retention_purge_finish(*, receipt_id: int, partial: bool = False) -> DeletionReceipt:
-    """Seal the receipt (digest, finished_at) and audit the run, once."""
+def retention_purge_finish(*, receipt_id: int, partial: bool = False, reason: str = "") -> DeletionReceipt:
+    """Seal the receipt (digest, finished_at) and audit the run, once. `reason` says why a run
+    was sealed early (the audit event carries it)."""
     with transaction.atomic():
         receipt = DeletionReceipt.objects.select_for_update().get(pk=receipt_id)
         if receipt.status != ReceiptStatus.RUNNING:
@@ -171,7 +187,8 @@ def retention_purge_finish(*, receipt_id: int, partial: bool = False) -> Deletio
             action="retention_purge",
             object_type="deletion_receipt",
             object_id=receipt.pk,
-            reason=f"run {receipt.run_id} {receipt.status}: {counted} batches={receipt.batches} "
+            reason=f"run {receipt.run_id} {receipt.status}{f' ({reason})' if reason else ''}: "
+            f"{counted} batches={receipt.batches} "
             f"sha256={receipt.deleted_ids_sha256}",
         )
     return receipt

@@ -12,7 +12,11 @@ from django.db.utils import DatabaseError
 from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Chunk, Note
 from clinsum.retention.models import DeletedObject, DeletionReceipt, LegalHold, RetentionPolicy
-from clinsum.retention.purge import retention_purge_run
+from clinsum.retention.purge import (
+    retention_purge_round,
+    retention_purge_run,
+    retention_purge_start,
+)
 from clinsum.retention.selectors import retention_plan
 from clinsum.summaries.models import Citation, Claim, Summary
 
@@ -338,3 +342,23 @@ def test_model_call_records_go_with_their_summary_and_with_any_note_they_carried
         (chart["fresh"].pk, 2, [chart["recent"].pk])
     ]
     assert receipt.counts["model_calls"] == 2
+
+
+def interrupted_run(settings, n: int = 5) -> tuple[DeletionReceipt, list[Note]]:
+    """A run that did one round (batch size 2) and whose task then died: never finished."""
+    settings.RETENTION_BATCH_SIZE = 2
+    notes = [add_note("T-001", f"Expired note number {i}.", days_ago=50 + i) for i in range(n)]
+    receipt = retention_purge_start(now=NOW)
+    assert retention_purge_round(receipt_id=receipt.pk) is True
+    return receipt, notes
+
+
+def test_every_note_a_purge_deletes_has_its_audit_event_even_if_the_run_dies(ward, progress_policy, settings):
+    _, notes = interrupted_run(settings)
+    events = AuditEvent.objects.filter(action="retention_delete")
+    assert sorted(events.values_list("object_type", "object_id", "patient_id")) == sorted(
+        ("note", str(n.pk), ward["p1"].pk) for n in notes[:2]
+    )
+    retention_purge_run(now=NOW)
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(str(n.pk) for n in notes)  # one each
+    assert not any("Expired note" in reason for reason in events.values_list("reason", flat=True))
