@@ -7,7 +7,10 @@ A run is: `retention_purge_start` (a receipt with the run's fixed "now"), then r
 task and re-queues itself; `retention_purge_run` does the same loop synchronously.
 
 Every deleted note has its own audit event, written in the transaction of the batch that deleted
-it.
+it. A run whose task died leaves its receipt 'running': the next run's start seals it as partial
+(digest of what it did delete, from its DeletedObject rows) and audits that, so no receipt stays
+open for good. Sealing a run that is in fact still going is safe: its next batch sees the sealed
+receipt and stops, and the new run deletes what it left.
 
 Idempotent: every batch selects what is still there and expired, so a redelivered task or a
 second run deletes nothing twice; finishing is a conditional UPDATE (status='running').
@@ -65,7 +68,18 @@ def receipt_digest(items: Iterable[tuple[str, int]]) -> str:
     return digest.hexdigest()
 
 
+INTERRUPTED_REASON = "interrupted; sealed by the next run"
+
+
+def retention_purge_seal_interrupted() -> list[DeletionReceipt]:
+    """Seal every receipt still 'running' as partial (its run's task died), each audited."""
+    running = list(DeletionReceipt.objects.filter(status=ReceiptStatus.RUNNING).values_list("pk", flat=True))
+    return [retention_purge_finish(receipt_id=pk, partial=True, reason=INTERRUPTED_REASON) for pk in running]
+
+
 def retention_purge_start(*, now: datetime | None = None) -> DeletionReceipt:
+    """A new run's receipt, after sealing any earlier run left running."""
+    retention_purge_seal_interrupted()
     now = now or timezone.now()
     policies = [
         {"id": p.pk, "target": p.target, "keep_days": p.keep_days}

@@ -13,6 +13,7 @@ from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Chunk, Note
 from clinsum.retention.models import DeletedObject, DeletionReceipt, LegalHold, RetentionPolicy
 from clinsum.retention.purge import (
+    retention_purge_finish,
     retention_purge_round,
     retention_purge_run,
     retention_purge_start,
@@ -351,6 +352,26 @@ def interrupted_run(settings, n: int = 5) -> tuple[DeletionReceipt, list[Note]]:
     receipt = retention_purge_start(now=NOW)
     assert retention_purge_round(receipt_id=receipt.pk) is True
     return receipt, notes
+
+
+def test_the_next_run_seals_an_interrupted_receipt_as_partial_with_its_digest(ward, progress_policy, settings):
+    old, notes = interrupted_run(settings)
+    assert DeletionReceipt.objects.get(pk=old.pk).status == "running"
+    new = retention_purge_run(now=NOW)
+
+    old.refresh_from_db()
+    assert old.status == "partial" and old.finished_at is not None
+    assert old.deleted_ids_sha256 == digest_of(*[("note", n.pk) for n in notes[:2]])
+    assert old.counts["notes"] == 2 and old.counts["drafts"] == 0
+    event = AuditEvent.objects.get(action="retention_purge", object_id=str(old.pk))
+    assert "interrupted; sealed by the next run" in event.reason and old.deleted_ids_sha256 in event.reason
+    assert new.status == "done" and not Note.objects.exists()
+    assert new.deleted_ids_sha256 == digest_of(*[("note", n.pk) for n in notes[2:]])
+    assert AuditEvent.objects.filter(action="retention_purge").count() == 2
+    # A redelivered task of the dead run finds its receipt sealed and changes nothing.
+    assert retention_purge_round(receipt_id=old.pk) is False
+    assert retention_purge_finish(receipt_id=old.pk).finished_at == old.finished_at
+    assert AuditEvent.objects.filter(action="retention_purge").count() == 2
 
 
 def test_every_note_a_purge_deletes_has_its_audit_event_even_if_the_run_dies(ward, progress_policy, settings):
