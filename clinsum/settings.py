@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "clinsum.metrics.RequestMetricsMiddleware",  # first: times everything below it
+    "clinsum.outage.DatabaseOutageMiddleware",  # database down: 503 page, not a 500 (with handler500)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -39,6 +39,18 @@ def _url_name(request) -> str:
         return ""
 
 
+# Load balancer and compose probes: answered with no user and no session, so a session cookie
+# sent along cannot make /healthz depend on the database (issue 16).
+PROBE_URL_NAMES = frozenset({"healthz", "readyz"})
+
+
+def is_probe(request) -> bool:
+    cached = getattr(request, "_clinsum_is_probe", None)
+    if cached is None:
+        cached = request._clinsum_is_probe = _url_name(request) in PROBE_URL_NAMES
+    return cached
+
+
 def request_is_polling(request) -> bool:
     """A background refresh rather than a person's action: an htmx GET of a polled panel."""
     return (
@@ -73,6 +85,8 @@ class SessionPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_probe(request):
+            return self.get_response(request)
         user = request.user
         if user.is_authenticated:
             if not user.is_active:
@@ -114,6 +128,8 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_probe(request):
+            return self.get_response(request)
         user = request.user
         if (
             user.is_authenticated
@@ -135,6 +151,8 @@ class MFARequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if is_probe(request):
+            return self.get_response(request)
         user = request.user
         if user.is_authenticated and user.needs_mfa() and not _is_verified(user):
             name = _resolved_name(request)
@@ -162,6 +180,8 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if is_probe(request):
+            return response  # never_cache already; no user to look up
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             response["Cache-Control"] = "no-store"
