@@ -13,7 +13,6 @@ the database, through request.user). Two entry points share the answer:
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
@@ -22,6 +21,8 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.views import defaults
+
+from clinsum.charts.api import outcome_database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -40,17 +41,7 @@ def _url_name(request) -> str:
 def outage_response(request, exc: BaseException) -> HttpResponse:
     logger.error("database unavailable (%s): answered 503 to %s", type(exc).__name__, _url_name(request))
     if request.path_info.startswith(API_PREFIX):
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "error",
-                    "code": "transient",
-                    "diagnostics": "the database is unavailable; nothing was stored, post again later",
-                }
-            ],
-        }
-        response = HttpResponse(json.dumps(outcome), status=503, content_type="application/fhir+json")
+        response = outcome_database_unavailable()
     else:
         # No request passed: context processors (the user, messages, break-glass) would query.
         page = render_to_string("outage.html", {"retry_after_s": RETRY_AFTER_S})

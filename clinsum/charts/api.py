@@ -49,6 +49,16 @@ def _outcome(status: int, issues: list[dict]) -> HttpResponse:
     return _fhir_response({"resourceType": "OperationOutcome", "issue": issues}, status)
 
 
+def outcome_database_unavailable() -> HttpResponse:
+    """503 with Retry-After: the API's answer while PostgreSQL is away (also given by the
+    project's outage handler, clinsum/outage.py, when the outage is met before this view)."""
+    response = _outcome(
+        503, [_issue("error", "transient", "the database is unavailable; nothing was stored, post again later")]
+    )
+    response["Retry-After"] = "30"
+    return response
+
+
 def _entry_expression(line: int | None) -> str | None:
     return f"Bundle.entry[{line}]" if line is not None else None
 
@@ -105,11 +115,7 @@ def _answers_in_fhir(view):
             return view(request, *args, **kwargs)
         except OperationalError as exc:
             logger.error("FHIR API: database unavailable (%s)", type(exc).__name__)
-            response = _outcome(
-                503, [_issue("error", "transient", "the database is unavailable; nothing was stored, post again later")]
-            )
-            response["Retry-After"] = "30"
-            return response
+            return outcome_database_unavailable()
         except Exception as exc:  # noqa: BLE001 - the answer is an OperationOutcome, the log has the class
             logger.error("FHIR API: internal error (%s)", type(exc).__name__)
             return _outcome(500, [_issue("fatal", "exception", "internal error; nothing was stored")])

@@ -268,8 +268,6 @@ def patient_record(resource: Patient, *, line: int | None, unit: str = "") -> Pa
     if not identifiers:
         raise FhirProblem("Patient has no identifier to use as MRN")
     mrn = next((i for i in identifiers if i.type and any(c.code == "MR" for c in i.type.coding or ())), identifiers[0])
-    if len(mrn.value.strip()) > 64:
-        raise FhirProblem("Patient MRN is longer than 64 characters")
     names = resource.name or []
     name = next((n for n in names if n.use == "official"), names[0] if names else None)
     family = (name.family or "").strip() if name else ""

@@ -142,11 +142,17 @@ def patient_problems(record: PatientRecord) -> list[str]:
 def note_problems(record: NoteRecord) -> list[str]:
     """Everything wrong with a note record's fields for the Note table: types, NUL bytes, column
     lengths and the authored_at range (text length and emptiness are the ingest service's)."""
-    from .models import Note
+    from .models import Note, Patient
 
     problems = []
     for name in ("mrn", "author", "author_role", "title", "source_id", "patient_source_id", "note_type"):
-        limit = 200 if name == "patient_source_id" else _max_length(Note, name) if name != "mrn" else 64
+        limit = (
+            _max_length(Patient, "source_id")
+            if name == "patient_source_id"
+            else _max_length(Patient, "mrn")
+            if name == "mrn"
+            else _max_length(Note, name)
+        )
         problem = text_problem(name, getattr(record, name), limit)
         if problem:
             problems.append(problem)

@@ -188,9 +188,10 @@ def _fail_or_leave(job_type: JobType, *, job_id: int, reason: str) -> None:
     recovery task (generation/recovery.py) takes it up once the database is back."""
     try:
         job_fail(job_type, job_id=job_id, reason=reason)
-    except DatabaseError as exc:
-        name = type(exc).__name__
-        logger.warning("%s %s left for recovery: cannot mark it failed (%s)", _name(job_type), job_id, name)
+    except DatabaseError as exc:  # logged: the job's kind and id, and the error's class only
+        logger.warning(
+            "%s %s left for recovery: cannot mark it failed (%s)", _name(job_type), job_id, type(exc).__name__
+        )
 
 
 def job_task_run(task, job_type: JobType, *, job_id: int) -> None:
