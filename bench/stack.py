@@ -65,6 +65,19 @@ def charts_reset() -> None:
         cursor.execute("TRUNCATE charts_chunk, charts_note, charts_patient RESTART IDENTITY CASCADE")
 
 
+def bench_reader(patient):
+    """A clinician on `patient`'s care team: summaries run as the person who asked and read
+    under the access rule (clinsum/access), so a bench asks as someone who may read the chart."""
+    from clinsum.access.models import CareTeamMember
+    from clinsum.accounts.models import User
+
+    reader, _ = User.objects.get_or_create(
+        username="bench.reader", defaults={"role": "clinician", "first_name": "Bench", "last_name": "Reader"}
+    )
+    CareTeamMember.objects.get_or_create(patient=patient, user=reader)
+    return reader
+
+
 def machine() -> str:
     import torch
 

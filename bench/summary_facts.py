@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.stack import DATA, bench_setup, charts_reset, machine
+from bench.stack import DATA, bench_reader, bench_setup, charts_reset, machine
 
 DB_NAME = "clinsum_bench_summary_facts"
 DEMO_SEED = 7  # what `manage.py seed_demo` uses
@@ -759,7 +759,7 @@ def run_current(patient) -> tuple[list[Shown], float, str]:
     from clinsum.summaries.services import summary_request, summary_run
 
     Summary.objects.filter(patient=patient).delete()  # no cached summary: always a fresh run
-    summary, _ = summary_request(patient=patient, user=None)
+    summary, _ = summary_request(patient=patient, user=bench_reader(patient))
     started = time.perf_counter()
     summary_run(summary_id=summary.pk)
     seconds = time.perf_counter() - started
