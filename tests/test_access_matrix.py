@@ -143,7 +143,7 @@ EXPECTED: dict[str, dict] = {
     "user_list": _only("admin"),
     "user_create": _only("admin"),
     "user_edit": _only("admin", ids=True),
-    "user_deactivate": _only("admin", "POST", ids=True),
+    "user_deactivate": _only("admin", ids=True),  # the confirmation page; the POST needs a reason
     "user_reactivate": _only("admin", "POST", ids=True),
     "user_unlock": _only("admin", "POST", ids=True),
     "user_mfa_reset": _only("admin", "POST", ids=True),

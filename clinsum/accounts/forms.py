@@ -106,6 +106,21 @@ class UserEditForm(forms.Form):
     unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W")
 
 
+class UserDeactivateForm(forms.Form):
+    reason = forms.CharField(
+        min_length=5,
+        max_length=500,
+        label="Reason for deactivating",
+        help_text="Kept in the audit trail, e.g. 'left the hospital 31 May' or 'account misuse, ticket 4411'.",
+        error_messages={"required": "Give the reason for deactivating this account."},
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 50, "aria-describedby": "id_reason_helptext"}),
+    )
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(max_length=150, required=False, label="Find a user (name or username)")
+
+
 class CareTeamLookupForm(forms.Form):
     patient = forms.IntegerField(
         min_value=1, label="Patient id", help_text="The ClinSum id shown on the chart's banner; ask the ward for it."

@@ -7,7 +7,8 @@ import hashlib
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,9 +28,21 @@ def privacy_officer_check(*, user) -> None:
         raise PermissionDenied("Only privacy officers review break-glass access and account changes.")
 
 
-def user_list_for_admin(*, user: User) -> QuerySet[User]:
+def user_list_for_admin(*, user: User, query: str = "") -> QuerySet[User]:
+    """Every account, or those whose username or name contains `query` (any case; staff, not
+    patients, so a partial match is fine)."""
     admin_check(user=user)
-    return User.objects.order_by("username")
+    users = User.objects.order_by("username")
+    query = " ".join(query.split())
+    if query:
+        full_name = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+        users = users.annotate(search_full_name=full_name).filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(search_full_name__icontains=query)
+        )
+    return users
 
 
 def user_get_for_admin(*, user: User, user_id: int) -> User:

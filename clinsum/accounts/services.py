@@ -145,9 +145,16 @@ def user_update(*, actor: User, user_id: int, role: str, unit: str) -> User:
     return user
 
 
-def user_deactivate(*, actor: User, user_id: int) -> User:
-    """Offboarding: no login, sessions ended now, care teams and open break-glass grants removed."""
+DEACTIVATION_REASON_MIN_CHARS = 5
+
+
+def user_deactivate(*, actor: User, user_id: int, reason: str) -> User:
+    """Offboarding: no login, sessions ended now, care teams and open break-glass grants removed.
+    The administrator's reason (e.g. "left the hospital 31 May") is kept in the audit event."""
     admin_check(user=actor)
+    reason = " ".join(reason.split())[:500]
+    if len(reason) < DEACTIVATION_REASON_MIN_CHARS:
+        raise AccountError("Give the reason for deactivating this account, e.g. 'left the hospital 31 May'.")
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None:
@@ -166,7 +173,7 @@ def user_deactivate(*, actor: User, user_id: int) -> User:
             actor=actor,
             object_type="user",
             object_id=user.pk,
-            reason=" ".join([f"sessions={sessions}", *ended]),
+            reason=f"{reason}; " + " ".join([f"sessions={sessions}", *ended]),
         )
     return user
 

@@ -23,7 +23,9 @@ from .forms import (
     OwnPasswordChangeForm,
     TokenForm,
     UserCreateForm,
+    UserDeactivateForm,
     UserEditForm,
+    UserSearchForm,
 )
 from .mfa import totp_qr_svg, totp_secret_base32
 from .middleware import session_touch
@@ -267,10 +269,12 @@ def home(request):
 @login_required
 @require_GET
 def user_list(request):
-    users = list(user_list_for_admin(user=request.user))
+    search = UserSearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    users = list(user_list_for_admin(user=request.user, query=query))
     locked = locked_usernames(usernames=[u.username for u in users])
     rows = [(u, u.username.lower() in locked) for u in users]
-    return render(request, "accounts/user_list.html", {"rows": rows, "users": users})
+    return render(request, "accounts/user_list.html", {"rows": rows, "users": users, "search": search, "query": query})
 
 
 @login_required
@@ -338,10 +342,29 @@ def _user_action(request, user_id: int, action, done: str):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def user_deactivate_view(request, user_id: int):
-    admin_check(user=request.user)
-    return _user_action(request, user_id, user_deactivate, "Account deactivated; its sessions have ended.")
+    """A confirmation page: who is deactivated, what follows, and the reason (required, audited)."""
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    if not target.is_active:
+        messages.info(request, f"{target.username} is deactivated already.")
+        return redirect("user_edit", user_id=target.pk)
+    form = UserDeactivateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user_deactivate(actor=request.user, user_id=target.pk, reason=form.cleaned_data["reason"])
+            except AccountError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"{target.username} is deactivated: they were logged out everywhere and can no longer log in.",
+                )
+                return redirect("user_edit", user_id=target.pk)
+        status = 400
+    return render(request, "accounts/user_deactivate.html", {"form": form, "target": target}, status=status)
 
 
 @login_required

@@ -450,28 +450,106 @@ def test_offboarding_ends_sessions_and_removes_care_teams_and_grants(adam, clini
     )
     alice = Client()
     alice.force_login(clinician)
-    adam.post(reverse("user_deactivate", args=[clinician.pk]))
+    adam.post(reverse("user_deactivate", args=[clinician.pk]), {"reason": "Left the hospital 31 May"})
     clinician.refresh_from_db()
     assert not clinician.is_active
     assert not CareTeamMember.objects.filter(user=clinician).exists()
     assert not BreakGlassGrant.objects.get().is_active(timezone.now())
     assert alice.get(reverse("patient_list")).status_code == 302
-    assert audit("user_deactivate").get().reason == "sessions=1 care_teams=1 break_glass_ended=1"
+    assert audit("user_deactivate").get().reason == (
+        "Left the hospital 31 May; sessions=1 care_teams=1 break_glass_ended=1"
+    )
 
 
 def test_deactivating_a_user_ends_all_their_sessions_at_once(clinician, admin_user, ward, client):
     other_browser = password_login(Client())
     password_login(client)
     admin = login_verified(Client(), admin_user)
-    assert admin.post(reverse("user_deactivate", args=[clinician.pk])).status_code == 302
+    assert (
+        admin.post(reverse("user_deactivate", args=[clinician.pk]), {"reason": "left the hospital"}).status_code == 302
+    )
     for browser in (client, other_browser):
         response = browser.get(reverse("patient_list"))
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert client.post(reverse("login"), {"username": "alice", "password": PASSWORD}).status_code == 200
 
 
+def test_deactivation_asks_to_confirm_who_and_why_first(adam, clinician):
+    other_browser = logged_in("alice", PASSWORD)
+    page = adam.get(reverse("user_edit", args=[clinician.pk]))
+    assert reverse("user_deactivate", args=[clinician.pk]).encode() in page.content
+    confirm = adam.get(reverse("user_deactivate", args=[clinician.pk]))
+    text = confirm.content.decode()
+    assert confirm.status_code == 200
+    for shown in ("Deactivate alice?", "Alice Test", "Clinician", "4W", "logged out at once", 'name="reason"'):
+        assert shown in text, shown
+    assert User.objects.get(pk=clinician.pk).is_active and not audit("user_deactivate").exists()
+
+    for reason in ({}, {"reason": ""}, {"reason": "  x "}):
+        refused = adam.post(reverse("user_deactivate", args=[clinician.pk]), reason)
+        assert refused.status_code == 400 and b"reason" in refused.content
+    assert User.objects.get(pk=clinician.pk).is_active and not audit("user_deactivate").exists()
+    assert other_browser.get(reverse("patient_list")).status_code == 200
+
+    done = adam.post(reverse("user_deactivate", args=[clinician.pk]), {"reason": "Moved to another trust"}, follow=True)
+    assert b"alice is deactivated" in done.content and b'role="status"' in done.content
+    assert not User.objects.get(pk=clinician.pk).is_active
+    assert audit("user_deactivate").get().reason.startswith("Moved to another trust; sessions=1")
+    assert other_browser.get(reverse("patient_list"))["Location"].startswith(reverse("login"))
+    again = adam.get(reverse("user_deactivate", args=[clinician.pk]), follow=True)
+    assert b"deactivated already" in again.content
+
+
+def test_it_finds_a_user_by_name_or_username(adam, clinician, nurse, make_user):
+    for username, role, first, last in [
+        ("jsmith", "clinician", "Joan", "Smith"),
+        ("mjones", "nurse", "Mary", "Smithers"),
+    ]:
+        User.objects.filter(pk=make_user(username, role, "5E").pk).update(first_name=first, last_name=last)
+
+    def found(q):
+        response = adam.get(reverse("user_list"), {"q": q})
+        assert response.status_code == 200
+        return {u.username for u in response.context["users"]}
+
+    assert found("SMITH") == {"jsmith", "mjones"}
+    assert found("joan smith") == {"jsmith"}
+    assert found("nin") == {"nina"}
+    assert found("  ") == {"adam", "alice", "nina", "jsmith", "mjones"}
+    nobody = adam.get(reverse("user_list"), {"q": "zebra"})
+    assert "No user's name or username contains “zebra”" in nobody.content.decode()
+    assert b'role="search"' in nobody.content
+
+
+def test_success_messages_are_a_visible_banner(adam, clinician):
+    response = adam.post(reverse("user_edit", args=[clinician.pk]), {"role": "nurse", "unit": "4W"}, follow=True)
+    assert b'<p class="banner banner-ok" role="status">User alice updated.</p>' in response.content
+
+
+def test_admin_pages_show_role_labels_never_codes(adam, admin_user, clinician, nurse, privacy_officer, make_user):
+    import re
+
+    nobody = make_user("norole", "")
+    pages = [
+        reverse("user_list"),
+        reverse("user_edit", args=[privacy_officer.pk]),
+        reverse("user_edit", args=[nobody.pk]),
+        reverse("user_deactivate", args=[privacy_officer.pk]),
+        reverse("user_deactivate", args=[nobody.pk]),
+    ]
+    seen = ""
+    for url in pages:
+        html = adam.get(url).content.decode()
+        text = re.sub(r"<[^>]*>", " ", html)  # what is read on the page, not attribute values
+        for code in ("privacy_officer", "clinician", "nurse", "admin "):
+            assert not re.search(rf"\b{code}", text), (url, code)
+        seen += text
+    for label in ("Privacy officer", "Clinician", "Nurse", "Administrator", "No role"):
+        assert label in seen, label
+
+
 def test_reactivation(adam, clinician):
-    adam.post(reverse("user_deactivate", args=[clinician.pk]))
+    adam.post(reverse("user_deactivate", args=[clinician.pk]), {"reason": "on leave"})
     adam.post(reverse("user_reactivate", args=[clinician.pk]))
     clinician.refresh_from_db()
     assert clinician.is_active and audit("user_reactivate").count() == 1
@@ -479,7 +557,9 @@ def test_reactivation(adam, clinician):
 
 
 def test_an_admin_cannot_deactivate_themself(adam, admin_user):
-    adam.post(reverse("user_deactivate", args=[admin_user.pk]))
+    page = adam.get(reverse("user_deactivate", args=[admin_user.pk]))
+    assert b"You cannot deactivate your own account" in page.content and b'name="reason"' not in page.content
+    assert adam.post(reverse("user_deactivate", args=[admin_user.pk]), {"reason": "testing"}).status_code == 400
     admin_user.refresh_from_db()
     assert admin_user.is_active and not audit("user_deactivate").exists()
 
@@ -525,6 +605,7 @@ def test_other_roles_are_refused_everywhere(request, role_fixture, ward, outside
         ("user_list", []),
         ("user_create", []),
         ("user_edit", [outsider.pk]),
+        ("user_deactivate", [outsider.pk]),
         ("care_team_search", []),
         ("care_team_detail", [ward["p1"].pk]),
     ]:
@@ -537,7 +618,7 @@ def test_other_roles_are_refused_everywhere(request, role_fixture, ward, outside
         ("care_team_add", [ward["p1"].pk]),
         ("care_team_remove", [ward["p1"].pk, outsider.pk]),
     ]:
-        assert client.post(reverse(name, args=args), {"username": "charlie"}).status_code == 403, name
+        assert client.post(reverse(name, args=args), {"username": "charlie", "reason": "left"}).status_code == 403, name
     outsider.refresh_from_db()
     assert outsider.is_active and not CareTeamMember.objects.exists()
 

@@ -41,7 +41,12 @@ def test_outside_a_request_a_row_has_no_origin(clinician, ward, client):
 
 def test_a_deactivation_by_an_admin_records_the_requests_origin(admin_user, clinician, client):
     login_verified(client, admin_user)
-    assert client.post(reverse("user_deactivate", args=[clinician.pk]), **OFFICE).status_code == 302
+    assert (
+        client.post(
+            reverse("user_deactivate", args=[clinician.pk]), {"reason": "left the hospital"}, **OFFICE
+        ).status_code
+        == 302
+    )
     event = AuditEvent.objects.get(action="user_deactivate")
     assert (event.actor_id, event.object_id) == (admin_user.pk, str(clinician.pk))
     assert origin(event) == tuple(OFFICE.values())
