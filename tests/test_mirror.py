@@ -18,8 +18,6 @@ EXCEPTIONS = {
     "the pages that use them, in tests/accounts/test_views.py",
     "audit/selectors.py": "the trail search, patient access and anomaly reads are exercised through "
     "the privacy officers' pages, in tests/audit/test_views.py",
-    "retention/selectors.py": "policy_expired and retention_plan are exercised by the purge, in "
-    "tests/retention/test_purge.py",
     "summaries/services.py": "summary_run is exercised by the generation tests (tests/generation/test_jobs.py, "
     "tests/summaries/test_model_calls.py), summary_request by tests/summaries/test_end_to_end.py",
     "summaries/selectors.py": "the summary, citation and model-call reads are exercised through the "

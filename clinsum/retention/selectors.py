@@ -100,6 +100,20 @@ def retention_plan(*, now: datetime | None = None) -> list[PlanRow]:
     return plan
 
 
+def retention_preview(*, user, target: str, keep_days: int, now: datetime | None = None) -> PlanRow:
+    """What a policy keeping `target` for `keep_days` would delete if a purge ran now (count,
+    the oldest row's date, rows legal holds keep), before it is saved. Counts and a date only:
+    no patient, no content. Changes nothing."""
+    retention_admin_check(user=user)
+    policy = RetentionPolicy(target=target, keep_days=keep_days, active=True)  # never saved
+    expired = policy_expired(policy=policy, now=now or timezone.now())
+    if expired.rows is None:
+        return PlanRow(policy, 0, None, 0, expired.note)
+    oldest = expired.rows.aggregate(oldest=Min(expired.date_field))["oldest"]
+    held = expired.held.count() if expired.held is not None else 0
+    return PlanRow(policy, expired.rows.count(), oldest, held)
+
+
 def policy_list_for_admin(*, user) -> QuerySet[RetentionPolicy]:
     retention_admin_check(user=user)
     return RetentionPolicy.objects.order_by("target")

@@ -18,7 +18,8 @@ class RetentionError(Exception):
     """A change that was refused; the message is safe to show."""
 
 
-def _below_floor(target: str, keep_days: int) -> bool:
+def target_below_floor(target: str, keep_days: int) -> bool:
+    """A clinical-note policy shorter than the floor: it waits for a second administrator."""
     return target in NoteType.values and keep_days < settings.RETENTION_NOTE_FLOOR_DAYS
 
 
@@ -45,7 +46,7 @@ def retention_policy_create(*, actor, target: str, keep_days: int, active: bool 
     with transaction.atomic():
         if RetentionPolicy.objects.filter(target=target).exists():
             raise RetentionError("A policy for this target exists already; edit it instead.")
-        if _below_floor(target, keep_days):
+        if target_below_floor(target, keep_days):
             policy = RetentionPolicy.objects.create(
                 target=target, keep_days=settings.RETENTION_NOTE_FLOOR_DAYS, active=False
             )
@@ -101,7 +102,9 @@ def retention_policy_update(*, actor, policy_id: int, keep_days: int, active: bo
     retention_admin_check(user=actor)
     with transaction.atomic():
         policy = RetentionPolicy.objects.select_for_update().get(pk=policy_id)
-        if _below_floor(policy.target, keep_days) and (keep_days < policy.keep_days or active and not policy.active):
+        if target_below_floor(policy.target, keep_days) and (
+            keep_days < policy.keep_days or active and not policy.active
+        ):
             return _pending_request(policy, actor=actor, keep_days=keep_days, active=active)
         changes = []
         if policy.keep_days != keep_days:

@@ -15,6 +15,7 @@ from .selectors import (
     receipt_list_for_admin,
     retention_admin_check,
     retention_plan,
+    retention_preview,
 )
 from .services import (
     RetentionError,
@@ -23,6 +24,7 @@ from .services import (
     retention_policy_approve,
     retention_policy_create,
     retention_policy_update,
+    target_below_floor,
 )
 
 
@@ -42,19 +44,45 @@ def _list_context(request, **extra) -> dict:
     }
 
 
+def _previewed(target: str, keep_days: int, active: bool) -> str:
+    """The values a preview was shown for: Save applies only these (changed values: preview again)."""
+    return f"{target}|{keep_days}|{int(active)}"
+
+
+def _preview_step(request, form, *, target: str) -> tuple[bool, dict]:
+    """(save now?, context). A valid form is saved only when Save is pressed on a preview of the
+    same values; otherwise it shows what the policy would delete now."""
+    data = form.cleaned_data
+    key = _previewed(target, data["keep_days"], data["active"])
+    if request.POST.get("step") == "save" and request.POST.get("previewed") == key:
+        return True, {}
+    preview = retention_preview(user=request.user, target=target, keep_days=data["keep_days"])
+    return False, {
+        "preview": preview,
+        "previewed": key,
+        "preview_active": data["active"],
+        "below_floor": target_below_floor(target, data["keep_days"]),
+        "changed_since_preview": request.POST.get("step") == "save",
+        "floor_days": settings.RETENTION_NOTE_FLOOR_DAYS,
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def policy_create(request):
     retention_admin_check(user=request.user)
     form = RetentionPolicyForm(request.POST or None)
+    context: dict = {}
     if request.method == "POST" and form.is_valid():
-        try:
-            retention_policy_create(actor=request.user, **form.cleaned_data)
-        except RetentionError as exc:
-            form.add_error(None, str(exc))
-        else:
-            return redirect("retention_policy_list")
-    return render(request, "retention/policy_form.html", {"form": form, "policy": None})
+        save, context = _preview_step(request, form, target=form.cleaned_data["target"])
+        if save:
+            try:
+                retention_policy_create(actor=request.user, **form.cleaned_data)
+            except RetentionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("retention_policy_list")
+    return render(request, "retention/policy_form.html", {"form": form, "policy": None, **context})
 
 
 @login_required
@@ -63,10 +91,13 @@ def policy_edit(request, policy_id: int):
     policy = policy_get_for_admin(user=request.user, policy_id=policy_id)
     initial = {"keep_days": policy.keep_days, "active": policy.active}
     form = RetentionPolicyEditForm(request.POST or None, initial=initial)
+    context: dict = {}
     if request.method == "POST" and form.is_valid():
-        retention_policy_update(actor=request.user, policy_id=policy.pk, **form.cleaned_data)
-        return redirect("retention_policy_list")
-    return render(request, "retention/policy_form.html", {"form": form, "policy": policy})
+        save, context = _preview_step(request, form, target=policy.target)
+        if save:
+            retention_policy_update(actor=request.user, policy_id=policy.pk, **form.cleaned_data)
+            return redirect("retention_policy_list")
+    return render(request, "retention/policy_form.html", {"form": form, "policy": policy, **context})
 
 
 @login_required

@@ -15,6 +15,13 @@ from .conftest import NOW, add_note
 GET_PAGES = ["retention_policy_list", "retention_policy_create", "retention_hold_list", "retention_receipt_list"]
 
 
+def post_previewed(client, url: str, data: dict):
+    """What an administrator does: Preview, then "Save this policy" on the preview shown."""
+    preview = client.post(url, {**data, "step": "preview"})
+    assert preview.status_code == 200 and preview.context["preview"] is not None
+    return client.post(url, {**data, "step": "save", "previewed": preview.context["previewed"]})
+
+
 @pytest.fixture
 def admin_client(client, admin_user):
     client.force_login(admin_user)
@@ -52,8 +59,8 @@ def test_it_lists_policies_with_what_is_due(admin_client, ward, progress_policy)
 
 
 def test_it_creates_a_policy_and_audits_it(admin_client, db):
-    response = admin_client.post(
-        reverse("retention_policy_create"), {"target": "consult", "keep_days": 3650, "active": "on"}
+    response = post_previewed(
+        admin_client, reverse("retention_policy_create"), {"target": "consult", "keep_days": 3650, "active": "on"}
     )
     assert response.status_code == 302
     policy = RetentionPolicy.objects.get()
@@ -63,7 +70,7 @@ def test_it_creates_a_policy_and_audits_it(admin_client, db):
 
 
 def test_it_refuses_a_second_policy_for_the_same_target(admin_client, progress_policy):
-    response = admin_client.post(reverse("retention_policy_create"), {"target": "progress", "keep_days": 5})
+    response = post_previewed(admin_client, reverse("retention_policy_create"), {"target": "progress", "keep_days": 5})
     assert response.status_code == 200 and "exists already" in response.content.decode()
     assert RetentionPolicy.objects.count() == 1 and not AuditEvent.objects.exists()
 
@@ -74,7 +81,9 @@ def test_it_refuses_zero_days(admin_client, db):
 
 
 def test_it_edits_a_policy_and_audits_the_change(admin_client, progress_policy):
-    response = admin_client.post(reverse("retention_policy_edit", args=[progress_policy.pk]), {"keep_days": 60})
+    response = post_previewed(
+        admin_client, reverse("retention_policy_edit", args=[progress_policy.pk]), {"keep_days": 60}
+    )
     assert response.status_code == 302
     progress_policy.refresh_from_db()
     assert (progress_policy.keep_days, progress_policy.active) == (60, False)
@@ -83,8 +92,56 @@ def test_it_edits_a_policy_and_audits_the_change(admin_client, progress_policy):
 
 
 def test_an_unchanged_edit_is_not_audited(admin_client, progress_policy):
-    admin_client.post(reverse("retention_policy_edit", args=[progress_policy.pk]), {"keep_days": 30, "active": "on"})
+    url = reverse("retention_policy_edit", args=[progress_policy.pk])
+    assert post_previewed(admin_client, url, {"keep_days": 30, "active": "on"}).status_code == 302
     assert not AuditEvent.objects.filter(action="retention_policy_change").exists()
+
+
+def test_a_policy_is_previewed_before_it_is_saved(admin_client, ward, admin_user):
+    old = add_note("T-001", "OLDNOTETEXT from the first stay.", days_ago=400)
+    add_note("T-001", "An older note still.", days_ago=300)
+    add_note("T-002", "A recent note.", days_ago=0)
+    add_note("T-003", "Held ICU note.", days_ago=500)
+    LegalHold.objects.create(patient=ward["icu"], reason="Matter 5", placed_by=admin_user)
+    url = reverse("retention_policy_create")
+    data = {"target": "progress", "keep_days": 3000, "active": "on"}
+
+    first = admin_client.post(url, data)  # Enter in the form: the preview, never a save
+    assert first.status_code == 200 and not RetentionPolicy.objects.exists()
+    preview = first.context["preview"]
+    assert (preview.count, preview.held) == (0, 0)
+    data["keep_days"] = 100
+    second = admin_client.post(url, {**data, "step": "save", "previewed": first.context["previewed"]})
+    assert second.status_code == 200 and not RetentionPolicy.objects.exists()  # changed since the preview
+    assert "The values changed since the last preview" in second.content.decode()
+    preview = second.context["preview"]
+    assert (preview.count, preview.oldest, preview.held) == (2, old.authored_at, 1)
+    body = second.content.decode()
+    assert "would delete <strong>2</strong> records; the oldest from <strong>" in body
+    assert old.authored_at.strftime("%Y-%m-%d") in body and "1 more is past the period but kept by a legal hold" in body
+    for phi in ("T-001", "T-003", "Ashford", "Castillo", "OLDNOTETEXT"):
+        assert phi not in body, phi
+    assert not AuditEvent.objects.filter(action="retention_policy_change").exists()
+
+    saved = admin_client.post(url, {**data, "step": "save", "previewed": second.context["previewed"]})
+    assert saved.status_code == 302
+    assert RetentionPolicy.objects.get().pending_keep_days == 100  # below the floor: a second admin approves
+
+
+def test_the_preview_says_a_short_note_policy_waits_for_a_second_admin(admin_client, db):
+    response = admin_client.post(reverse("retention_policy_create"), {"target": "progress", "keep_days": 5})
+    body = response.content.decode()
+    assert "Needs a second administrator" in body and "inactive" in body
+    assert not RetentionPolicy.objects.exists()
+
+
+def test_an_edit_previews_the_new_period(admin_client, ward, progress_policy):
+    add_note("T-001", "An old note.", days_ago=400)
+    url = reverse("retention_policy_edit", args=[progress_policy.pk])
+    response = admin_client.post(url, {"keep_days": 1000, "active": "on", "step": "preview"})
+    assert response.context["preview"].count == 0 and "Save this policy" in response.content.decode()
+    assert admin_client.post(url, {"keep_days": 365, "active": "on"}).context["preview"].count == 1
+    assert RetentionPolicy.objects.get().keep_days == 30
 
 
 def test_it_places_a_hold_by_mrn_and_audits_it(admin_client, ward, admin_user):
