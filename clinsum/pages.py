@@ -17,6 +17,7 @@ from clinsum.summaries.selectors import (
     model_call_owners_for_reader,
     summary_is_stale,
     summary_latest_for_patient,
+    summary_panel_extras,
     summary_sections,
     summary_source_notes,
 )
@@ -60,4 +61,5 @@ def chart_detail(request, patient_id: int):
         context["stale"] = summary_is_stale(summary=summary)
         context["sections"] = summary_sections(summary=summary) if summary.status == "done" else []
         context["source_notes"] = summary_source_notes(summary=summary) if summary.status == "done" else []
+        context.update(summary_panel_extras(user=request.user, summary=summary))
     return render(request, "charts/chart.html", context)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/summaries/", summaries.summary_create, name="summary_create"),
     path("notes/<int:note_id>/", access.note_detail, name="note_detail"),
     path("summaries/<int:summary_id>/", summaries.summary_detail, name="summary_detail"),
+    path("summaries/<int:summary_id>/print/", summaries.summary_print, name="summary_print"),
     path("summaries/<int:summary_id>/retry/", summaries.summary_retry_view, name="summary_retry"),
     path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
     path("api/fhir/Bundle", charts_api.fhir_bundle_create, name="fhir_bundle_create"),

@@ -109,6 +109,7 @@ EXPECTED: dict[str, dict] = {
     "summary_create": _chart("POST"),
     "summary_detail": _chart(),
     "summary_retry": _chart("POST"),
+    "summary_print": _chart(),  # the printable summary with its sources (issue 17), audited
     "citation_detail": _chart(),
     # nurse drafting: nurses start drafts on charts in scope; a draft is its author's alone
     "draft_list": _only("nurse"),

@@ -20,8 +20,6 @@ EXCEPTIONS = {
     "the privacy officers' pages, in tests/audit/test_views.py",
     "summaries/services.py": "summary_run is exercised by the generation tests (tests/generation/test_jobs.py, "
     "tests/summaries/test_model_calls.py), summary_request by tests/summaries/test_end_to_end.py",
-    "summaries/selectors.py": "the summary, citation and model-call reads are exercised through the "
-    "chart page and tests/summaries/test_views.py",
 }
 
 

@@ -13,7 +13,8 @@ from django.http import Http404
 from clinsum.access.selectors import patient_get_for_user
 from clinsum.audit.selectors import audit_reader_check
 
-from .models import HIDDEN_VERDICTS, Citation, Claim, ModelCall, Summary
+from .changes import SectionChanges, claims_compare
+from .models import HIDDEN_VERDICTS, Citation, Claim, ModelCall, Summary, SummaryStatus
 from .sections import SUMMARY_SECTIONS
 from .services import summary_fingerprint
 
@@ -36,9 +37,9 @@ def summary_is_stale(*, summary: Summary) -> bool:
     return summary.fingerprint != summary_fingerprint(patient_id=summary.patient_id)
 
 
-def summary_sections(*, summary: Summary) -> list[dict]:
-    """Claims grouped by section, in section order, citations (with note) prefetched."""
-    claims = summary.claims.prefetch_related(
+def _claims_cited(summary: Summary):
+    """The summary's claims, in order, citations (with their note, text deferred) prefetched."""
+    return summary.claims.prefetch_related(
         Prefetch(
             "citations",
             queryset=Citation.objects.select_related("note").only(
@@ -52,10 +53,17 @@ def summary_sections(*, summary: Summary) -> list[dict]:
                 "note__id",
                 "note__note_type",
                 "note__authored_at",
+                "note__author",
+                "note__author_role",
                 "note__title",
             ),
         )
     )
+
+
+def summary_sections(*, summary: Summary) -> list[dict]:
+    """Claims grouped by section, in section order, citations (with note) prefetched."""
+    claims = _claims_cited(summary)
     by_section: dict[str, list[Claim]] = {}
     for claim in claims:
         by_section.setdefault(claim.section, []).append(claim)
@@ -85,6 +93,105 @@ def summary_source_notes(*, summary: Summary) -> list:
     ids = [i for i in summary.source_note_ids or [] if isinstance(i, int)]
     notes = Note.objects.filter(pk__in=ids, patient_id=summary.patient_id).defer("text").in_bulk()
     return [notes[i] for i in ids if i in notes]
+
+
+PAST_SUMMARIES_SHOWN = 50
+
+
+def summaries_for_patient(*, user, patient) -> list[Summary]:
+    """Every summary of the patient, newest first, with who asked (for chart readers only)."""
+    patient_get_for_user(user=user, patient_id=patient.pk)
+    return list(
+        Summary.objects.filter(patient=patient)
+        .select_related("requested_by")
+        .only("id", "patient_id", "status", "created_at", "finished_at", "n_claims", "requested_by")
+        .order_by("-created_at", "-id")[:PAST_SUMMARIES_SHOWN]
+    )
+
+
+def summary_baseline_for_user(*, user, summary: Summary) -> Summary | None:
+    """What `user` last looked at before `summary`: their newest finished summary of the same
+    patient made before it, or None (their first, or `summary` is not done)."""
+    if summary.status != SummaryStatus.DONE or not user.is_authenticated:
+        return None
+    return (
+        Summary.objects.filter(
+            patient_id=summary.patient_id,
+            requested_by=user,
+            status=SummaryStatus.DONE,
+            created_at__lt=summary.created_at,
+        )
+        .exclude(pk=summary.pk)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SummaryChanges:
+    baseline: Summary
+    sections: list[SectionChanges]
+
+
+def summary_changes_for_user(*, user, summary: Summary) -> SummaryChanges | None:
+    """What is new, changed or gone in `summary` compared with the user's previous summary of
+    the patient (changes.py), each claim with its citations; None when there is no previous one.
+    Claims never shown as fact (unsupported, out of date) are not compared."""
+    baseline = summary_baseline_for_user(user=user, summary=summary)
+    if baseline is None:
+        return None
+    patient_get_for_user(user=user, patient_id=summary.patient_id)
+
+    def shown(s: Summary) -> list[Claim]:
+        return [c for c in _claims_cited(s) if c.verdict not in HIDDEN_VERDICTS]
+
+    sections = [(s.key, s.title) for s in SUMMARY_SECTIONS]
+    return SummaryChanges(baseline, claims_compare(shown(baseline), shown(summary), sections))
+
+
+def summary_notes_since(*, summary: Summary) -> int:
+    """How many notes of the patient arrived (were stored) after the summary was asked for."""
+    from clinsum.charts.models import Note
+
+    return Note.objects.filter(patient_id=summary.patient_id, created_at__gt=summary.created_at).count()
+
+
+def summary_panel_extras(*, user, summary: Summary) -> dict:
+    """What a finished summary's panel shows besides its claims: the changes since the user's
+    previous summary, how many notes arrived since, and the patient's past summaries."""
+    if summary.status != SummaryStatus.DONE:
+        return {}
+    return {
+        "changes": summary_changes_for_user(user=user, summary=summary),
+        "notes_since": summary_notes_since(summary=summary),
+        "past_summaries": summaries_for_patient(user=user, patient=summary.patient),
+    }
+
+
+@dataclass(frozen=True)
+class Footnote:
+    number: int
+    note: Any  # charts.Note, text deferred
+
+
+def summary_print_sections(*, summary: Summary) -> tuple[list[dict], list[Footnote]]:
+    """The summary's sections as printed: each shown claim gets `footnotes` (numbers), and the
+    footnotes are the cited notes, numbered in the order they are first cited. The newer notes
+    the verifier cites against out-of-date claims are not sources of a printed claim."""
+    sections = summary_sections(summary=summary)
+    by_note: dict[int, Footnote] = {}
+    for section in sections:
+        for claim in section["claims"] + section["possibly_missing"]:
+            numbers = []
+            for citation in claim.citations.all():
+                if citation.newer:
+                    continue
+                if citation.note_id not in by_note:
+                    by_note[citation.note_id] = Footnote(len(by_note) + 1, citation.note)
+                if by_note[citation.note_id].number not in numbers:
+                    numbers.append(by_note[citation.note_id].number)
+            claim.footnotes = numbers
+    return sections, list(by_note.values())
 
 
 def citation_get_for_user(*, user, citation_id: int) -> Citation:

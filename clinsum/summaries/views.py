@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinsum.access.selectors import patient_get_for_user
@@ -12,6 +13,8 @@ from .selectors import (
     model_calls_for_reader,
     summary_get_for_user,
     summary_is_stale,
+    summary_panel_extras,
+    summary_print_sections,
     summary_sections,
     summary_source_notes,
 )
@@ -23,12 +26,16 @@ def _panel(request, summary, *, status: int = 200):
     if summary.status == "done":
         context["sections"] = summary_sections(summary=summary)
         context["source_notes"] = summary_source_notes(summary=summary)
+        context.update(summary_panel_extras(user=request.user, summary=summary))
+        changes = context["changes"]
         audit_record(
             action="summary_view",
             request=request,
             patient_id=summary.patient_id,
             object_type="summary",
             object_id=summary.pk,
+            # The changes show the earlier summary's claims too: the trail names it.
+            reason=f"compared with summary {changes.baseline.pk}" if changes else "",
         )
     elif not request.htmx:  # the whole page shows the patient banner (name, MRN, birth date)
         audit_record(
@@ -90,6 +97,28 @@ def summary_retry_view(request, summary_id: int):
 def summary_detail(request, summary_id: int):
     summary = summary_get_for_user(user=request.user, summary_id=summary_id)
     return _panel(request, summary)
+
+
+@login_required
+@require_GET
+def summary_print(request, summary_id: int):
+    """The printable summary: every claim with its sources as footnotes (note type, author,
+    time), who printed it and when, and when it was verified against the chart. Audited as a
+    view of the summary, reason "print"."""
+    summary = summary_get_for_user(user=request.user, summary_id=summary_id)
+    context = {"summary": summary, "patient": summary.patient, "printed_at": timezone.now()}
+    if summary.status == "done":
+        context["sections"], context["footnotes"] = summary_print_sections(summary=summary)
+    audit_record(
+        action="summary_view",
+        request=request,
+        patient_id=summary.patient_id,
+        object_type="summary",
+        object_id=summary.pk,
+        reason="print",
+        outcome="ok" if summary.status == "done" else summary.status,
+    )
+    return render(request, "summaries/summary_print.html", context)
 
 
 @login_required

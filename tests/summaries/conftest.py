@@ -73,3 +73,24 @@ def recorded(chart, clinician, nurse, vllm_backend):
     draft = draft_create(patient=chart, user=nurse, kind_key="sbar_handoff")
     draft_run(draft_id=draft.pk)
     return {"summary": summary, "draft": draft}
+
+
+def done_summary(patient, user, claims, *, minutes_ago: int = 0):
+    """A finished summary of `patient` asked for by `user`, `minutes_ago`, with `claims`:
+    (section, text, cited note) triples, each claim supported and cited once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinsum.summaries.models import Citation, Claim, Summary
+
+    when = timezone.now() - timedelta(minutes=minutes_ago)
+    summary = Summary.objects.create(
+        patient=patient, requested_by=user, backend="extractive", fingerprint=f"done-{when.timestamp()}", status="done"
+    )
+    Summary.objects.filter(pk=summary.pk).update(created_at=when, finished_at=when, n_claims=len(claims))
+    for ordinal, (section, text, note) in enumerate(claims):
+        claim = Claim.objects.create(summary=summary, section=section, ordinal=ordinal, text=text, verdict="supported")
+        Citation.objects.create(claim=claim, note=note, source_id="S1", char_start=0, char_end=5, found=True)
+    summary.refresh_from_db()
+    return summary

@@ -78,3 +78,84 @@ def test_every_other_role_is_refused(client, request, recorded, actor, page):
 def test_an_unknown_summary_is_404_for_the_privacy_officer(client, privacy_officer, db):
     client.force_login(privacy_officer)
     assert client.get(reverse("audit_summary_model_calls", args=[999999])).status_code == 404
+
+
+# --- What changed since the reader's last summary; past summaries; printing (issue 17) ----------
+
+
+def test_the_summary_page_shows_what_changed_and_past_summaries_and_audits_the_comparison(notes, clinician):
+    from clinsum.summaries.models import Citation
+    from tests.summaries.conftest import done_summary
+
+    patient, note = notes["p1"].patient, notes["p1"]
+    first = done_summary(patient, clinician, [("problems", "Acute kidney injury.", note)], minutes_ago=60)
+    second = done_summary(patient, clinician, [("problems", "Pneumonia, right lower lobe.", note)])
+    client = Client()
+    client.force_login(clinician)
+    body = client.get(reverse("summary_detail", args=[second.pk])).content.decode()
+    assert "What changed since your summary of" in body
+    new_citation = Citation.objects.get(claim__summary=second)
+    changes = body[body.index("summary-changes") : body.index("</section>", body.index("summary-changes"))]
+    assert "Pneumonia, right lower lobe." in changes and reverse("citation_detail", args=[new_citation.pk]) in changes
+    assert "Resolved or no longer documented" in changes and "Acute kidney injury." in changes
+    assert "Past summaries of this patient (2)" in body and reverse("summary_detail", args=[first.pk]) in body
+    event = AuditEvent.objects.get(action="summary_view")
+    assert (event.object_id, event.reason) == (str(second.pk), f"compared with summary {first.pk}")
+
+
+def test_the_chart_page_panel_shows_the_changes_too(notes, clinician):
+    from tests.summaries.conftest import done_summary
+
+    patient, note = notes["p1"].patient, notes["p1"]
+    done_summary(patient, clinician, [("problems", "Acute kidney injury.", note)], minutes_ago=60)
+    done_summary(patient, clinician, [("problems", "Pneumonia, right lower lobe.", note)])
+    client = Client()
+    client.force_login(clinician)
+    body = client.get(reverse("chart_detail", args=[patient.pk])).content.decode()
+    assert "What changed since your summary of" in body and "Print with sources" in body
+
+
+def test_the_print_view_carries_footnotes_the_printer_and_the_verification_time(notes, clinician):
+    from django.utils import timezone
+
+    from tests.summaries.conftest import done_summary
+
+    patient, note = notes["p1"].patient, notes["p1"]
+    summary = done_summary(patient, clinician, [("problems", "Heart failure with reduced ejection fraction.", note)])
+    client = Client()
+    client.force_login(clinician)
+    response = client.get(reverse("summary_print", args=[summary.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'href="#fn-1"' in body and 'id="fn-1"' in body
+    assert "Progress note · Dr. Test (Attending physician) · " in body
+    assert "Printed by Alice Test (Clinician)" in body
+    verified = timezone.localtime(summary.finished_at).strftime("%Y-%m-%d %H:%M")
+    assert "Verified against the chart at <time datetime=" in body and verified in body
+    assert "data-print" in body and "print.js" in body
+    event = AuditEvent.objects.get(action="summary_view")
+    assert (event.patient_id, event.object_id, event.reason, event.outcome) == (
+        patient.pk,
+        str(summary.pk),
+        "print",
+        "ok",
+    )
+
+
+def test_printing_a_summary_not_yet_done_says_so_and_is_audited(notes, clinician):
+    from clinsum.summaries.models import Summary
+
+    summary = Summary.objects.create(patient=notes["p1"].patient, backend="extractive", fingerprint="q")
+    client = Client()
+    client.force_login(clinician)
+    assert "nothing to print yet" in client.get(reverse("summary_print", args=[summary.pk])).content.decode()
+    assert AuditEvent.objects.get(action="summary_view").outcome == "queued"
+
+
+def test_an_outsider_cannot_print_a_summary(notes, clinician, outsider):
+    from tests.summaries.conftest import done_summary
+
+    summary = done_summary(notes["p1"].patient, clinician, [("problems", "Heart failure.", notes["p1"])])
+    client = Client()
+    client.force_login(outsider)
+    assert client.get(reverse("summary_print", args=[summary.pk])).status_code in (403, 404)
