@@ -24,7 +24,7 @@ class PatientRecord:
 @dataclass(frozen=True)
 class NoteRecord:
     mrn: str
-    note_type: str  # a NoteType value; unknown types are stored as "other"
+    note_type: str  # a NoteType value (files map aliases first: records.note_type_normalise)
     authored_at: datetime  # timezone-aware
     text: str
     author: str = ""
