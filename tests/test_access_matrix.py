@@ -152,6 +152,7 @@ EXPECTED: dict[str, dict] = {
     "care_team_detail": _only("admin", ids=True),
     "care_team_add": _only("admin", "POST", ids=True),
     "care_team_remove": _only("admin", "POST", ids=True),
+    "patient_place": _only("admin", "POST", ids=True),
     "retention_policy_list": _only("admin"),
     "retention_policy_create": _only("admin"),
     "retention_policy_edit": _only("admin", ids=True),

@@ -53,6 +53,37 @@ def care_team_remove(*, actor: User, patient_id: int, user_id: int) -> None:
         )
 
 
+def patient_place(*, actor: User | None, patient_id: int, unit: str) -> tuple[str, str]:
+    """Put a patient on a unit (ward code), so the unit's clinicians and nurses see the chart;
+    (old unit, new unit). `actor` is the admin on the web page, or None for manage.py
+    patient_place run by an operator on the server. Audited; no note is read."""
+    if actor is not None:
+        admin_check(user=actor)
+    unit = unit.strip()
+    limit = Patient._meta.get_field("unit").max_length or 64
+    if not unit:
+        raise AccessError("Enter a unit (ward code), e.g. 4W.")
+    if len(unit) > limit or any(not c.isprintable() for c in unit):
+        raise AccessError(f"A unit is a ward code of at most {limit} printable characters.")
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().filter(pk=patient_id).first()
+        if patient is None:
+            raise Http404("No such patient.")
+        old = patient.unit
+        if old != unit:
+            patient.unit = unit
+            patient.save(update_fields=["unit"])
+        audit_record(
+            action="patient_place",
+            actor=actor,
+            patient_id=patient.pk,
+            object_type="patient",
+            object_id=patient.pk,
+            reason=f"unit {old or '(none)'} -> {unit}",
+        )
+    return old, unit
+
+
 def access_end(*, user: User) -> tuple[int, int]:
     """Offboarding: take the user off every care team and end their grants in force now.
     Returns (care-team rows removed, grants ended); the caller audits and holds the transaction."""

@@ -33,6 +33,7 @@ from .services import (
     break_glass_review,
     care_team_add,
     care_team_remove,
+    patient_place,
 )
 
 PATIENT_LIST_MAX = 500  # a ward list, not the hospital
@@ -170,6 +171,20 @@ def care_team_add_view(request, patient_id: int):
             messages.success(request, "Added to the care team.")
     else:
         messages.error(request, "Choose a clinician or nurse.")
+    return redirect("care_team_detail", patient_id=patient.pk)
+
+
+@login_required
+@require_POST
+def patient_place_view(request, patient_id: int):
+    """An admin puts the patient on a unit (e.g. a patient from a FHIR bundle that had none)."""
+    patient = patient_for_admin(user=request.user, patient_id=patient_id)
+    try:
+        old, unit = patient_place(actor=request.user, patient_id=patient.pk, unit=request.POST.get("unit", ""))
+    except AccessError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The patient is on unit {unit} (was {old or 'on no unit'}).")
     return redirect("care_team_detail", patient_id=patient.pk)
 
 

@@ -25,7 +25,17 @@ from django.conf import settings
 
 from .fhir import FhirParsed, fhir_json_parse, fhir_ndjson_parse, is_fhir_json
 from .models import NoteType
-from .records import NoteRecord, PatientRecord, hospital_zone, json_loads, note_problems, patient_problems
+from .records import (
+    NoteRecord,
+    PatientRecord,
+    hospital_zone,
+    json_loads,
+    note_problems,
+    note_type_normalise,
+    note_types_accepted,
+    patient_problems,
+    sex_normalise,
+)
 from .services import IngestError
 
 REQUIRED_COLUMNS = ("mrn", "note_type", "authored_at", "author", "text")
@@ -98,9 +108,12 @@ def _record_from_mapping(row: dict, *, line: int, source: str) -> tuple[NoteReco
     except ValueError as exc:  # the message names the field, never quotes the value
         raise ValueError(f"bad authored_at: {exc}") from None
     mrn = _field(row, "mrn").strip()
+    note_type = note_type_normalise(_field(row, "note_type"))
+    if note_type is None:  # never stored as "other" without a word: the operator fixes the file
+        raise ValueError(f"unknown note_type; accepted: {note_types_accepted()}")
     note = NoteRecord(
         mrn=mrn,
-        note_type=_field(row, "note_type").strip().lower(),
+        note_type=note_type,
         authored_at=authored_at,
         text=_field(row, "text"),
         author=_field(row, "author"),
@@ -117,12 +130,15 @@ def _record_from_mapping(row: dict, *, line: int, source: str) -> tuple[NoteReco
             birth_date = date.fromisoformat(birth) if birth else None
         except ValueError:
             raise ValueError("bad birth_date: not an ISO date (YYYY-MM-DD)") from None
+        sex = sex_normalise(_field(row, "sex"))
+        if sex is None:
+            raise ValueError("bad sex: use F, M, female, male, other or unknown")
         patient = PatientRecord(
             mrn=mrn,
             family_name=_field(row, "family_name").strip(),
             given_name=_field(row, "given_name").strip(),
             birth_date=birth_date,
-            sex=(_field(row, "sex").strip() or "unknown").lower(),
+            sex=sex,
             unit=_field(row, "unit").strip(),
             line=line,
         )
@@ -184,10 +200,14 @@ def parse_table_file(path: Path) -> ParsedFile:
     """JSONL or CSV. Every bad line is reported; IngestError if any."""
     parsed = ParsedFile(path)
     text = decode_bytes(path.read_bytes(), name=path.name, warnings=parsed.warnings)
-    rows = _rows_jsonl(text) if path.suffix.lower() in (".jsonl", ".ndjson") else _rows_csv(text)
+    is_csv = path.suffix.lower() not in (".jsonl", ".ndjson")
+    rows = _rows_csv(text) if is_csv else _rows_jsonl(text)
     problems: list[tuple[int | None, str]] = []
     patients: dict[str, PatientRecord] = {}
+    records = 0
     for line, row, error in rows:
+        if not (is_csv and line == 1):  # line 1 of a CSV is its header, not a note
+            records += 1
         if error:
             problems.append((line, error))
             continue
@@ -205,7 +225,7 @@ def parse_table_file(path: Path) -> ParsedFile:
     if not problems and not parsed.notes:
         problems.append((None, "no notes in this file (empty?)"))
     if problems:
-        raise IngestError(problems)
+        raise IngestError(problems, records=records)
     parsed.patients = list(patients.values())
     return parsed
 
@@ -274,7 +294,8 @@ def parse_fhir_file(path: Path, *, kind: str, unit: str = "") -> ParsedFile:
 
 def _parsed_from_fhir(path: Path, result: FhirParsed) -> ParsedFile:
     if result.problems:
-        raise IngestError(result.problems)
+        bad = {line for line, _ in result.problems if line is not None}
+        raise IngestError(result.problems, records=len(result.notes) + len(result.patients) + len(bad))
     return ParsedFile(
         path,
         notes=result.notes,

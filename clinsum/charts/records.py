@@ -24,7 +24,7 @@ class PatientRecord:
 @dataclass(frozen=True)
 class NoteRecord:
     mrn: str
-    note_type: str  # a NoteType value; unknown types are stored as "other"
+    note_type: str  # a NoteType value (files map aliases first: records.note_type_normalise)
     authored_at: datetime  # timezone-aware
     text: str
     author: str = ""
@@ -117,6 +117,88 @@ def birth_date_problem(value: object) -> str | None:
     if not BIRTH_EARLIEST <= value <= today:
         return f"birth_date is outside {BIRTH_EARLIEST:%Y-%m-%d} .. {today:%Y-%m-%d}"
     return None
+
+
+# --- vocabulary: the note types and sexes people write, mapped to the stored values -------------
+
+# Spellings seen in exports and typed by operators, compared after note_type_key(); the stored
+# values and their labels ("progress", "Progress note") are accepted as well.
+NOTE_TYPE_ALIASES = {
+    "nursing": "nursing",
+    "nurse note": "nursing",
+    "nursing note": "nursing",
+    "nursing progress note": "nursing",
+    "progress": "progress",
+    "progress note": "progress",
+    "daily progress note": "progress",
+    "h&p": "history_physical",
+    "h & p": "history_physical",
+    "h and p": "history_physical",
+    "hp": "history_physical",
+    "history and physical": "history_physical",
+    "history and physical note": "history_physical",
+    "admission note": "history_physical",
+    "consult": "consult",
+    "consult note": "consult",
+    "consultation": "consult",
+    "consultation note": "consult",
+    "discharge summary": "discharge_summary",
+    "discharge": "discharge_summary",
+    "discharge instructions": "discharge_instructions",
+    "ed note": "emergency",
+    "er note": "emergency",
+    "emergency": "emergency",
+    "emergency department note": "emergency",
+    "op note": "operative",
+    "operative": "operative",
+    "operative note": "operative",
+    "surgical operation note": "operative",
+    "brief operative note": "operative",
+    "other": "other",
+    # LOINC document type codes (as in FHIR DocumentReference.type)
+    "34117-2": "history_physical",
+    "11506-3": "progress",
+    "34746-8": "nursing",
+    "11488-4": "consult",
+    "18842-5": "discharge_summary",
+    "34111-5": "emergency",
+    "11504-8": "operative",
+}
+
+
+def note_type_key(value: str) -> str:
+    return " ".join(value.replace("-", " ").replace("_", " ").casefold().split())
+
+
+def note_type_normalise(value: str) -> str | None:
+    """The stored note type for what a file or operator wrote ("nursing-note", "H&P",
+    "Discharge summary", a LOINC code), or None when it is not one we know."""
+    from .models import NoteType
+
+    key = note_type_key(value)
+    for stored, label in NoteType.choices:
+        if key in (note_type_key(stored), note_type_key(label)):
+            return stored
+    return NOTE_TYPE_ALIASES.get(key) or NOTE_TYPE_ALIASES.get(value.strip())  # LOINC codes keep their "-"
+
+
+def note_types_accepted() -> str:
+    """The accepted note types for a message: stored value and label."""
+    from .models import NoteType
+
+    return ", ".join(f"{value} ({label})" for value, label in NoteType.choices)
+
+
+SEX_ALIASES = {"f": "female", "w": "female", "m": "male", "o": "other", "u": "unknown", "": "unknown"}
+
+
+def sex_normalise(value: str) -> str | None:
+    """female / male / other / unknown for what a file wrote ("F", "Male", ""), or None."""
+    from .models import Sex
+
+    key = value.strip().casefold()
+    key = SEX_ALIASES.get(key, key)
+    return key if key in Sex.values else None
 
 
 def patient_problems(record: PatientRecord) -> list[str]:

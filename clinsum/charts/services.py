@@ -37,11 +37,13 @@ EMBED_BATCH = 128  # notes per embedding task: one encode call across many notes
 
 class IngestError(Exception):
     """A batch was rejected; `problems` lists (line or None, message) and nothing was written.
-    `forbidden`: a record tried to amend a note its source does not own."""
+    `forbidden`: a record tried to amend a note its source does not own. `records`: how many
+    records (lines, rows, entries) the refused input held, where a parser counted them."""
 
-    def __init__(self, problems: list[tuple[int | None, str]], *, forbidden: bool = False):
+    def __init__(self, problems: list[tuple[int | None, str]], *, forbidden: bool = False, records: int | None = None):
         self.problems = problems
         self.forbidden = forbidden
+        self.records = records
         super().__init__("; ".join(f"line {line}: {msg}" if line is not None else msg for line, msg in problems[:20]))
 
 

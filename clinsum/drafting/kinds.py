@@ -20,6 +20,7 @@ READING_GRADE_TARGET = 8  # discharge instructions: US school grade 8 or lower (
 class DraftKind:
     key: str
     title: str
+    phrase: str  # the title in a sentence, with its article: "an SBAR shift handoff", "discharge instructions"
     note_type: str  # the Note a signed draft becomes
     sections: tuple[SummarySection, ...]
     prompt: PromptSpec
@@ -35,6 +36,7 @@ _NURSING_ROLE = (
 SBAR = DraftKind(
     key="sbar_handoff",
     title="SBAR shift handoff",
+    phrase="an SBAR shift handoff",
     note_type=NoteType.NURSING,
     sections=(
         SummarySection(
@@ -90,6 +92,7 @@ SBAR = DraftKind(
 PROGRESS = DraftKind(
     key="nursing_progress",
     title="Nursing progress note",
+    phrase="a nursing progress note",
     note_type=NoteType.NURSING,
     sections=(
         SummarySection(
@@ -139,6 +142,7 @@ PROGRESS = DraftKind(
 DISCHARGE = DraftKind(
     key="discharge_instructions",
     title="Discharge instructions",
+    phrase="discharge instructions",
     note_type=NoteType.DISCHARGE_INSTRUCTIONS,
     sections=(
         SummarySection(

@@ -14,7 +14,7 @@ from clinsum.accounts.models import Role
 from clinsum.summaries.models import HIDDEN_VERDICTS  # generated sentences to edit before signing
 
 from .kinds import DraftKind, draft_kind
-from .models import Draft, DraftCitation, DraftSentence
+from .models import Draft, DraftCitation, DraftSentence, DraftStatus
 from .plain_language import jargon_unexplained
 
 
@@ -55,6 +55,22 @@ def drafts_for_author(*, user, patient=None) -> QuerySet[Draft]:
     else:
         drafts = Draft.objects.filter(author=user, patient__in=readable_patients(user=user))
     return drafts.select_related("patient").order_by("-created_at", "-id")
+
+
+def draft_unsigned_of_kind(*, user, patient, kind_key: str) -> Draft | None:
+    """The nurse's newest unsigned draft (queued, drafting or ready) of this kind for this
+    patient: opening "Draft ..." again leads to it rather than to a duplicate."""
+    drafting_check(user=user)
+    return (
+        Draft.objects.filter(
+            author=user,
+            patient=patient,
+            kind=kind_key,
+            status__in=(DraftStatus.QUEUED, DraftStatus.RUNNING, DraftStatus.READY),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def draft_sentences(*, draft: Draft, sections: Collection[str] | None = None) -> list[DraftSentence]:

@@ -22,6 +22,7 @@ from .selectors import (
     draft_older_than_chart,
     draft_sections,
     draft_unresolved,
+    draft_unsigned_of_kind,
     drafting_check,
     drafts_for_author,
 )
@@ -56,9 +57,10 @@ def _context(draft, **extra) -> dict:
     return context
 
 
-def _to_draft(request, draft):
-    """After a change: the draft's page (htmx follows HX-Redirect; no PHI in this response)."""
-    url = reverse("draft_detail", args=[draft.pk])
+def _to_draft(request, draft, *, existing: bool = False):
+    """After a change: the draft's page (htmx follows HX-Redirect; no PHI in this response).
+    `existing`: the page says this is the unsigned draft she already had."""
+    url = reverse("draft_detail", args=[draft.pk]) + ("?existing=1" if existing else "")
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
@@ -90,6 +92,12 @@ def draft_create_view(request, patient_id: int):
     kind = request.POST.get("kind", "")
     if kind not in DRAFT_KINDS:
         return HttpResponseBadRequest("Choose what to draft: " + ", ".join(k.title for k in DRAFT_KINDS.values()))
+    if request.POST.get("another") != "1":
+        # One unsigned draft of a kind per patient unless she asks for another: a second click
+        # (or a second tab) leads to the draft she has, whose page offers a new one.
+        existing = draft_unsigned_of_kind(user=request.user, patient=patient, kind_key=kind)
+        if existing is not None:
+            return _to_draft(request, existing, existing=True)
     draft = draft_create(patient=patient, user=request.user, kind_key=kind)
     _audit(request, "draft_create", draft, reason=kind)
     return _to_draft(request, draft)
@@ -99,7 +107,7 @@ def draft_create_view(request, patient_id: int):
 @require_GET
 def draft_detail(request, draft_id: int):
     draft = draft_get_for_author(user=request.user, draft_id=draft_id)
-    return _panel(request, draft)
+    return _panel(request, draft, existing=request.GET.get("existing") == "1" and draft.status != DraftStatus.SIGNED)
 
 
 @login_required

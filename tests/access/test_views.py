@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinsum.access.models import BreakGlassGrant, CareTeamMember
-from clinsum.access.selectors import access_scope
+from clinsum.access.selectors import access_scope, readable_patients
 from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Patient
 from tests.accounts.mfa import login_verified
@@ -228,3 +228,52 @@ def test_care_teams_cannot_be_searched_by_mrn(adam, identified_patient):
     assert response.status_code == 200
     assert reverse("care_team_detail", args=[identified_patient.pk]) not in response.content.decode()
     assert adam.post(reverse("care_team_search"), {"mrn": "MRN-SOD-77"}).status_code == 405
+
+
+# --- Placing a patient on a unit (patient_place): the admin page and the command -------------
+
+
+def test_an_admin_puts_a_patient_with_no_unit_on_a_unit_without_seeing_notes(adam, admin_user, clinician, ward):
+    from clinsum.charts.services import notes_ingest
+    from tests.conftest import note_record
+
+    stray = Patient.objects.create(mrn="SYN-1", family_name="Medhurst", unit="")
+    notes_ingest(notes=[note_record("SYN-1", "Synthea note. Afebrile.")])
+    page = adam.get(reverse("care_team_detail", args=[stray.pk])).content.decode()
+    assert "this patient is on no unit" in page and "Afebrile" not in page and "Medhurst" not in page
+    assert not readable_patients(user=clinician).filter(pk=stray.pk).exists()  # clinician is on 4W
+
+    response = adam.post(reverse("patient_place", args=[stray.pk]), {"unit": " 4W "})
+    assert response["Location"] == reverse("care_team_detail", args=[stray.pk])
+    stray.refresh_from_db()
+    assert stray.unit == "4W"
+    assert readable_patients(user=clinician).filter(pk=stray.pk).exists()
+    event = audit("patient_place").get()
+    assert (event.actor_id, event.patient_id, event.reason) == (admin_user.pk, stray.pk, "unit (none) -> 4W")
+    assert "The patient is on unit 4W (was on no unit)." in adam.get(response["Location"]).content.decode()
+
+    adam.post(reverse("patient_place", args=[stray.pk]), {"unit": ""})  # refused with a message
+    stray.refresh_from_db()
+    assert stray.unit == "4W" and audit("patient_place").count() == 1
+
+
+def test_patient_place_command_places_by_mrn_or_upstream_id_and_audits(ward, db):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    Patient.objects.create(mrn="SYN-2", family_name="Kunze", source_id="abc-123")
+    out = io.StringIO()
+    call_command("patient_place", mrn="SYN-2", unit="ICU", stdout=out)
+    assert out.getvalue().strip() == "patient SYN-2: unit ICU (was none)"
+    call_command("patient_place", source_id="abc-123", unit="4W", stdout=io.StringIO())
+    assert Patient.objects.get(mrn="SYN-2").unit == "4W"
+    assert list(audit("patient_place").order_by("seq").values_list("reason", "actor_id")) == [
+        ("unit (none) -> ICU", None),
+        ("unit ICU -> 4W", None),
+    ]
+    with pytest.raises(CommandError, match="no patient with MRN NOPE"):
+        call_command("patient_place", mrn="NOPE", unit="4W")
+    with pytest.raises(CommandError, match="Enter a unit"):
+        call_command("patient_place", mrn="SYN-2", unit=" ")

@@ -30,7 +30,7 @@ def test_a_nurse_drafts_edits_and_signs_a_handoff(live_server, nurse, make_user,
     violations, console = csp_watch(page)  # autosave, out-of-band swaps and printing run under the CSP
     log_in(page, live_server.url, nurse.username)
     page.get_by_role("link", name="Corpus patient 8, Eight").click()
-    page.get_by_label("Draft a").select_option("sbar_handoff")
+    page.get_by_label("Draft", exact=True).select_option("sbar_handoff")
     page.get_by_role("button", name="Start draft").click()
     page.locator("#draft-panel[data-status=ready]").wait_for(timeout=120_000)
     draft = Draft.objects.get(patient=corpus_chart)

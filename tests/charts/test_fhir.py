@@ -119,7 +119,7 @@ def synthea_export(tmp_path):
 def test_it_ingests_a_synthea_bulk_export(db, synthea_export, capsys):
     call_command("ingest_notes", str(synthea_export), verbosity=0)
     out = capsys.readouterr().out
-    assert "notes new 6, unchanged 0, amended 0, rejected 0" in out
+    assert "notes new 6, unchanged 0, amended 0, refused 0" in out
     assert "Encounter 3" in out  # read, counted, not stored
     assert Patient.objects.count() == 13
     patient = Patient.objects.get(source_id=SYNTHEA_PATIENT)

@@ -141,7 +141,7 @@ def test_embed_now_indexes_inline_and_reports_chunks(ward, tmp_path, monkeypatch
     path = write_jsonl(tmp_path / "notes.jsonl", [row(), row(text="HPI: chest pain.\nPLAN: admit to telemetry.")])
     call_command("ingest_notes", str(path), embed_now=True, verbosity=0)
     out = capsys.readouterr().out
-    assert "notes new 2, unchanged 0, amended 0, rejected 0" in out
+    assert "notes new 2, unchanged 0, amended 0, refused 0" in out
     assert f"chunks written {Chunk.objects.count()};" in out and Chunk.objects.count() >= 3
     assert set(Note.objects.values_list("embedding_status", flat=True)) == {EmbeddingStatus.DONE}
 
@@ -150,7 +150,7 @@ def test_a_rejected_file_is_counted_in_the_report(ward, tmp_path, capsys):
     path = write_jsonl(tmp_path / "n.jsonl", [row(), row(mrn="NOPE-9", text="other")])
     with pytest.raises(CommandError):
         call_command("ingest_notes", str(path), verbosity=0)
-    assert "notes new 0, unchanged 0, amended 0, rejected 2 (in 1 file(s))" in capsys.readouterr().out
+    assert "notes new 0, unchanged 0, amended 0, refused 2 (in 1 rejected file)" in capsys.readouterr().out
 
 
 # --- malformed input: one line per problem, nothing of the bad file stored, the run goes on ----
@@ -249,3 +249,150 @@ def test_a_time_without_a_zone_is_the_hospitals(ward, tmp_path, settings):
     call_command("ingest_notes", str(path), verbosity=0)
     stored = Note.objects.get().authored_at
     assert stored == datetime(2026, 11, 19, 8, 0, tzinfo=ZoneInfo("America/New_York"))  # 13:00 UTC
+
+
+# --- what the command says to a person (issue 17) ---------------------------------------------
+
+
+def run_command(*args, **options):
+    """call_command with stdout and stderr captured: (out, err, CommandError or None)."""
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("ingest_notes", *args, stdout=out, stderr=err, **options)
+    except CommandError as exc:
+        return out.getvalue(), err.getvalue(), exc
+    return out.getvalue(), err.getvalue(), None
+
+
+def test_an_unknown_mrn_says_how_to_create_the_patient(db, tmp_path):
+    (tmp_path / "admit.txt").write_text("Admitted with chest pain.")
+    out, err, error = run_command(str(tmp_path), mrn="NEW-77", verbosity=0)
+    assert error is not None and "no patient with MRN NEW-77" in str(error)
+    assert "--create-patient --family-name" in str(error) and "--unit" in str(error)
+    assert Note.objects.count() == 0 and Patient.objects.count() == 0
+
+
+def test_create_patient_creates_the_patient_with_its_identity(db, tmp_path):
+    (tmp_path / "admit.txt").write_text("Admitted with chest pain.")
+    out, err, error = run_command(
+        str(tmp_path),
+        mrn="NEW-77",
+        create_patient=True,
+        family_name="Okafor",
+        given_name="Ada",
+        birth_date="1950-03-02",
+        sex="F",
+        unit="4W",
+        note_type="progress-note",
+        verbosity=0,
+    )
+    assert error is None, err
+    patient = Patient.objects.get(mrn="NEW-77")
+    assert (patient.family_name, patient.given_name, str(patient.birth_date), patient.unit) == (
+        "Okafor",
+        "Ada",
+        "1950-03-02",
+        "4W",
+    )
+    assert patient.get_sex_display() == "Female"
+    assert Note.objects.get().note_type == "progress"
+
+
+def test_create_patient_fields_are_validated_like_file_records(db, tmp_path):
+    (tmp_path / "admit.txt").write_text("Admitted with chest pain.")
+    out, err, error = run_command(
+        str(tmp_path), mrn="NEW-77", create_patient=True, birth_date="02/03/1950", sex="Q", verbosity=0
+    )
+    assert error is not None
+    message = str(error)
+    assert "--family-name is required" in message and "--birth-date" in message and "--sex" in message
+    _, _, error = run_command(
+        str(tmp_path), mrn="NEW-77", create_patient=True, family_name="Okafor", birth_date="2999-01-01", verbosity=0
+    )
+    assert error is not None and "birth_date is outside" in str(error)
+    assert Patient.objects.count() == 0
+
+
+def test_one_bad_line_counts_every_refused_note_and_queues_nothing(ward, tmp_path):
+    path = tmp_path / "three.jsonl"
+    path.write_text(json.dumps(row()) + "\n{not json\n" + json.dumps(row(text="Third note.")) + "\n")
+    out, err, error = run_command(str(path), verbosity=0)
+    assert error is not None
+    assert "three.jsonl: rejected, nothing of it was stored (3 notes refused)" in err
+    assert "notes new 0, unchanged 0, amended 0, refused 3 (in 1 rejected file)" in out
+    assert "worker" not in out
+    assert Note.objects.count() == 0
+
+
+def test_counts_per_file_and_in_total(ward, tmp_path):
+    write_jsonl(tmp_path / "a.jsonl", [row(), row(text="Second note. Lasix 40 mg IV given.")])
+    bad = tmp_path / "b.jsonl"
+    bad.write_text(json.dumps(row(text="Refused one.")) + "\n" + json.dumps(row(mrn="NOPE-9")) + "\n")
+    out, err, error = run_command(str(tmp_path), verbosity=0)
+    assert error is not None
+    assert f"{tmp_path / 'a.jsonl'}: stored 2 new, 0 amended, 0 already stored; 0 new patients" in out
+    assert "b.jsonl: rejected, nothing of it was stored (2 notes refused)" in err
+    assert "notes new 2, unchanged 0, amended 0, refused 2 (in 1 rejected file)" in out
+    assert "2 notes queued, embedding continues in the worker" in out
+    out, err, error = run_command(str(tmp_path / "a.jsonl"), verbosity=0)  # again: nothing queued
+    assert "notes new 0, unchanged 2" in out and "worker" not in out
+
+
+def test_note_type_aliases_are_mapped_and_unknown_types_refused(ward, tmp_path):
+    rows = [row(text=f"Note {n}.", note_type=t) for n, t in enumerate(["nursing-note", "H&P", "Discharge summary"])]
+    write_jsonl(tmp_path / "ok.jsonl", [*rows, row(text="LOINC.", note_type="11488-4")])
+    out, err, error = run_command(str(tmp_path / "ok.jsonl"), verbosity=0)
+    assert error is None, err
+    assert sorted(Note.objects.values_list("note_type", flat=True)) == [
+        "consult",
+        "discharge_summary",
+        "history_physical",
+        "nursing",
+    ]
+    write_jsonl(tmp_path / "bad.jsonl", [row(text="x", note_type="telepathy-note")])
+    out, err, error = run_command(str(tmp_path / "bad.jsonl"), verbosity=0)
+    assert error is not None
+    assert "bad.jsonl:1: unknown note_type; accepted: history_physical (History and physical)" in err
+    assert "nursing (Nursing note)" in err
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "n.txt").write_text("Quiet night.")
+    _, _, error = run_command(str(tmp_path / "t"), mrn="T-001", note_type="telepathy", verbosity=0)
+    assert error is not None and "--note-type: unknown note type; accepted:" in str(error)
+    assert Note.objects.count() == 4
+
+
+def test_sex_letters_are_stored_as_female_and_male(db, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        "mrn,note_type,authored_at,author,text,family_name,sex,unit\n"
+        "S-1,progress,2026-11-19T08:00:00Z,Dr A,Stable.,Ito,F,4W\n"
+        "S-2,progress,2026-11-19T08:00:00Z,Dr A,Stable too.,Rao,m,4W\n"
+    )
+    out, err, error = run_command(str(path), verbosity=0)
+    assert error is None, err
+    shown = {p.mrn: p.get_sex_display() for p in Patient.objects.all()}
+    assert shown == {"S-1": "Female", "S-2": "Male"}
+
+
+def test_the_command_output_has_no_json_log_lines(ward, tmp_path):
+    import io
+    import logging
+
+    console = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    logs = io.StringIO()
+    stream = console.setStream(logs)
+    try:
+        write_jsonl(tmp_path / "a.jsonl", [row()])
+        out, err, error = run_command(str(tmp_path / "a.jsonl"), verbosity=1)
+        quiet_logs = logs.getvalue()
+        write_jsonl(tmp_path / "b.jsonl", [row(text="Another note.")])
+        run_command(str(tmp_path / "b.jsonl"), verbosity=2)  # -v 2: the operator asked for the logs
+        loud_logs = logs.getvalue()[len(quiet_logs) :]
+    finally:
+        console.setStream(stream)
+    assert error is None
+    for text in (out, err, quiet_logs):
+        assert not [line for line in text.splitlines() if line.lstrip().startswith("{")]
+    assert "ingest committed" in loud_logs

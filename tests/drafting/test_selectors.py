@@ -58,3 +58,16 @@ def test_a_statement_cited_from_an_old_note_is_flagged_when_a_newer_note_mention
     )
     flagged = [w for w in draft_older_than_chart(draft=draft) if w["sentence"].pk == sentence.pk]
     assert flagged and flagged[0]["note"].authored_at > oldest.authored_at
+
+
+def test_the_unsigned_draft_of_a_kind_is_found_and_a_failed_one_is_not(nursing_chart, nurse, make_user):
+    from clinsum.drafting.models import DraftStatus
+    from clinsum.drafting.selectors import draft_unsigned_of_kind
+
+    assert draft_unsigned_of_kind(user=nurse, patient=nursing_chart, kind_key="sbar_handoff") is None
+    draft = draft_create(patient=nursing_chart, user=nurse, kind_key="sbar_handoff")
+    assert draft_unsigned_of_kind(user=nurse, patient=nursing_chart, kind_key="sbar_handoff") == draft
+    assert draft_unsigned_of_kind(user=nurse, patient=nursing_chart, kind_key="discharge_instructions") is None
+    draft.status = DraftStatus.FAILED
+    draft.save(update_fields=["status"])
+    assert draft_unsigned_of_kind(user=nurse, patient=nursing_chart, kind_key="sbar_handoff") is None

@@ -135,3 +135,36 @@ def test_another_nurse_cannot_open_edit_or_sign_the_draft(ready_draft, make_user
     assert Draft.objects.get(pk=ready_draft.pk).status == DraftStatus.READY
     assert not AuditEvent.objects.filter(object_type="draft", object_id=str(ready_draft.pk)).exists()
     assert reverse("draft_detail", args=[ready_draft.pk]) not in client.get(reverse("draft_list")).content.decode()
+
+
+def test_draft_again_leads_to_the_unsigned_draft_of_that_kind(nursing_chart, nurse, client):
+    client.force_login(nurse)
+    url = reverse("draft_create", args=[nursing_chart.pk])
+    first = client.post(url, {"kind": "sbar_handoff"})
+    draft = Draft.objects.get(patient=nursing_chart)
+    again = client.post(url, {"kind": "sbar_handoff"})
+    assert Draft.objects.filter(patient=nursing_chart).count() == 1
+    assert again.status_code == 302 and again["Location"] == reverse("draft_detail", args=[draft.pk]) + "?existing=1"
+    page = client.get(again["Location"]).content.decode()
+    assert "You already have an SBAR shift handoff for this patient that is not signed yet" in page
+    assert 'name="another" value="1"' in page
+    htmx = client.post(url, {"kind": "sbar_handoff"}, **HTMX)  # the same through htmx
+    assert htmx.status_code == 204 and htmx["HX-Redirect"].endswith("?existing=1")
+    # Another kind is a new draft; asking for another one anyway is too.
+    client.post(url, {"kind": "discharge_instructions"})
+    client.post(url, {"kind": "sbar_handoff", "another": "1"})
+    assert sorted(Draft.objects.filter(patient=nursing_chart).values_list("kind", flat=True)) == [
+        "discharge_instructions",
+        "sbar_handoff",
+        "sbar_handoff",
+    ]
+    assert first.status_code == 302 and "existing" not in first["Location"]
+
+
+def test_kind_names_read_as_english(ready_draft, nursing_chart, nurse, client):
+    client.force_login(nurse)
+    page = client.get(reverse("draft_detail", args=[ready_draft.pk])).content.decode()
+    assert "Signing files this text as discharge instructions in the chart" in page
+    assert "a discharge instructions" not in page.lower()
+    chart = client.get(reverse("chart_detail", args=[nursing_chart.pk])).content.decode()
+    assert '<label for="draft-kind">Draft</label>' in chart and "Draft a<" not in chart
