@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+from .models import ReviewOutcome
+
 
 class PatientLookupForm(forms.Form):
     mrn = forms.CharField(max_length=64, required=False, label="MRN (exact)")
@@ -21,3 +23,13 @@ class PatientLookupForm(forms.Form):
     def kind(self) -> str:
         """How the lookup was made, for its audit row (never what was typed)."""
         return "mrn" if self.cleaned_data.get("mrn", "").strip() else "name_and_birth_date"
+
+
+class BreakGlassReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=ReviewOutcome.choices, label="Outcome", widget=forms.RadioSelect)
+    comment = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Note (required unless appropriate)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -48,7 +48,7 @@ from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Note, Patient
 from retrieval.types import AccessScope
 
-from .models import BreakGlassGrant, CareTeamMember
+from .models import BreakGlassGrant, CareTeamMember, ReviewOutcome
 
 # --- The rule ------------------------------------------------------------------------------------
 
@@ -273,9 +273,19 @@ def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
 # --- Break-glass review (privacy officers) -------------------------------------------------------
 
 
-def break_glass_grants_for_review(*, user: User) -> QuerySet[BreakGlassGrant]:
+REVIEW_PENDING = "pending"
+
+
+def break_glass_grants_for_review(*, user: User, outcome: str = REVIEW_PENDING) -> QuerySet[BreakGlassGrant]:
+    """Grants waiting for review, oldest first (outcome "pending"), or the reviewed ones with
+    that ReviewOutcome, most recently reviewed first."""
     privacy_officer_check(user=user)
-    return BreakGlassGrant.objects.filter(reviewed_at__isnull=True).select_related("user").order_by("granted_at", "id")
+    grants = BreakGlassGrant.objects.select_related("user", "reviewed_by")
+    if outcome == REVIEW_PENDING:
+        return grants.filter(reviewed_at__isnull=True).order_by("granted_at", "id")
+    if outcome not in ReviewOutcome.values:
+        return grants.none()
+    return grants.filter(reviewed_at__isnull=False, review_outcome=outcome).order_by("-reviewed_at", "-id")
 
 
 def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlassGrant:

@@ -11,14 +11,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinsum.accounts.errors import PatientOutOfScope
-from clinsum.accounts.forms import BreakGlassForm, BreakGlassReviewForm, CareTeamAddForm, CareTeamLookupForm
+from clinsum.accounts.forms import BreakGlassForm, CareTeamAddForm, CareTeamLookupForm
 from clinsum.accounts.next_url import safe_next
 from clinsum.accounts.selectors import admin_check, chart_staff_for_admin
 from clinsum.accounts.views import permission_denied_context
 from clinsum.audit.services import audit_record
 
-from .forms import PatientLookupForm
+from .forms import BreakGlassReviewForm, PatientLookupForm
+from .models import ReviewOutcome
 from .selectors import (
+    REVIEW_PENDING,
     LookupLimitReached,
     break_glass_grant_get_for_review,
     break_glass_grants_for_review,
@@ -297,9 +299,27 @@ def break_glass_create(request, patient_id: int):
 @login_required
 @require_GET
 def break_glass_review_list(request):
-    grants = break_glass_grants_for_review(user=request.user)
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="break_glass_reviews")
-    return render(request, "accounts/break_glass_reviews.html", {"grants": grants, "form": BreakGlassReviewForm()})
+    outcome = request.GET.get("outcome", REVIEW_PENDING)
+    grants = break_glass_grants_for_review(user=request.user, outcome=outcome)
+    audit_record(
+        action="audit_view",
+        request=request,
+        object_type="audit_page",
+        object_id="break_glass_reviews",
+        reason=f"outcome={outcome}"[:100],
+    )
+    filters = [(REVIEW_PENDING, "Waiting for review"), *ReviewOutcome.choices]
+    return render(
+        request,
+        "accounts/break_glass_reviews.html",
+        {
+            "grants": grants,
+            "outcome": outcome,
+            "filters": filters,
+            "pending": outcome == REVIEW_PENDING,
+            "form": BreakGlassReviewForm(),
+        },
+    )
 
 
 @login_required
@@ -308,12 +328,18 @@ def break_glass_review_view(request, grant_id: int):
     grant = break_glass_grant_get_for_review(user=request.user, grant_id=grant_id)
     form = BreakGlassReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Write a review comment.")
+        messages.error(request, f"Access #{grant.pk}: choose the outcome of the review.")
     else:
         try:
-            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"])
+            break_glass_review(
+                reviewer=request.user,
+                grant_id=grant.pk,
+                outcome=form.cleaned_data["outcome"],
+                comment=form.cleaned_data["comment"],
+            )
         except AccessError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, f"Access #{grant.pk}: {exc}")
         else:
-            messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")
+            label = ReviewOutcome(form.cleaned_data["outcome"]).label.lower()
+            messages.success(request, f"Break-glass access #{grant.pk} reviewed: {label}.")
     return redirect("break_glass_review_list")

@@ -214,16 +214,49 @@ def test_a_privacy_officer_reviews_the_grant(alice, ward, privacy_officer, nurse
     assert page.status_code == 200 and REASON.encode() in page.content and b"alice" in page.content
     assert b"ICU note" not in page.content and b"Castillo" not in page.content
 
-    assert po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": ""}).status_code == 302
+    assert po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "no outcome"}).status_code == 302
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 
-    po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "Confirmed with the ICU charge nurse."})
+    note = "Confirmed with the ICU charge nurse."
+    po.post(reverse("break_glass_review", args=[grant.pk]), {"outcome": "appropriate", "comment": note})
     grant.refresh_from_db()
-    assert (grant.reviewed_by, grant.review_comment) == (privacy_officer, "Confirmed with the ICU charge nurse.")
+    assert (grant.reviewed_by, grant.review_outcome, grant.review_comment) == (privacy_officer, "appropriate", note)
     event = AuditEvent.objects.get(action="break_glass_review")
     assert (event.actor_id, event.patient_id, event.object_id) == (privacy_officer.pk, ward["icu"].pk, str(grant.pk))
+    assert event.reason == f"outcome=appropriate; {note}"
     assert REASON.encode() not in po.get(reverse("break_glass_review_list")).content  # off the queue
+
+
+@pytest.mark.parametrize("outcome", ["not_appropriate", "referred"])
+def test_a_finding_against_the_access_needs_a_note(alice, ward, privacy_officer, outcome):
+    """Issue 17: a review had no outcome. Appropriate needs no note; the other two do."""
+    break_glass(alice, ward["icu"])
+    grant = BreakGlassGrant.objects.get()
+    po = login_verified(Client(), privacy_officer)
+    page = po.post(reverse("break_glass_review", args=[grant.pk]), {"outcome": outcome}, follow=True)
+    assert "Write a note" in page.content.decode()
+    grant.refresh_from_db()
+    assert grant.reviewed_at is None and not audit("break_glass_review").exists()
+    po.post(reverse("break_glass_review", args=[grant.pk]), {"outcome": outcome, "comment": "Not on shift; HR."})
+    grant.refresh_from_db()
+    assert grant.review_outcome == outcome and grant.reviewed_at is not None
+
+
+def test_reviews_are_listed_by_outcome(alice, ward, privacy_officer):
+    for patient in (ward["icu"], ward["p1"].__class__.objects.create(mrn="T-9", family_name="Zed", unit="ICU")):
+        break_glass(alice, patient)
+    first, second = BreakGlassGrant.objects.order_by("id")
+    po = login_verified(Client(), privacy_officer)
+    po.post(reverse("break_glass_review", args=[first.pk]), {"outcome": "appropriate"})
+    po.post(reverse("break_glass_review", args=[second.pk]), {"outcome": "referred", "comment": "Ask the ward lead."})
+    listed = reverse("break_glass_review_list")
+    referred = po.get(listed, {"outcome": "referred"}).content.decode()
+    assert "Ask the ward lead." in referred and "Referred for follow-up" in referred
+    assert f'<th scope="row">{first.pk}</th>' not in referred
+    appropriate = po.get(listed, {"outcome": "appropriate"}).content.decode()
+    assert f'<th scope="row">{first.pk}</th>' in appropriate and f'<th scope="row">{second.pk}</th>' not in appropriate
+    assert "No break-glass access waits" in po.get(listed).content.decode()
 
 
 @pytest.mark.parametrize("role_fixture", ["clinician", "nurse", "admin_user"])
@@ -232,7 +265,8 @@ def test_only_privacy_officers_review(request, role_fixture, ward, client, alice
     grant = BreakGlassGrant.objects.get()
     other = login_verified(Client(), request.getfixturevalue(role_fixture))
     assert other.get(reverse("break_glass_review_list")).status_code == 403
-    assert other.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "ok"}).status_code == 403
+    review = {"outcome": "appropriate", "comment": "ok"}
+    assert other.post(reverse("break_glass_review", args=[grant.pk]), review).status_code == 403
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 
