@@ -36,6 +36,6 @@ urlpatterns = [
 ]
 
 # 403 page: says why, and offers break-glass for a chart outside the reader's scope.
-handler403 = "clinsum.accounts.views.permission_denied"
+handler403 = "clinsum.access.views.permission_denied"
 # 500: a database outage anywhere in the middleware chain answers 503 "cannot reach its database".
 handler500 = "clinsum.outage.server_error"

@@ -29,6 +29,14 @@ class CareTeamMember(models.Model):
         return f"CareTeamMember {self.pk}"
 
 
+class ReviewOutcome(models.TextChoices):
+    """A privacy officer's finding on one break-glass access."""
+
+    APPROPRIATE = "appropriate", "Appropriate"
+    NOT_APPROPRIATE = "not_appropriate", "Not appropriate"
+    REFERRED = "referred", "Referred for follow-up"
+
+
 class BreakGlassGrant(models.Model):
     """Time-limited emergency access by a clinician or nurse to a chart outside their scope,
     given with a reason and reviewed afterwards by a privacy officer."""
@@ -43,6 +51,7 @@ class BreakGlassGrant(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
+    review_outcome = models.CharField(max_length=16, choices=ReviewOutcome.choices, blank=True, default="")
 
     class Meta:
         db_table = "accounts_breakglassgrant"

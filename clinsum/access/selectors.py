@@ -32,8 +32,8 @@ give the same answer for every user and patient.
 from __future__ import annotations
 
 import operator
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from functools import reduce
 
 from django.core.exceptions import PermissionDenied
@@ -44,10 +44,11 @@ from django.utils import timezone
 from clinsum.accounts.errors import PatientOutOfScope
 from clinsum.accounts.models import User
 from clinsum.accounts.selectors import admin_check, privacy_officer_check
+from clinsum.audit.models import AuditEvent
 from clinsum.charts.models import Note, Patient
 from retrieval.types import AccessScope
 
-from .models import BreakGlassGrant, CareTeamMember
+from .models import BreakGlassGrant, CareTeamMember, ReviewOutcome
 
 # --- The rule ------------------------------------------------------------------------------------
 
@@ -164,6 +165,78 @@ def note_get_for_user(*, user: User, note_id: int) -> Note:
     return Note.objects.select_related("patient").get(pk=note_id, patient=patient)
 
 
+# --- Hospital-wide lookup: one patient's identity, to confirm before break-glass ---------------
+#
+# A clinician or nurse may look a patient up outside their scope by exact MRN, or by exact
+# family name plus birth date: never a partial match, never a browsable list. What comes back is
+# identity only (name, MRN, birth date, sex, unit). Every lookup, and every page that shows an
+# out-of-scope patient's identity (the 403 page, the break-glass form), is an audit event of
+# IDENTITY_ACTIONS; those events are also the rate limit, so it holds across web workers.
+
+PATIENT_LOOKUP_MAX = 5  # matches shown; more means "use the MRN"
+IDENTITY_READS_PER_HOUR = 30  # lookups plus identity shown, per user, in any hour
+IDENTITY_ACTIONS = ("patient_lookup", "patient_identity_view")
+IDENTITY_FIELDS = ("id", "mrn", "family_name", "given_name", "birth_date", "sex", "unit")
+
+
+class LookupLimitReached(Exception):
+    """The user looked up or was shown IDENTITY_READS_PER_HOUR identities in the last hour."""
+
+
+@dataclass(frozen=True)
+class LookupMatch:
+    patient: Patient
+    in_scope: bool
+
+
+def chart_reader_check(*, user) -> None:
+    if not (user.is_authenticated and user.reads_charts()):
+        raise PermissionDenied("Only clinicians and nurses look patients up.")
+
+
+def identity_reads_left(*, user, now: datetime | None = None) -> int:
+    """How many more lookups or identity displays the user has in the current hour."""
+    since = (now or timezone.now()) - timedelta(hours=1)
+    used = AuditEvent.objects.filter(actor_id=user.pk, action__in=IDENTITY_ACTIONS, at__gte=since).count()
+    return max(0, IDENTITY_READS_PER_HOUR - used)
+
+
+def patient_lookup(
+    *, user: User, mrn: str = "", family_name: str = "", birth_date: date | None = None
+) -> tuple[list[LookupMatch], bool]:
+    """Patients anywhere in the hospital with exactly this MRN, or exactly this family name
+    (case-insensitive) and birth date: at most PATIENT_LOOKUP_MAX, each marked in or out of the
+    user's scope, and whether more matched. The caller audits the lookup (patient_lookup)."""
+    chart_reader_check(user=user)
+    if not identity_reads_left(user=user):
+        raise LookupLimitReached
+    mrn, family_name = mrn.strip(), " ".join(family_name.split())
+    if mrn:
+        found = Patient.objects.filter(mrn__iexact=mrn)
+    elif family_name and birth_date is not None:
+        found = Patient.objects.filter(family_name__iexact=family_name, birth_date=birth_date)
+    else:
+        return [], False
+    rows = list(found.only(*IDENTITY_FIELDS).order_by("family_name", "given_name", "mrn")[: PATIENT_LOOKUP_MAX + 1])
+    more, rows = len(rows) > PATIENT_LOOKUP_MAX, rows[:PATIENT_LOOKUP_MAX]
+    readable = set(readable_patients(user=user).filter(pk__in=[p.pk for p in rows]).values_list("pk", flat=True))
+    return [LookupMatch(patient=p, in_scope=p.pk in readable) for p in rows], more
+
+
+def patient_identity_for_break_glass(*, user: User, patient_id: int) -> Patient:
+    """Name, MRN, birth date, sex and unit of a patient outside the user's scope, so the user
+    can confirm the person before breaking the glass. PermissionDenied for a role that reads no
+    chart, Http404 for no such patient, LookupLimitReached past the hourly limit. The caller
+    audits the display (patient_identity_view)."""
+    chart_reader_check(user=user)
+    patient = Patient.objects.filter(pk=patient_id).only(*IDENTITY_FIELDS).first()
+    if patient is None:
+        raise Http404("No such patient.")
+    if not identity_reads_left(user=user):
+        raise LookupLimitReached
+    return patient
+
+
 # --- Care teams (the admin console: patient ids and units, never identity) -----------------------
 
 
@@ -200,9 +273,19 @@ def care_team_for_admin(*, user: User, patient_id: int) -> QuerySet[User]:
 # --- Break-glass review (privacy officers) -------------------------------------------------------
 
 
-def break_glass_grants_for_review(*, user: User) -> QuerySet[BreakGlassGrant]:
+REVIEW_PENDING = "pending"
+
+
+def break_glass_grants_for_review(*, user: User, outcome: str = REVIEW_PENDING) -> QuerySet[BreakGlassGrant]:
+    """Grants waiting for review, oldest first (outcome "pending"), or the reviewed ones with
+    that ReviewOutcome, most recently reviewed first."""
     privacy_officer_check(user=user)
-    return BreakGlassGrant.objects.filter(reviewed_at__isnull=True).select_related("user").order_by("granted_at", "id")
+    grants = BreakGlassGrant.objects.select_related("user", "reviewed_by")
+    if outcome == REVIEW_PENDING:
+        return grants.filter(reviewed_at__isnull=True).order_by("granted_at", "id")
+    if outcome not in ReviewOutcome.values:
+        return grants.none()
+    return grants.filter(reviewed_at__isnull=False, review_outcome=outcome).order_by("-reviewed_at", "-id")
 
 
 def break_glass_grant_get_for_review(*, user: User, grant_id: int) -> BreakGlassGrant:

@@ -16,7 +16,7 @@ from clinsum.accounts.selectors import admin_check, privacy_officer_check
 from clinsum.audit.services import audit_record
 from clinsum.charts.models import Patient
 
-from .models import BreakGlassGrant, CareTeamMember
+from .models import BreakGlassGrant, CareTeamMember, ReviewOutcome
 
 BREAK_GLASS_REASON_MAX_CHARS = 500  # the audit row keeps 500 characters of reason
 
@@ -133,25 +133,30 @@ def break_glass_grant(*, user: User, patient_id: int, reason: str) -> BreakGlass
     return grant
 
 
-def break_glass_review(*, reviewer: User, grant_id: int, comment: str) -> BreakGlassGrant:
+def break_glass_review(*, reviewer: User, grant_id: int, outcome: str, comment: str = "") -> BreakGlassGrant:
+    """Record a privacy officer's finding (ReviewOutcome) on a grant, once; a note is required
+    unless the access was appropriate. Audited as break_glass_review with the outcome."""
     privacy_officer_check(user=reviewer)
+    if outcome not in ReviewOutcome.values:
+        raise AccessError("Choose the outcome of the review.")
     comment = comment.strip()
-    if not comment:
-        raise AccessError("Write a review comment.")
+    if not comment and outcome != ReviewOutcome.APPROPRIATE:
+        raise AccessError(f"Write a note saying why the access is '{ReviewOutcome(outcome).label.lower()}'.")
     with transaction.atomic():
         grant = BreakGlassGrant.objects.select_for_update().filter(pk=grant_id).first()
         if grant is None:
             raise Http404("No such break-glass grant.")
         if grant.reviewed_at is not None:
             raise AccessError("This grant has been reviewed already.")
-        grant.reviewed_by, grant.reviewed_at, grant.review_comment = reviewer, timezone.now(), comment[:2000]
-        grant.save(update_fields=["reviewed_by", "reviewed_at", "review_comment"])
+        grant.reviewed_by, grant.reviewed_at = reviewer, timezone.now()
+        grant.review_outcome, grant.review_comment = outcome, comment[:2000]
+        grant.save(update_fields=["reviewed_by", "reviewed_at", "review_outcome", "review_comment"])
         audit_record(
             action="break_glass_review",
             actor=reviewer,
             patient_id=grant.patient_id,
             object_type="break_glass_grant",
             object_id=grant.pk,
-            reason=comment,
+            reason=f"outcome={outcome}; {comment}",
         )
     return grant

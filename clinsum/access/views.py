@@ -10,19 +10,28 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinsum.accounts.forms import BreakGlassForm, BreakGlassReviewForm, CareTeamAddForm, CareTeamLookupForm
+from clinsum.accounts.errors import PatientOutOfScope
+from clinsum.accounts.forms import BreakGlassForm, CareTeamAddForm, CareTeamLookupForm
 from clinsum.accounts.next_url import safe_next
 from clinsum.accounts.selectors import admin_check, chart_staff_for_admin
+from clinsum.accounts.views import permission_denied_context
 from clinsum.audit.services import audit_record
 
+from .forms import BreakGlassReviewForm, PatientLookupForm
+from .models import ReviewOutcome
 from .selectors import (
+    REVIEW_PENDING,
+    LookupLimitReached,
     break_glass_grant_get_for_review,
     break_glass_grants_for_review,
     break_glass_needed,
     care_team_for_admin,
+    chart_reader_check,
     note_get_for_user,
     patient_for_admin,
+    patient_identity_for_break_glass,
     patient_list_for_user,
+    patient_lookup,
     patient_units_for_admin,
     patients_on_unit_for_admin,
 )
@@ -54,7 +63,76 @@ def patient_list(request):
         request=request,
         reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300],
     )
-    return render(request, "charts/patient_list.html", {"patients": patients, "q": query})
+    lookup = None
+    if query.strip() and not patients:  # offer the hospital-wide lookup, the query in the likelier field
+        typed = query.strip()
+        field = "mrn" if any(c.isdigit() for c in typed) else "family_name"
+        lookup = PatientLookupForm(initial={field: typed})
+    return render(request, "charts/patient_list.html", {"patients": patients, "q": query, "lookup": lookup})
+
+
+LOOKUP_LIMIT_MESSAGE = (
+    "You have looked up many patients in the last hour, so identities are not shown for now. "
+    "Try again later, or ask the patient's unit."
+)
+
+
+def audit_identity_shown(request, patients, *, kind: str, how: str) -> None:
+    """One audit row per patient whose identity a page shows (none found: one row, no patient);
+    these rows are also what the hourly lookup limit counts. Ids only, never what was typed."""
+    if not patients:
+        audit_record(action=kind, request=request, object_type="patient", reason=f"{how}; none found")
+    for patient in patients:
+        audit_record(
+            action=kind,
+            request=request,
+            patient_id=patient.pk,
+            object_type="patient",
+            object_id=patient.pk,
+            reason=f"{how}; {len(patients)} found",
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_lookup_view(request):
+    """Hospital-wide lookup of one patient by exact MRN or exact family name and birth date,
+    to confirm who it is and go to the chart (in scope) or break-glass (outside it). POSTed, so
+    nothing typed reaches a URL; identity only, at most PATIENT_LOOKUP_MAX matches."""
+    chart_reader_check(user=request.user)
+    form = PatientLookupForm(request.POST if request.method == "POST" else None)
+    context: dict = {"form": form, "matches": None, "more": False, "limited": False}
+    if request.method == "POST" and form.is_valid():
+        try:
+            matches, more = patient_lookup(
+                user=request.user,
+                mrn=form.cleaned_data["mrn"],
+                family_name=form.cleaned_data["family_name"],
+                birth_date=form.cleaned_data["birth_date"],
+            )
+        except LookupLimitReached:
+            context["limited"] = True
+        else:
+            audit_identity_shown(
+                request, [m.patient for m in matches], kind="patient_lookup", how=f"lookup by {form.kind()}"
+            )
+            context.update(matches=matches, more=more)
+    return render(request, "charts/patient_lookup.html", context)
+
+
+def permission_denied(request, exception=None):
+    """handler403: says why; for a chart outside a clinician's or nurse's scope, names the patient
+    (name, MRN, birth date; an audited read, within the hourly lookup limit) and offers break-glass."""
+    context = permission_denied_context(request, exception)
+    if isinstance(exception, PatientOutOfScope) and "break_glass_url" in context:
+        try:
+            patient = patient_identity_for_break_glass(user=request.user, patient_id=exception.patient_id)
+        except (LookupLimitReached, Http404):
+            context["identity_limited"] = True
+        else:
+            audit_identity_shown(request, [patient], kind="patient_identity_view", how="access denied page")
+            context["patient"] = patient
+    return render(request, "accounts/403.html", context, status=403)
 
 
 def note_context(note, *, start: int | None = None, end: int | None = None) -> dict:
@@ -212,12 +290,20 @@ def break_glass_create(request, patient_id: int):
             form.add_error("reason", str(exc))
         else:
             return redirect(safe_next(request, chart_url))
+    try:
+        patient = patient_identity_for_break_glass(user=request.user, patient_id=patient_id)
+    except LookupLimitReached:
+        patient = None
+    else:
+        audit_identity_shown(request, [patient], kind="patient_identity_view", how="break-glass form")
     return render(
         request,
         "accounts/break_glass_form.html",
         {
             "form": form,
             "patient_id": patient_id,
+            "patient": patient,
+            "limit_message": LOOKUP_LIMIT_MESSAGE,
             "hours": settings.BREAK_GLASS_HOURS,
             "min_chars": min_chars,
             "next": safe_next(request, ""),
@@ -228,9 +314,27 @@ def break_glass_create(request, patient_id: int):
 @login_required
 @require_GET
 def break_glass_review_list(request):
-    grants = break_glass_grants_for_review(user=request.user)
-    audit_record(action="audit_view", request=request, object_type="audit_page", object_id="break_glass_reviews")
-    return render(request, "accounts/break_glass_reviews.html", {"grants": grants, "form": BreakGlassReviewForm()})
+    outcome = request.GET.get("outcome", REVIEW_PENDING)
+    grants = break_glass_grants_for_review(user=request.user, outcome=outcome)
+    audit_record(
+        action="audit_view",
+        request=request,
+        object_type="audit_page",
+        object_id="break_glass_reviews",
+        reason=f"outcome={outcome}"[:100],
+    )
+    filters = [(REVIEW_PENDING, "Waiting for review"), *ReviewOutcome.choices]
+    return render(
+        request,
+        "accounts/break_glass_reviews.html",
+        {
+            "grants": grants,
+            "outcome": outcome,
+            "filters": filters,
+            "pending": outcome == REVIEW_PENDING,
+            "form": BreakGlassReviewForm(),
+        },
+    )
 
 
 @login_required
@@ -239,12 +343,18 @@ def break_glass_review_view(request, grant_id: int):
     grant = break_glass_grant_get_for_review(user=request.user, grant_id=grant_id)
     form = BreakGlassReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Write a review comment.")
+        messages.error(request, f"Access #{grant.pk}: choose the outcome of the review.")
     else:
         try:
-            break_glass_review(reviewer=request.user, grant_id=grant.pk, comment=form.cleaned_data["comment"])
+            break_glass_review(
+                reviewer=request.user,
+                grant_id=grant.pk,
+                outcome=form.cleaned_data["outcome"],
+                comment=form.cleaned_data["comment"],
+            )
         except AccessError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, f"Access #{grant.pk}: {exc}")
         else:
-            messages.success(request, f"Break-glass access #{grant.pk} marked reviewed.")
+            label = ReviewOutcome(form.cleaned_data["outcome"]).label.lower()
+            messages.success(request, f"Break-glass access #{grant.pk} reviewed: {label}.")
     return redirect("break_glass_review_list")

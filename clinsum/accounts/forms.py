@@ -168,7 +168,3 @@ class AccountChangeReviewForm(forms.Form):
     comment = forms.CharField(
         max_length=2000, label="Review comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class BreakGlassReviewForm(forms.Form):
-    comment = forms.CharField(max_length=2000, label="Review comment", widget=forms.Textarea(attrs={"rows": 2}))

@@ -239,8 +239,9 @@ def session_keepalive(request):
     return HttpResponse(status=204)
 
 
-def permission_denied(request, exception=None):
-    """handler403: says why, and offers break-glass for an existing chart outside the scope."""
+def permission_denied_context(request, exception=None) -> dict:
+    """What the 403 page says: why, and break-glass for an existing chart outside the scope
+    (clinsum.access.views.permission_denied, the handler403, adds who the patient is)."""
     context = {"message": str(exception) if exception and str(exception) else ""}
     user = getattr(request, "user", None)
     if isinstance(exception, PatientOutOfScope) and user is not None and user.is_authenticated and user.reads_charts():
@@ -248,7 +249,7 @@ def permission_denied(request, exception=None):
         if request.method == "GET" and not request.htmx:
             url += "?" + urlencode({"next": request.get_full_path()})
         context["break_glass_url"] = url
-    return render(request, "accounts/403.html", context, status=403)
+    return context
 
 
 # --- Home and admin console -------------------------------------------------------------------

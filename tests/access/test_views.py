@@ -48,12 +48,74 @@ def test_a_note_view_shows_text_and_is_audited(clinician, notes, client):
 # --- Break glass (break_glass_create, break_glass_review_list, break_glass_review) --------------
 
 
-def test_the_403_page_offers_break_glass_for_an_existing_chart(alice, ward):
+def test_the_403_page_names_the_patient_and_offers_break_glass(alice, notes, ward):
+    """Issue 17: "Patient #6" let nobody confirm the person; the page names the patient (name,
+    MRN, birth date), an audited read of identity, and still shows no note text."""
     response = alice.get(reverse("chart_detail", args=[ward["icu"].pk]))
     assert response.status_code == 403
-    url = reverse("break_glass_create", args=[ward["icu"].pk])
-    assert url.encode() in response.content
-    assert b"Castillo" not in response.content and b"T-003" not in response.content  # no PHI before access
+    page = response.content.decode()
+    assert reverse("break_glass_create", args=[ward["icu"].pk]) in page
+    assert "Castillo, Mara" in page and "T-003" in page
+    assert "ICU note" not in page
+    shown = audit("patient_identity_view").get()
+    assert (shown.patient_id, shown.reason) == (ward["icu"].pk, "access denied page; 1 found")
+
+
+def test_the_break_glass_form_names_the_patient_and_audits_it(alice, ward):
+    page = alice.get(reverse("break_glass_create", args=[ward["icu"].pk])).content.decode()
+    assert "Castillo, Mara" in page and "T-003" in page and "Patient #" not in page
+    assert audit("patient_identity_view").get().patient_id == ward["icu"].pk
+
+
+def test_past_the_hourly_limit_the_break_glass_form_names_no_one_but_still_opens(alice, clinician, ward):
+    from clinsum.access.selectors import IDENTITY_READS_PER_HOUR
+    from clinsum.audit.services import audit_record
+
+    for _ in range(IDENTITY_READS_PER_HOUR):
+        audit_record(action="patient_lookup", actor=clinician)
+    page = alice.get(reverse("break_glass_create", args=[ward["icu"].pk])).content.decode()
+    assert "Castillo" not in page and "looked up many patients" in page
+    assert not audit("patient_identity_view").exists()
+    assert break_glass(alice, ward["icu"]).status_code == 302
+
+
+# --- Hospital-wide lookup (patient_lookup), issue 17 ---------------------------------------------
+
+
+def test_an_empty_ward_search_offers_the_hospital_wide_lookup(alice, ward):
+    page = alice.post(reverse("patient_list"), {"q": "T-003"}).content.decode()
+    assert "Castillo" not in page  # the ward search stays the ward's
+    assert reverse("patient_lookup") in page and 'value="T-003"' in page
+
+
+def test_a_lookup_by_mrn_shows_identity_links_break_glass_and_is_audited_without_the_query(alice, ward):
+    page = alice.post(reverse("patient_lookup"), {"mrn": "T-003"}).content.decode()
+    assert "Castillo, Mara" in page and "ICU" in page and "Female" in page
+    assert reverse("break_glass_create", args=[ward["icu"].pk]) in page
+    assert f'href="{reverse("chart_detail", args=[ward["icu"].pk])}"' not in page
+    event = audit("patient_lookup").get()
+    assert (event.patient_id, event.reason) == (ward["icu"].pk, "lookup by mrn; 1 found")
+    assert "T-003" not in event.reason and "Castillo" not in event.reason
+    own = alice.post(reverse("patient_lookup"), {"mrn": "T-001"}).content.decode()
+    assert f'href="{reverse("chart_detail", args=[ward["p1"].pk])}"' in own
+
+
+def test_a_lookup_that_finds_nothing_is_audited_too(alice, ward):
+    page = alice.post(reverse("patient_lookup"), {"family_name": "Castillo", "birth_date": "1999-01-01"})
+    assert "No patient has exactly" in page.content.decode()
+    assert audit("patient_lookup").get().reason == "lookup by name_and_birth_date; none found"
+
+
+@pytest.mark.parametrize("data", [{}, {"family_name": "Castillo"}, {"birth_date": "1960-02-29"}, {"mrn": "T\x00"}])
+def test_a_lookup_needs_an_mrn_or_a_name_with_a_birth_date(alice, ward, data):
+    response = alice.post(reverse("patient_lookup"), data)
+    assert response.status_code == 200 and "Castillo, Mara" not in response.content.decode()
+    assert not audit("patient_lookup").exists()
+
+
+def test_a_lookup_is_never_in_a_url(alice, ward):
+    page = alice.get(reverse("patient_lookup"), {"mrn": "T-003"}).content.decode()
+    assert "Castillo" not in page and 'method="post"' in page
 
 
 def test_a_note_outside_the_scope_offers_break_glass_and_returns_to_the_note(alice, notes, ward):
@@ -152,16 +214,49 @@ def test_a_privacy_officer_reviews_the_grant(alice, ward, privacy_officer, nurse
     assert page.status_code == 200 and REASON.encode() in page.content and b"alice" in page.content
     assert b"ICU note" not in page.content and b"Castillo" not in page.content
 
-    assert po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": ""}).status_code == 302
+    assert po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "no outcome"}).status_code == 302
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 
-    po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "Confirmed with the ICU charge nurse."})
+    note = "Confirmed with the ICU charge nurse."
+    po.post(reverse("break_glass_review", args=[grant.pk]), {"outcome": "appropriate", "comment": note})
     grant.refresh_from_db()
-    assert (grant.reviewed_by, grant.review_comment) == (privacy_officer, "Confirmed with the ICU charge nurse.")
+    assert (grant.reviewed_by, grant.review_outcome, grant.review_comment) == (privacy_officer, "appropriate", note)
     event = AuditEvent.objects.get(action="break_glass_review")
     assert (event.actor_id, event.patient_id, event.object_id) == (privacy_officer.pk, ward["icu"].pk, str(grant.pk))
+    assert event.reason == f"outcome=appropriate; {note}"
     assert REASON.encode() not in po.get(reverse("break_glass_review_list")).content  # off the queue
+
+
+@pytest.mark.parametrize("outcome", ["not_appropriate", "referred"])
+def test_a_finding_against_the_access_needs_a_note(alice, ward, privacy_officer, outcome):
+    """Issue 17: a review had no outcome. Appropriate needs no note; the other two do."""
+    break_glass(alice, ward["icu"])
+    grant = BreakGlassGrant.objects.get()
+    po = login_verified(Client(), privacy_officer)
+    page = po.post(reverse("break_glass_review", args=[grant.pk]), {"outcome": outcome}, follow=True)
+    assert "Write a note" in page.content.decode()
+    grant.refresh_from_db()
+    assert grant.reviewed_at is None and not audit("break_glass_review").exists()
+    po.post(reverse("break_glass_review", args=[grant.pk]), {"outcome": outcome, "comment": "Not on shift; HR."})
+    grant.refresh_from_db()
+    assert grant.review_outcome == outcome and grant.reviewed_at is not None
+
+
+def test_reviews_are_listed_by_outcome(alice, ward, privacy_officer):
+    for patient in (ward["icu"], ward["p1"].__class__.objects.create(mrn="T-9", family_name="Zed", unit="ICU")):
+        break_glass(alice, patient)
+    first, second = BreakGlassGrant.objects.order_by("id")
+    po = login_verified(Client(), privacy_officer)
+    po.post(reverse("break_glass_review", args=[first.pk]), {"outcome": "appropriate"})
+    po.post(reverse("break_glass_review", args=[second.pk]), {"outcome": "referred", "comment": "Ask the ward lead."})
+    listed = reverse("break_glass_review_list")
+    referred = po.get(listed, {"outcome": "referred"}).content.decode()
+    assert "Ask the ward lead." in referred and "Referred for follow-up" in referred
+    assert f'<th scope="row">{first.pk}</th>' not in referred
+    appropriate = po.get(listed, {"outcome": "appropriate"}).content.decode()
+    assert f'<th scope="row">{first.pk}</th>' in appropriate and f'<th scope="row">{second.pk}</th>' not in appropriate
+    assert "No break-glass access waits" in po.get(listed).content.decode()
 
 
 @pytest.mark.parametrize("role_fixture", ["clinician", "nurse", "admin_user"])
@@ -170,7 +265,8 @@ def test_only_privacy_officers_review(request, role_fixture, ward, client, alice
     grant = BreakGlassGrant.objects.get()
     other = login_verified(Client(), request.getfixturevalue(role_fixture))
     assert other.get(reverse("break_glass_review_list")).status_code == 403
-    assert other.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "ok"}).status_code == 403
+    review = {"outcome": "appropriate", "comment": "ok"}
+    assert other.post(reverse("break_glass_review", args=[grant.pk]), review).status_code == 403
     grant.refresh_from_db()
     assert grant.reviewed_at is None
 
