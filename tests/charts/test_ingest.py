@@ -150,7 +150,17 @@ def test_a_rejected_file_is_counted_in_the_report(ward, tmp_path, capsys):
     path = write_jsonl(tmp_path / "n.jsonl", [row(), row(mrn="NOPE-9", text="other")])
     with pytest.raises(CommandError):
         call_command("ingest_notes", str(path), verbosity=0)
-    assert "notes new 0, unchanged 0, amended 0, rejected 2 (in 1 file(s))" in capsys.readouterr().out
+    assert "files 1, of them rejected 1; notes new 0, unchanged 0, amended 0, rejected 2;" in capsys.readouterr().out
+
+
+def test_a_folder_reports_how_many_files_it_read(ward, tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [row()])
+    write_jsonl(tmp_path / "b.jsonl", [row(text="Second note. Lasix 40 mg IV given.")])
+    (tmp_path / "c.txt").write_text("Third note. Ambulating in the hallway.")
+    call_command("ingest_notes", str(tmp_path), mrn="T-001", verbosity=0)
+    out = capsys.readouterr().out
+    assert "files 3, of them rejected 0; notes new 3, unchanged 0, amended 0, rejected 0;" in out
+    assert "file(s)" not in out
 
 
 # --- malformed input: one line per problem, nothing of the bad file stored, the run goes on ----

@@ -164,9 +164,11 @@ class Command(BaseCommand):
                 totals["chunks"] += self._embed(result.note_ids, quiet=quiet)
         progress.close()
         seconds = time.monotonic() - started
+        # Files first: "(in 0 file(s))" after a good folder read as if no file had been read.
         report = (
+            f"files {len(files)}, of them rejected {totals['rejected_files']}; "
             f"notes new {totals['new']}, unchanged {totals['unchanged']}, amended {totals['amended']}, "
-            f"rejected {totals['rejected']} (in {totals['rejected_files']} file(s)); "
+            f"rejected {totals['rejected']}; "
             f"patients new {totals['patients_new']}; "
         )
         report += f"chunks written {totals['chunks']}; " if embed_now else "embedding continues in the worker; "
