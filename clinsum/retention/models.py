@@ -84,6 +84,7 @@ class ReceiptStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     PARTIAL = "partial", "Stopped at the round limit; the next run continues"
+    INTERRUPTED = "interrupted", "Interrupted; sealed by the next run, which continues"
 
 
 class DeletionReceipt(models.Model):

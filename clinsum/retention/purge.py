@@ -72,9 +72,12 @@ INTERRUPTED_REASON = "interrupted; sealed by the next run"
 
 
 def retention_purge_seal_interrupted() -> list[DeletionReceipt]:
-    """Seal every receipt still 'running' as partial (its run's task died), each audited."""
+    """Seal every receipt still 'running' as interrupted (its run's task died), each audited."""
     running = list(DeletionReceipt.objects.filter(status=ReceiptStatus.RUNNING).values_list("pk", flat=True))
-    return [retention_purge_finish(receipt_id=pk, partial=True, reason=INTERRUPTED_REASON) for pk in running]
+    return [
+        retention_purge_finish(receipt_id=pk, partial=True, reason=INTERRUPTED_REASON, interrupted=True)
+        for pk in running
+    ]
 
 
 def retention_purge_start(*, now: datetime | None = None) -> DeletionReceipt:
@@ -183,9 +186,11 @@ def retention_purge_round(*, receipt_id: int) -> bool:
     return more
 
 
-def retention_purge_finish(*, receipt_id: int, partial: bool = False, reason: str = "") -> DeletionReceipt:
+def retention_purge_finish(
+    *, receipt_id: int, partial: bool = False, reason: str = "", interrupted: bool = False
+) -> DeletionReceipt:
     """Seal the receipt (digest, finished_at) and audit the run, once. `reason` says why a run
-    was sealed early (the audit event carries it)."""
+    was sealed early (the audit event carries it); `interrupted`: its task died, a later run seals it."""
     with transaction.atomic():
         receipt = DeletionReceipt.objects.select_for_update().get(pk=receipt_id)
         if receipt.status != ReceiptStatus.RUNNING:
@@ -193,7 +198,10 @@ def retention_purge_finish(*, receipt_id: int, partial: bool = False, reason: st
         items = DeletedObject.objects.filter(receipt=receipt).values_list("kind", "object_id")
         receipt.deleted_ids_sha256 = receipt_digest(items.iterator(chunk_size=10_000))
         receipt.counts = {kind: receipt.counts.get(kind, 0) for kind in COUNT_KINDS} | receipt.counts
-        receipt.status = ReceiptStatus.PARTIAL if partial else ReceiptStatus.DONE
+        if interrupted:
+            receipt.status = ReceiptStatus.INTERRUPTED
+        else:
+            receipt.status = ReceiptStatus.PARTIAL if partial else ReceiptStatus.DONE
         receipt.finished_at = timezone.now()
         receipt.save(update_fields=["deleted_ids_sha256", "counts", "status", "finished_at"])
         counted = " ".join(f"{kind}={n}" for kind, n in receipt.counts.items())

@@ -150,7 +150,17 @@ def test_a_rejected_file_is_counted_in_the_report(ward, tmp_path, capsys):
     path = write_jsonl(tmp_path / "n.jsonl", [row(), row(mrn="NOPE-9", text="other")])
     with pytest.raises(CommandError):
         call_command("ingest_notes", str(path), verbosity=0)
-    assert "notes new 0, unchanged 0, amended 0, refused 2 (in 1 rejected file)" in capsys.readouterr().out
+    assert "Total: 1 file read, 1 rejected; notes new 0, unchanged 0, amended 0, refused 2;" in capsys.readouterr().out
+
+
+def test_a_folder_reports_how_many_files_it_read(ward, tmp_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [row()])
+    write_jsonl(tmp_path / "b.jsonl", [row(text="Second note. Lasix 40 mg IV given.")])
+    (tmp_path / "c.txt").write_text("Third note. Ambulating in the hallway.")
+    call_command("ingest_notes", str(tmp_path), mrn="T-001", verbosity=0)
+    out = capsys.readouterr().out
+    assert "Total: 3 files read, 0 rejected; notes new 3, unchanged 0, amended 0, refused 0;" in out
+    assert "file(s)" not in out
 
 
 # --- malformed input: one line per problem, nothing of the bad file stored, the run goes on ----
@@ -321,7 +331,7 @@ def test_one_bad_line_counts_every_refused_note_and_queues_nothing(ward, tmp_pat
     out, err, error = run_command(str(path), verbosity=0)
     assert error is not None
     assert "three.jsonl: rejected, nothing of it was stored (3 notes refused)" in err
-    assert "notes new 0, unchanged 0, amended 0, refused 3 (in 1 rejected file)" in out
+    assert "1 file read, 1 rejected; notes new 0, unchanged 0, amended 0, refused 3;" in out
     assert "worker" not in out
     assert Note.objects.count() == 0
 
@@ -334,7 +344,7 @@ def test_counts_per_file_and_in_total(ward, tmp_path):
     assert error is not None
     assert f"{tmp_path / 'a.jsonl'}: stored 2 new, 0 amended, 0 already stored; 0 new patients" in out
     assert "b.jsonl: rejected, nothing of it was stored (2 notes refused)" in err
-    assert "notes new 2, unchanged 0, amended 0, refused 2 (in 1 rejected file)" in out
+    assert "Total: 2 files read, 1 rejected; notes new 2, unchanged 0, amended 0, refused 2;" in out
     assert "2 notes queued, embedding continues in the worker" in out
     out, err, error = run_command(str(tmp_path / "a.jsonl"), verbosity=0)  # again: nothing queued
     assert "notes new 0, unchanged 2" in out and "worker" not in out

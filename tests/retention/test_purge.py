@@ -360,7 +360,7 @@ def test_the_next_run_seals_an_interrupted_receipt_as_partial_with_its_digest(wa
     new = retention_purge_run(now=NOW)
 
     old.refresh_from_db()
-    assert old.status == "partial" and old.finished_at is not None
+    assert old.status == "interrupted" and old.finished_at is not None
     assert old.deleted_ids_sha256 == digest_of(*[("note", n.pk) for n in notes[:2]])
     assert old.counts["notes"] == 2 and old.counts["drafts"] == 0
     event = AuditEvent.objects.get(action="retention_purge", object_id=str(old.pk))

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from clinsum.audit.models import AuditEvent
 from clinsum.retention.models import DeletionReceipt, LegalHold, RetentionPolicy
-from clinsum.retention.purge import retention_purge_run
+from clinsum.retention.purge import retention_purge_round, retention_purge_run, retention_purge_start
 from clinsum.retention.services import (
     retention_policy_create,
 )
@@ -191,6 +191,20 @@ def test_it_lists_receipts(admin_client, ward, progress_policy):
     assert list(response.context["receipts"]) == [receipt]
     assert receipt.deleted_ids_sha256 in response.content.decode()
     assert DeletionReceipt.objects.count() == 1
+
+
+def test_a_receipt_sealed_after_its_run_died_says_interrupted_not_round_limit(
+    admin_client, ward, progress_policy, settings
+):
+    settings.RETENTION_BATCH_SIZE = 2
+    for i in range(3):
+        add_note("T-001", f"Expired note number {i}.", days_ago=50 + i)
+    dead = retention_purge_start(now=NOW)
+    assert retention_purge_round(receipt_id=dead.pk) is True  # then its task dies
+    retention_purge_run(now=NOW)  # the next run seals it
+    page = admin_client.get(reverse("retention_receipt_list")).content.decode()
+    assert "Interrupted; sealed by the next run" in page
+    assert "round limit" not in page
 
 
 def test_the_page_offers_approval_only_to_another_admin(admins):

@@ -40,6 +40,8 @@ class CitedSpan(models.Model):
     span. Shared by summary claims and nursing-draft sentences."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="+")
+    # ON DELETE SET NULL in the database too (migrations summaries 0006, drafting 0006): re-indexing
+    # deletes chunks with raw SQL; the citation keeps its note span and loses only this link.
     chunk = models.ForeignKey(Chunk, on_delete=models.SET_NULL, null=True, related_name="+")
     source_id = models.CharField(max_length=32, help_text="The stable id the generator cited, e.g. S3")
     quote = models.TextField(blank=True)

@@ -290,9 +290,11 @@ class Command(BaseCommand):
                 totals["chunks"] += self._embed(result.note_ids, quiet=quiet)
         progress.close()
         seconds = time.monotonic() - started
+        # Files first: "(in 0 file(s))" after a good folder read as if no file had been read.
         report = (
-            f"Total: notes new {totals['new']:,}, unchanged {totals['unchanged']:,}, amended {totals['amended']:,}, "
-            f"refused {totals['rejected']:,} (in {plural(totals['rejected_files'], 'rejected file')}); "
+            f"Total: {plural(len(files), 'file')} read, {totals['rejected_files']:,} rejected; "
+            f"notes new {totals['new']:,}, unchanged {totals['unchanged']:,}, amended {totals['amended']:,}, "
+            f"refused {totals['rejected']:,}; "
             f"patients new {totals['patients_new']:,}; "
         )
         if embed_now:
