@@ -5,12 +5,20 @@ and drafts whose model calls a privacy officer may read."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from clinsum.access.selectors import note_list_for_patient, patient_get_for_user
+from clinsum.access.selectors import (
+    note_authors_for_patient,
+    note_list_for_patient,
+    note_search_for_patient,
+    patient_get_for_user,
+)
 from clinsum.audit.forms import PatientAccessForm
 from clinsum.audit.selectors import audit_patient_access, audit_reader_check
 from clinsum.audit.services import audit_record
+from clinsum.charts.forms import ChartSearchForm, NoteFilterForm
+from clinsum.charts.models import EmbeddingStatus, NoteType
+from clinsum.charts.timeline import stay_timeline
 from clinsum.drafting.kinds import DRAFT_KINDS
 from clinsum.drafting.selectors import drafts_for_author
 from clinsum.summaries.selectors import (
@@ -43,16 +51,31 @@ def patient_access(request):
     return render(request, "audit/patient_access.html", {"form": form, "rows": rows, "owners": owners})
 
 
-@login_required
-@require_GET
-def chart_detail(request, patient_id: int):
-    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
-    notes = note_list_for_patient(user=request.user, patient=patient)
+NOTE_TYPE_LABELS = dict(NoteType.choices)
+
+
+def _chart_page(request, patient, *, search_form: ChartSearchForm, passages=None):
+    """The chart page: notes (filtered by GET parameters), the stay's timeline, the search box
+    and its passages, the summary panel and, for a nurse, the drafting panel. With htmx, only
+    the notes panel (filters and search swap it)."""
+    authors = note_authors_for_patient(user=request.user, patient=patient)
+    filter_form = NoteFilterForm(request.GET or None, authors=authors)
+    notes = list(note_list_for_patient(user=request.user, patient=patient, **filter_form.filters()))
+    context = {
+        "patient": patient,
+        "notes": notes,
+        "has_pending": any(n.embedding_status == EmbeddingStatus.PENDING for n in notes),
+        "filter_form": filter_form,
+        "search_form": search_form,
+        "passages": None
+        if passages is None
+        else [{"hit": hit, "type_label": NOTE_TYPE_LABELS.get(hit.note_type, "Note")} for hit in passages],
+    }
+    if request.htmx:
+        return render(request, "charts/chart.html#notes-panel", context)
     summary = summary_latest_for_patient(user=request.user, patient=patient)
-    audit_record(
-        action="chart_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk
-    )
-    context = {"patient": patient, "notes": notes, "summary": summary}
+    context["summary"] = summary
+    context["timeline"] = stay_timeline(note_list_for_patient(user=request.user, patient=patient))
     if request.user.role == "nurse":
         context["drafts"] = drafts_for_author(user=request.user, patient=patient)[:20]
         context["draft_kinds"] = DRAFT_KINDS.values()
@@ -61,3 +84,34 @@ def chart_detail(request, patient_id: int):
         context["sections"] = summary_sections(summary=summary) if summary.status == "done" else []
         context["source_notes"] = summary_source_notes(summary=summary) if summary.status == "done" else []
     return render(request, "charts/chart.html", context)
+
+
+@login_required
+@require_GET
+def chart_detail(request, patient_id: int):
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    audit_record(
+        action="chart_view", request=request, patient_id=patient.pk, object_type="patient", object_id=patient.pk
+    )
+    return _chart_page(request, patient, search_form=ChartSearchForm())
+
+
+@login_required
+@require_POST
+def chart_search(request, patient_id: int):
+    """Search within one chart: passages of its indexed notes with the words marked. POSTed, so
+    the words stay out of URLs; audited as a read of the chart, without the words."""
+    patient = patient_get_for_user(user=request.user, patient_id=patient_id)
+    form = ChartSearchForm(request.POST)
+    passages = None
+    if form.is_valid():
+        passages = note_search_for_patient(user=request.user, patient=patient, query=form.cleaned_data["q"])
+    audit_record(
+        action="chart_search",
+        request=request,
+        patient_id=patient.pk,
+        object_type="patient",
+        object_id=patient.pk,
+        reason=f"{len(passages)} passages shown" if passages is not None else "no search words",
+    )
+    return _chart_page(request, patient, search_form=form, passages=passages)

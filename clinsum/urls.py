@@ -16,6 +16,7 @@ urlpatterns = [
     path("users/", accounts.user_list, name="user_list"),
     path("patients/", access.patient_list, name="patient_list"),
     path("patients/<int:patient_id>/", pages.chart_detail, name="chart_detail"),
+    path("patients/<int:patient_id>/search/", pages.chart_search, name="chart_search"),
     path("patients/<int:patient_id>/summaries/", summaries.summary_create, name="summary_create"),
     path("notes/<int:note_id>/", access.note_detail, name="note_detail"),
     path("summaries/<int:summary_id>/", summaries.summary_detail, name="summary_detail"),

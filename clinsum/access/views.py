@@ -92,9 +92,16 @@ def cited_note_page(request, citation, *, reason: str):
 @login_required
 @require_GET
 def note_detail(request, note_id: int):
+    """A note; `?start=&end=` (character offsets, as a chart search's passage links give)
+    highlights that passage and the page scrolls to it."""
     note = note_get_for_user(user=request.user, note_id=note_id)
     audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note", object_id=note.pk)
-    return render(request, "charts/note.html", note_context(note))
+    start, end = (_offset(request.GET.get(name)) for name in ("start", "end"))
+    return render(request, "charts/note.html", note_context(note, start=start, end=end))
+
+
+def _offset(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
 # --- Care teams and break-glass ------------------------------------------------------------
