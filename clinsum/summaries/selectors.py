@@ -78,13 +78,13 @@ def summary_sections(*, summary: Summary) -> list[dict]:
 
 
 def summary_source_notes(*, summary: Summary) -> list:
-    """The notes the summary was generated from, in source order (text deferred). Only this
-    patient's notes, whatever the list says."""
+    """The notes the summary was generated from, newest first, as the chart lists notes (text
+    deferred). Only this patient's notes, whatever the list says."""
     from clinsum.charts.models import Note
 
     ids = [i for i in summary.source_note_ids or [] if isinstance(i, int)]
     notes = Note.objects.filter(pk__in=ids, patient_id=summary.patient_id).defer("text").in_bulk()
-    return [notes[i] for i in ids if i in notes]
+    return sorted((notes[i] for i in ids if i in notes), key=lambda n: (n.authored_at, n.pk), reverse=True)
 
 
 def citation_get_for_user(*, user, citation_id: int) -> Citation:
