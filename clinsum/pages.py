@@ -3,15 +3,20 @@ it (tests/test_layers.py): the chart page shows the patient's notes with the sum
 for a nurse, the drafting panel; the patient-access page joins the audit trail and the summaries
 and drafts whose model calls a privacy officer may read."""
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinsum.access.selectors import (
     note_authors_for_patient,
     note_list_for_patient,
     note_search_for_patient,
     patient_get_for_user,
+    patient_list_for_user,
 )
 from clinsum.audit.forms import PatientAccessForm
 from clinsum.audit.selectors import audit_patient_access, audit_reader_check
@@ -23,6 +28,7 @@ from clinsum.drafting.kinds import DRAFT_KINDS
 from clinsum.drafting.selectors import drafts_for_author
 from clinsum.summaries.selectors import (
     model_call_owners_for_reader,
+    patients_with_fresh_summary,
     summary_is_stale,
     summary_latest_for_patient,
     summary_sections,
@@ -52,6 +58,38 @@ def patient_access(request):
 
 
 NOTE_TYPE_LABELS = dict(NoteType.choices)
+PATIENT_LIST_MAX = 500  # a ward list, not the hospital
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_list(request):
+    """The ward list: the patients of the user's unit and care teams, with age, unit, the
+    admission the notes record, and whether a summary of the chart as it is now exists (the
+    join of access and summaries, so it lives here). A search is POSTed, so a name or MRN
+    never sits in a URL, and so in no access log, browser history or proxy log; a query
+    string is ignored."""
+    query = request.POST.get("q", "") if request.method == "POST" else ""
+    if "\x00" in query:
+        return HttpResponseBadRequest("The search contains a NUL character.")
+    patients = list(patient_list_for_user(user=request.user, query=query)[:PATIENT_LIST_MAX])
+    fresh = patients_with_fresh_summary(user=request.user, patient_ids=[p.pk for p in patients])
+    today = timezone.localdate()
+    rows = [{"patient": p, "age": age_on(p.birth_date, today), "fresh": p.pk in fresh} for p in patients]
+    shown = ", ".join(str(p.pk) for p in patients[:50])
+    audit_record(
+        action="patient_list_view",
+        request=request,
+        reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300],
+    )
+    return render(request, "charts/patient_list.html", {"rows": rows, "q": query})
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    """Whole years from birth to `day`; None when the birth date is unknown."""
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def _chart_page(request, patient, *, search_form: ChartSearchForm, passages=None):

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import login_verified
@@ -161,3 +162,44 @@ def test_the_pending_badge_is_explained_and_goes_after_indexing(clinician, ward,
     notes_index(note_ids=[n.pk for n in chart_notes.values()])
     body = client.get(url).content.decode()
     assert "Pending" not in body
+
+
+# --- The ward list -----------------------------------------------------------------------------
+
+
+def test_the_ward_list_shows_age_admission_and_a_fresh_summary(clinician, ward, chart_notes, client, settings):
+    from datetime import date
+
+    from clinsum.charts.services import notes_ingest
+    from clinsum.summaries.models import Summary
+    from clinsum.summaries.selectors import summary_is_stale
+    from clinsum.summaries.services import summary_fingerprint
+
+    settings.SUMMARY_BACKEND = "extractive"
+    ruth = ward["p1"]
+    ruth.birth_date = date(1950, 12, 31)
+    ruth.save()
+    summary = Summary.objects.create(
+        patient=ruth, backend="extractive", status="done", fingerprint=summary_fingerprint(patient_id=ruth.pk)
+    )
+    Summary.objects.create(patient=ward["p2"], backend="extractive", status="done", fingerprint="an older chart")
+    client.force_login(clinician)
+
+    def row(patient) -> str:
+        body = client.get(reverse("patient_list")).content.decode()
+        return re.search(rf"<tr><td><a href=\"/patients/{patient.pk}/\">.*?</tr>", body, re.S)[0]
+
+    today = timezone.localdate()
+    age = today.year - 1950 - ((today.month, today.day) < (12, 31))
+    ruth_row = row(ruth)
+    assert f"<td>{age}</td>" in ruth_row and "<td>4W</td>" in ruth_row
+    assert (
+        chart_notes["History and Physical"].authored_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d")
+        in ruth_row
+    )
+    assert "Up to date" in ruth_row and not summary_is_stale(summary=summary)
+    olu_row = row(ward["p2"])
+    assert "None current" in olu_row and "no H&amp;P" in olu_row and "<td>—</td>" in olu_row  # no birth date
+
+    notes_ingest(notes=[note_record("T-001", "A new note since the summary.")], enqueue=False)
+    assert "None current" in row(ruth) and summary_is_stale(summary=summary)

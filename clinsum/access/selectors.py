@@ -38,14 +38,14 @@ from functools import reduce
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from clinsum.accounts.errors import PatientOutOfScope
 from clinsum.accounts.models import User
 from clinsum.accounts.selectors import admin_check, privacy_officer_check
-from clinsum.charts.models import Note, Patient
+from clinsum.charts.models import Note, NoteType, Patient
 from retrieval.search import patient_text_search_passages
 from retrieval.types import AccessScope, Hit
 
@@ -133,7 +133,12 @@ def break_glass_needed(*, user, patient_id: int) -> bool:
 
 
 def patient_list_for_user(*, user: User, query: str = "") -> QuerySet[Patient]:
-    patients = readable_patients(user=user)
+    """The patients `user` may read (optionally matching a name or an exact MRN), each with
+    `admitted_at`: the time of their latest history and physical (None without one), the
+    admission as the notes record it."""
+    patients = readable_patients(user=user).annotate(
+        admitted_at=Max("notes__authored_at", filter=Q(notes__note_type=NoteType.HISTORY_PHYSICAL))
+    )
     query = query.strip()
     if query:
         patients = patients.filter(

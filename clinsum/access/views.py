@@ -1,11 +1,11 @@
 """Pages that read patients and notes under the access rule, and the pages that change who may
-read them: the ward's patient list, a note (also as a citation's target), care teams (the
+read them: a note (also as a citation's target), care teams (the
 admin console: patient ids and units, never identity) and break-glass (request and review)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +22,6 @@ from .selectors import (
     care_team_for_admin,
     note_get_for_user,
     patient_for_admin,
-    patient_list_for_user,
     patient_units_for_admin,
     patients_on_unit_for_admin,
 )
@@ -34,26 +33,6 @@ from .services import (
     care_team_add,
     care_team_remove,
 )
-
-PATIENT_LIST_MAX = 500  # a ward list, not the hospital
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def patient_list(request):
-    """The patients of the user's unit and care teams. A search is POSTed, so a name or MRN never
-    sits in a URL, and so in no access log, browser history or proxy log; a query string is ignored."""
-    query = request.POST.get("q", "") if request.method == "POST" else ""
-    if "\x00" in query:
-        return HttpResponseBadRequest("The search contains a NUL character.")
-    patients = list(patient_list_for_user(user=request.user, query=query)[:PATIENT_LIST_MAX])
-    shown = ", ".join(str(p.pk) for p in patients[:50])
-    audit_record(
-        action="patient_list_view",
-        request=request,
-        reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300],
-    )
-    return render(request, "charts/patient_list.html", {"patients": patients, "q": query})
 
 
 def note_context(note, *, start: int | None = None, end: int | None = None) -> dict:
