@@ -32,10 +32,11 @@ from demo.facts import (
     sig,
 )
 from demo.scenarios import SCENARIOS, Scenario
-from demo.ward import DEFAULT_NOW, demo_ward_generate
+from demo.ward import DEFAULT_NOW, DEFAULT_TIME_ZONE, demo_ward_generate
 
 __all__ = (
     "DEFAULT_NOW",
+    "DEFAULT_TIME_ZONE",
     "SCENARIOS",
     "Allergy",
     "DemoNote",

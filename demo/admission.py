@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from demo.chart import Chart, Consult, hours
 from demo.facts import Allergy, DemoPatient, DoseStep, LabResult, MedicationCourse, Procedure
@@ -83,7 +83,7 @@ def chart_build(
     discharged = (index + seed) % 2 == 0  # alternate, so about half the ward has gone home
     if discharged:
         end_date = now.date() - timedelta(days=rng.randint(0, 2))
-        end_at = datetime.combine(end_date, time(0), tzinfo=UTC) + hours(rng.uniform(11, 15))
+        end_at = datetime.combine(end_date, time(0), tzinfo=now.tzinfo) + hours(rng.uniform(11, 15))
         if end_at > now:
             end_at -= timedelta(days=1)
         end_day = planned
@@ -92,7 +92,7 @@ def chart_build(
         planned = max(planned, end_day + 1)
         end_at = now
     admit_date = end_at.date() - timedelta(days=end_day)
-    admitted_at = datetime.combine(admit_date, time(0), tzinfo=UTC) + hours(rng.uniform(0, 23.5))
+    admitted_at = datetime.combine(admit_date, time(0), tzinfo=now.tzinfo) + hours(rng.uniform(0, 23.5))
     hp_at = admitted_at + hours(rng.uniform(2.5, 4.0))
 
     excluded = set(scenario.excluded_history) | set(scenario.history)

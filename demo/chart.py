@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from demo.facts import Allergy, DemoPatient, LabResult, MedicationCourse, PatientFacts, Procedure, lab_text
 from demo.scenarios import ConsultPlan, MedPlan, Scenario
@@ -85,8 +85,9 @@ class Chart:
     # ---- time helpers ---------------------------------------------------------------
 
     def at(self, day: int, hour: float) -> datetime:
-        """Clock time ``hour`` on hospital-day offset ``day``."""
-        midnight = datetime.combine(self.admitted_at.date(), time(0), tzinfo=UTC)
+        """Clock time ``hour`` on hospital-day offset ``day``, in the hospital's time zone (the
+        zone of every time of the chart), so a note's Date of service and its time are one instant."""
+        midnight = datetime.combine(self.admitted_at.date(), time(0), tzinfo=self.admitted_at.tzinfo)
         return midnight + timedelta(days=day) + hours(hour)
 
     def day_resolve(self, day: int) -> int:

@@ -98,7 +98,7 @@ class DemoPatient:
 class DemoNote:
     mrn: str
     note_type: str  # history_physical / progress / nursing / consult / discharge_summary
-    authored_at: datetime  # UTC
+    authored_at: datetime  # aware, in the hospital's zone: the instant of the text's Date of service
     text: str
     author: str  # "Celeste Varga, MD"
     author_role: str  # "Attending physician", "RN", ...

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from demo.admission import chart_build
 from demo.facts import DemoNote, DemoPatient, DemoWard, PatientFacts
@@ -13,6 +14,9 @@ from demo.staff import staff_build
 
 # A fixed reference time, so the default ward does not depend on when it is generated.
 DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+# The zone the notes' clock times are written in: ClinSum's default HOSPITAL_TIME_ZONE.
+# seed_demo passes settings.TIME_ZONE.
+DEFAULT_TIME_ZONE = ZoneInfo("America/New_York")
 
 
 def demo_ward_generate(
@@ -21,8 +25,13 @@ def demo_ward_generate(
     n_patients: int = 20,
     units: tuple[str, ...] = ("4W", "ICU"),
     now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> DemoWard:
-    """Generate a synthetic ward of ``n_patients`` whose admissions end at or before ``now``."""
+    """Generate a synthetic ward of ``n_patients`` whose admissions end at or before ``now``.
+
+    Clock times in the notes ("Date of service: 11/18/2026 07:00", shift times) are wall-clock
+    times in ``tz`` (the hospital's zone), and every datetime generated is aware in that zone,
+    so a note's ``authored_at`` is the same instant its text states."""
     if n_patients < 0:
         raise ValueError("n_patients must not be negative")
     if not units:
@@ -31,7 +40,7 @@ def demo_ward_generate(
         now = DEFAULT_NOW
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    now = now.astimezone(UTC)
+    now = now.astimezone(tz or DEFAULT_TIME_ZONE)
 
     rng = random.Random(seed)
     staff = staff_build(rng=rng, units=units)

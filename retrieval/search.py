@@ -125,6 +125,48 @@ def patient_text_search(cursor, *, patient_id: int, query_text: str, k: int, sco
     return [Hit(**row) for row in rows_as_dicts(cursor)]
 
 
+# ts_headline marks matches with these two private-use characters (removed from the text first,
+# so a note cannot forge a mark); highlight_segments turns them into (text, matched) pieces
+# that a template escapes one by one. No HTML is built here.
+_MARK_START, _MARK_STOP = "\ue000", "\ue001"
+_HEADLINE_OPTIONS = (
+    f'StartSel={_MARK_START}, StopSel={_MARK_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def highlight_segments(headline: str) -> list[tuple[str, bool]]:
+    """A marked headline as (text, matched) pieces, in order; empty pieces dropped."""
+    segments: list[tuple[str, bool]] = []
+    for i, part in enumerate(headline.split(_MARK_START)):
+        matched, _, rest = part.partition(_MARK_STOP) if i else ("", "", part)
+        segments += [(text, flag) for text, flag in ((matched, True), (rest, False)) if text]
+    return segments
+
+
+def patient_text_search_passages(cursor, *, patient_id: int, query_text: str, k: int, scope: AccessScope) -> list[Hit]:
+    """patient_text_search, each hit with the passage that matched: Hit.extra["segments"] is
+    the chunk's best fragments as (text, matched) pieces (ts_headline over the same words, any
+    of which may match). The scope is inside the statement, as in every retrieval query."""
+    access, access_params = scope_sql(scope, patient_column="c.patient_id", patient_id=patient_id)
+    cursor.execute(
+        f"""
+        WITH {_text_ranking_ctes(access)}
+        SELECT {_HIT_COLUMNS}, txt.score::float8 AS score, {_NOTE_COLUMNS},
+               ts_headline('{TEXT_CONFIG}', translate(c.text, %s, ''), any_word.query, %s) AS headline
+        FROM (SELECT * FROM txt ORDER BY rank LIMIT %s) txt
+        JOIN {CHUNK_TABLE} c ON c.id = txt.id JOIN {NOTE_TABLE} n ON n.id = c.note_id,
+             (SELECT string_agg(quote_literal(word), ' | ')::tsquery AS query FROM words) any_word
+        ORDER BY txt.rank
+        """,
+        [query_text, patient_id, *access_params, _MARK_START + _MARK_STOP, _HEADLINE_OPTIONS, k],
+    )
+    hits = []
+    for row in rows_as_dicts(cursor):
+        headline = row.pop("headline")
+        hits.append(Hit(**row, extra={"segments": highlight_segments(headline)}))
+    return hits
+
+
 def patient_hybrid_search(
     cursor,
     *,

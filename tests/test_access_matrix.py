@@ -105,6 +105,7 @@ EXPECTED: dict[str, dict] = {
         "anonymous": LOGIN,
     },
     "chart_detail": _chart(),
+    "chart_search": _chart("POST"),
     "note_detail": _chart(),
     "summary_create": _chart("POST"),
     "summary_detail": _chart(),

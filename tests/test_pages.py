@@ -2,11 +2,18 @@
 there, the privacy officers' patient-access page, is tested with the audit pages in
 tests/audit/test_views.py.)"""
 
+import logging
+import re
+from dataclasses import replace
+
+import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clinsum.audit.models import AuditEvent
 from tests.accounts.mfa import login_verified
+from tests.conftest import note_record
 
 
 def test_it_shows_the_chart_and_audits_the_read(clinician, ward, notes, client):
@@ -33,3 +40,166 @@ def test_anonymous_users_are_sent_to_login(ward, client):
 def test_the_chart_banner_shows_the_id_a_ward_gives_the_admin(identified_patient, clinician):
     body = login_verified(Client(), clinician).get(reverse("chart_detail", args=[identified_patient.pk]))
     assert f"<dt>ClinSum id</dt><dd>{identified_patient.pk}</dd>" in body.content.decode()
+
+
+# --- Navigating a chart: filters, search, the stay's timeline, the Pending badge ------------------
+
+CHART_NOTES = (
+    # (note_type, author, days_ago, title, text)
+    ("history_physical", "Dr. Ames", 6, "History and Physical", "Admitted with edema. Start furosemide 40 mg IV."),
+    ("operative", "Dr. Cole", 4, "Paracentesis", "Procedure: paracentesis, 2 L removed. Tolerated well."),
+    ("progress", "Dr. Ames", 3, "Transfer note", "Transfer to 4W from ICU. Furosemide continued & weights daily."),
+    ("progress", "Dr. Ames", 2, "Post-procedure day 2", "Afebrile. Edema improving."),
+    ("nursing", "Sam Okafor, RN", 2, "", "Walked the hall twice."),
+    ("discharge_summary", "Dr. Ames", 1, "Discharge Summary", "Discharged home on furosemide 20 mg daily."),
+)
+
+
+@pytest.fixture
+def chart_notes(ward):
+    """Ruth's stay (4W) as six notes, not yet indexed, by title (nursing: "nursing")."""
+    from clinsum.charts.services import notes_ingest
+
+    records = [
+        replace(note_record("T-001", text, days_ago=days, note_type=kind), author=author, title=title)
+        for kind, author, days, title, text in CHART_NOTES
+    ]
+    notes_ingest(notes=records, enqueue=False)
+    return {(n.title or n.note_type): n for n in ward["p1"].notes.all()}
+
+
+def note_links(body: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'href="/notes/(\d+)/"', body)]
+
+
+def notes_panel(body: str) -> str:
+    return body[body.index('id="notes-panel"') :]
+
+
+def test_the_chart_notes_filter_by_type_author_and_dates(clinician, ward, chart_notes, client):
+    client.force_login(clinician)
+    url = reverse("chart_detail", args=[ward["p1"].pk])
+
+    def shown(**params) -> set[str]:
+        body = notes_panel(client.get(url, params).content.decode())
+        by_pk = {n.pk: key for key, n in chart_notes.items()}
+        return {by_pk[pk] for pk in note_links(body)}
+
+    assert len(shown()) == 6
+    assert shown(type="operative") == {"Paracentesis"}
+    assert shown(author="Sam Okafor, RN") == {"nursing"}
+    # days_ago counts back from 2026-11-20 08:00 UTC: 3 days ago is 2026-11-17 (hospital time)
+    assert shown(start="2026-11-17", end="2026-11-18") == {"Transfer note", "Post-procedure day 2", "nursing"}
+    assert shown(author="Dr. Ames", start="2026-11-18") == {"Post-procedure day 2", "Discharge Summary"}
+    assert shown(type="no-such-type", start="not a date") == set(shown())  # invalid filters are ignored
+    assert (
+        "No notes match these filters." in client.get(url, {"author": "Dr. Ames", "type": "nursing"}).content.decode()
+    )
+
+
+def test_htmx_filters_swap_only_the_notes_panel(clinician, ward, chart_notes, client):
+    client.force_login(clinician)
+    response = client.get(
+        reverse("chart_detail", args=[ward["p1"].pk]), {"type": "discharge_summary"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="notes-panel"') and "<html" not in body
+    assert note_links(body) == [chart_notes["Discharge Summary"].pk]
+
+
+def test_chart_search_marks_the_words_and_links_to_the_passage(clinician, ward, chart_notes, client, caplog):
+    from clinsum.charts.indexing import notes_index
+
+    notes_index(note_ids=[n.pk for n in chart_notes.values()])
+    client.force_login(clinician)
+    caplog.set_level(logging.DEBUG)
+    response = client.post(reverse("chart_search", args=[ward["p1"].pk]), {"q": "furosemide weights"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "3 passages found" in body
+    assert "<mark>Furosemide</mark> continued &amp; <mark>weights</mark> daily" in body  # text around is escaped
+    transfer = chart_notes["Transfer note"]
+    link = re.search(rf'href="/notes/{transfer.pk}/\?start=(\d+)&amp;end=(\d+)#cited"', body)
+    assert link, "each passage links to its note at the passage"
+    note_page = client.get(f"/notes/{transfer.pk}/?start={link[1]}&end={link[2]}").content.decode()
+    assert '<mark id="cited">' in note_page and "The passage your search found is highlighted." in note_page
+    event = AuditEvent.objects.get(action="chart_search")
+    assert (event.actor_id, event.patient_id) == (clinician.pk, ward["p1"].pk)
+    assert "furosemide" not in event.reason.lower() and "weights" not in event.reason
+    assert "furosemide" not in caplog.text.lower()  # never the words in the logs
+
+
+def test_chart_search_finds_nothing_in_another_chart(clinician, ward, chart_notes, client):
+    """Ruth's notes mention furosemide; Olu's chart (same unit) has none."""
+    from clinsum.charts.indexing import notes_index
+
+    notes_index(note_ids=[n.pk for n in chart_notes.values()])
+    client.force_login(clinician)
+    body = client.post(reverse("chart_search", args=[ward["p2"].pk]), {"q": "furosemide"}).content.decode()
+    assert "0 passages found" in body and "<mark>" not in body
+
+
+def test_the_stay_timeline_lists_only_what_the_notes_record(clinician, ward, chart_notes, client):
+    client.force_login(clinician)
+    body = client.get(reverse("chart_detail", args=[ward["p1"].pk])).content.decode()
+    timeline = body[body.index('id="timeline-heading"') : body.index('id="notes-panel"')]
+    kinds = re.findall(r"<strong>([^<]+)</strong>", timeline)
+    assert kinds == ["Admission", "Procedure", "Transfer", "Discharge"]
+    assert note_links(timeline) == [
+        chart_notes[key].pk for key in ("History and Physical", "Paracentesis", "Transfer note", "Discharge Summary")
+    ]
+    assert "Post-procedure" not in timeline  # a word in passing is not an event
+
+
+def test_the_pending_badge_is_explained_and_goes_after_indexing(clinician, ward, chart_notes, client):
+    from clinsum.charts.indexing import notes_index
+
+    client.force_login(clinician)
+    url = reverse("chart_detail", args=[ward["p1"].pk])
+    body = client.get(url).content.decode()
+    assert body.count('title="Not yet searchable; summaries index it first">Pending</span>') == 6
+    assert "Pending: not yet searchable; summaries index it first" in body
+    notes_index(note_ids=[n.pk for n in chart_notes.values()])
+    body = client.get(url).content.decode()
+    assert "Pending" not in body
+
+
+# --- The ward list -----------------------------------------------------------------------------
+
+
+def test_the_ward_list_shows_age_admission_and_a_fresh_summary(clinician, ward, chart_notes, client, settings):
+    from datetime import date
+
+    from clinsum.charts.services import notes_ingest
+    from clinsum.summaries.models import Summary
+    from clinsum.summaries.selectors import summary_is_stale
+    from clinsum.summaries.services import summary_fingerprint
+
+    settings.SUMMARY_BACKEND = "extractive"
+    ruth = ward["p1"]
+    ruth.birth_date = date(1950, 12, 31)
+    ruth.save()
+    summary = Summary.objects.create(
+        patient=ruth, backend="extractive", status="done", fingerprint=summary_fingerprint(patient_id=ruth.pk)
+    )
+    Summary.objects.create(patient=ward["p2"], backend="extractive", status="done", fingerprint="an older chart")
+    client.force_login(clinician)
+
+    def row(patient) -> str:
+        body = client.get(reverse("patient_list")).content.decode()
+        return re.search(rf"<tr><td><a href=\"/patients/{patient.pk}/\">.*?</tr>", body, re.S)[0]
+
+    today = timezone.localdate()
+    age = today.year - 1950 - ((today.month, today.day) < (12, 31))
+    ruth_row = row(ruth)
+    assert f"<td>{age}</td>" in ruth_row and "<td>4W</td>" in ruth_row
+    assert (
+        chart_notes["History and Physical"].authored_at.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d")
+        in ruth_row
+    )
+    assert "Up to date" in ruth_row and not summary_is_stale(summary=summary)
+    olu_row = row(ward["p2"])
+    assert "None current" in olu_row and "no H&amp;P" in olu_row and "<td>—</td>" in olu_row  # no birth date
+
+    notes_ingest(notes=[note_record("T-001", "A new note since the summary.")], enqueue=False)
+    assert "None current" in row(ruth) and summary_is_stale(summary=summary)

@@ -37,7 +37,8 @@ from datetime import date, datetime, timedelta
 from functools import reduce
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -45,8 +46,9 @@ from clinsum.accounts.errors import PatientOutOfScope
 from clinsum.accounts.models import User
 from clinsum.accounts.selectors import admin_check, privacy_officer_check
 from clinsum.audit.models import AuditEvent
-from clinsum.charts.models import Note, Patient
-from retrieval.types import AccessScope
+from clinsum.charts.models import Note, NoteType, Patient
+from retrieval.search import patient_text_search_passages
+from retrieval.types import AccessScope, Hit
 
 from .models import BreakGlassGrant, CareTeamMember, ReviewOutcome
 
@@ -132,7 +134,12 @@ def break_glass_needed(*, user, patient_id: int) -> bool:
 
 
 def patient_list_for_user(*, user: User, query: str = "") -> QuerySet[Patient]:
-    patients = readable_patients(user=user)
+    """The patients `user` may read (optionally matching a name or an exact MRN), each with
+    `admitted_at`: the time of their latest history and physical (None without one), the
+    admission as the notes record it."""
+    patients = readable_patients(user=user).annotate(
+        admitted_at=Max("notes__authored_at", filter=Q(notes__note_type=NoteType.HISTORY_PHYSICAL))
+    )
     query = query.strip()
     if query:
         patients = patients.filter(
@@ -152,9 +159,57 @@ def patient_get_for_user(*, user: User, patient_id: int) -> Patient:
     return patient
 
 
-def note_list_for_patient(*, user: User, patient: Patient) -> QuerySet[Note]:
+def note_list_for_patient(
+    *,
+    user: User,
+    patient: Patient,
+    note_type: str = "",
+    author: str = "",
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[Note]:
+    """The patient's notes, newest first, optionally of one type, by one author, and written
+    between two days (inclusive, days in the hospital's time zone)."""
     patient_get_for_user(user=user, patient_id=patient.pk)
-    return Note.objects.filter(patient=patient).defer("text").order_by("-authored_at", "-id")
+    notes = Note.objects.filter(patient=patient)
+    if note_type:
+        notes = notes.filter(note_type=note_type)
+    if author:
+        notes = notes.filter(author=author)
+    if start:
+        notes = notes.filter(authored_at__date__gte=start)
+    if end:
+        notes = notes.filter(authored_at__date__lte=end)
+    return notes.defer("text").order_by("-authored_at", "-id")
+
+
+def note_authors_for_patient(*, user: User, patient: Patient) -> list[str]:
+    """The authors of the patient's notes, for the chart's author filter."""
+    patient_get_for_user(user=user, patient_id=patient.pk)
+    return list(
+        Note.objects.filter(patient=patient)
+        .exclude(author="")
+        .order_by("author")
+        .values_list("author", flat=True)
+        .distinct()
+    )
+
+
+NOTE_SEARCH_MAX = 20  # passages shown for one search within a chart
+
+
+def note_search_for_patient(*, user: User, patient: Patient, query: str, limit: int = NOTE_SEARCH_MAX) -> list[Hit]:
+    """Passages of the patient's indexed notes matching the words of `query` (full text), best
+    first, each with its matching words marked (Hit.extra["segments"]). The user's access scope
+    is a predicate inside the retrieval statement, as for summaries; notes not yet indexed are
+    not searchable."""
+    patient_get_for_user(user=user, patient_id=patient.pk)
+    if not query.strip():
+        return []
+    with connection.cursor() as cursor:
+        return patient_text_search_passages(
+            cursor, patient_id=patient.pk, query_text=query, k=limit, scope=access_scope(user=user)
+        )
 
 
 def note_get_for_user(*, user: User, note_id: int) -> Note:

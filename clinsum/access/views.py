@@ -1,11 +1,11 @@
 """Pages that read patients and notes under the access rule, and the pages that change who may
-read them: the ward's patient list, a note (also as a citation's target), care teams (the
+read them: a note (also as a citation's target), care teams (the
 admin console: patient ids and units, never identity) and break-glass (request and review)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +30,6 @@ from .selectors import (
     note_get_for_user,
     patient_for_admin,
     patient_identity_for_break_glass,
-    patient_list_for_user,
     patient_lookup,
     patient_units_for_admin,
     patients_on_unit_for_admin,
@@ -44,32 +43,6 @@ from .services import (
     care_team_remove,
     patient_place,
 )
-
-PATIENT_LIST_MAX = 500  # a ward list, not the hospital
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def patient_list(request):
-    """The patients of the user's unit and care teams. A search is POSTed, so a name or MRN never
-    sits in a URL, and so in no access log, browser history or proxy log; a query string is ignored."""
-    query = request.POST.get("q", "") if request.method == "POST" else ""
-    if "\x00" in query:
-        return HttpResponseBadRequest("The search contains a NUL character.")
-    patients = list(patient_list_for_user(user=request.user, query=query)[:PATIENT_LIST_MAX])
-    shown = ", ".join(str(p.pk) for p in patients[:50])
-    audit_record(
-        action="patient_list_view",
-        request=request,
-        reason=f"{'search' if query.strip() else 'list'}; {len(patients)} shown: {shown}"[:300],
-    )
-    lookup = None
-    if query.strip() and not patients:  # offer the hospital-wide lookup, the query in the likelier field
-        typed = query.strip()
-        field = "mrn" if any(c.isdigit() for c in typed) else "family_name"
-        lookup = PatientLookupForm(initial={field: typed})
-    return render(request, "charts/patient_list.html", {"patients": patients, "q": query, "lookup": lookup})
-
 
 LOOKUP_LIMIT_MESSAGE = (
     "You have looked up many patients in the last hour, so identities are not shown for now. "
@@ -171,9 +144,16 @@ def cited_note_page(request, citation, *, reason: str):
 @login_required
 @require_GET
 def note_detail(request, note_id: int):
+    """A note; `?start=&end=` (character offsets, as a chart search's passage links give)
+    highlights that passage and the page scrolls to it."""
     note = note_get_for_user(user=request.user, note_id=note_id)
     audit_record(action="note_view", request=request, patient_id=note.patient_id, object_type="note", object_id=note.pk)
-    return render(request, "charts/note.html", note_context(note))
+    start, end = (_offset(request.GET.get(name)) for name in ("start", "end"))
+    return render(request, "charts/note.html", note_context(note, start=start, end=end))
+
+
+def _offset(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
 # --- Care teams and break-glass ------------------------------------------------------------

@@ -18,14 +18,20 @@ from .models import LIVE, Summary, SummaryStatus
 from .prompts import CHART_REVIEW
 
 
-def patient_note_set_hash(*, patient_id: int) -> str:
-    hashes = Note.objects.filter(patient_id=patient_id).order_by("content_hash").values_list("content_hash", flat=True)
-    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+def patient_note_set_hash(*, patient_id: int, note_hashes: str | None = None) -> str:
+    """SHA-256 of the patient's note content hashes, sorted, one a line. `note_hashes`: that
+    joined text already read (selectors.patients_with_fresh_summary reads many at once)."""
+    if note_hashes is None:
+        hashes = (
+            Note.objects.filter(patient_id=patient_id).order_by("content_hash").values_list("content_hash", flat=True)
+        )
+        note_hashes = "\n".join(hashes)
+    return hashlib.sha256(note_hashes.encode()).hexdigest()
 
 
-def summary_fingerprint(*, patient_id: int) -> str:
+def summary_fingerprint(*, patient_id: int, note_hashes: str | None = None) -> str:
     backend, model, prompt_version = backend_identity(prompt=CHART_REVIEW)
-    parts = [patient_note_set_hash(patient_id=patient_id), backend, model, prompt_version]
+    parts = [patient_note_set_hash(patient_id=patient_id, note_hashes=note_hashes), backend, model, prompt_version]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

@@ -134,3 +134,34 @@ def test_lookups_stop_after_the_hourly_limit_counted_from_the_audit_trail(clinic
     from django.utils import timezone
 
     assert identity_reads_left(user=clinician, now=timezone.now() + timedelta(hours=1, seconds=1)) > 0
+
+
+def test_note_date_filters_count_days_in_the_hospitals_time_zone(clinician, ward):
+    """A note written 2026-11-18 03:00 UTC is 22:00 on the 17th in New York (the default zone)."""
+    from datetime import UTC, date, datetime
+
+    from clinsum.access.selectors import note_list_for_patient
+    from clinsum.charts.models import Note
+
+    note = Note.objects.create(
+        patient=ward["p1"], text="Late note.", content_hash="late", authored_at=datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
+    )
+    on_17th = note_list_for_patient(
+        user=clinician, patient=ward["p1"], start=date(2026, 11, 17), end=date(2026, 11, 17)
+    )
+    assert list(on_17th) == [note]
+    assert not note_list_for_patient(user=clinician, patient=ward["p1"], start=date(2026, 11, 18)).exists()
+
+
+def test_chart_search_is_refused_outside_the_scope(clinician, ward, notes):
+    from clinsum.access.selectors import note_search_for_patient
+    from clinsum.access.services import break_glass_grant
+    from clinsum.accounts.errors import PatientOutOfScope
+    from clinsum.charts.indexing import notes_index
+
+    notes_index(note_ids=[notes["icu"].pk])
+    with pytest.raises(PatientOutOfScope):
+        note_search_for_patient(user=clinician, patient=ward["icu"], query="intubated")
+    break_glass_grant(user=clinician, patient_id=ward["icu"].pk, reason="Covering the ICU tonight, urgent review.")
+    (hit,) = note_search_for_patient(user=clinician, patient=ward["icu"], query="intubated")
+    assert hit.note_id == notes["icu"].pk and ("Intubated", True) in hit.extra["segments"]

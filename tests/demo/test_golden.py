@@ -18,8 +18,8 @@ from demo import demo_ward_generate
 # (seed, n_patients) -> SHA-256. Seed 7 with 20 patients is what `manage.py seed_demo` loads;
 # seed 3 with 20 patients is the ward of tests/demo_charts.py and bench/grounding.py.
 GOLDEN = {
-    (7, 20): "181d3089aea6bdc5987a31123c9bc64b367a506d6e17e0cb96d6ccb0376a0f7c",
-    (3, 20): "36016f0ef73417ba40fb6b269417e4617cacd48144fc6369ad6bcdc5af9441df",
+    (7, 20): "3ebb4410e13e2fea270d08294778548a19880f566b6d96f5feb04a1f155a9153",
+    (3, 20): "96b861f716218c4a0e196f1b21d532ddece97cd547e5c778cbdc013ca89fd5aa",
 }
 
 

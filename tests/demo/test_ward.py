@@ -6,14 +6,16 @@ Pure tests (no database). The ward is stored by seed_demo: tests/test_seed_demo.
 from __future__ import annotations
 
 import re
-import time
-from datetime import datetime, timedelta, timezone
+import time as clock
+from datetime import datetime, time, timedelta, timezone
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from demo import (
     DEFAULT_NOW,
+    DEFAULT_TIME_ZONE,
     SCENARIOS,
     DemoNote,
     DemoWard,
@@ -99,9 +101,9 @@ def test_patients_do_not_change_when_the_ward_grows():
 
 
 def test_generation_is_fast():
-    started = time.perf_counter()
+    started = clock.perf_counter()
     demo_ward_generate(seed=1, n_patients=20)
-    assert time.perf_counter() - started < 1.0
+    assert clock.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -165,7 +167,7 @@ def test_datetimes_are_aware_and_not_after_now(config):
     now = now_for(config)
 
     def check(when: datetime) -> None:
-        assert when.tzinfo is not None and when.utcoffset() == timedelta(0)
+        assert when.tzinfo is not None and when.utcoffset() is not None
         assert when <= now
 
     for note in ward.notes:
@@ -183,6 +185,31 @@ def test_datetimes_are_aware_and_not_after_now(config):
             check(lab.at)
         for procedure in facts.procedures:
             check(procedure.at)
+
+
+STATED_TIME = re.compile(r"(?:Date of service:|Electronically signed by .* on) (\d\d/\d\d/\d{4} \d\d:\d\d)")
+
+
+@pytest.mark.parametrize("zone", [None, "America/New_York", "Europe/Berlin", "Asia/Kolkata"])
+def test_note_time_is_the_instant_its_text_states(zone):
+    """A note's authored_at, shown in the hospital's zone, reads as the Date of service (or the
+    signature time) written in its text: the list and the note agree (they were five hours apart)."""
+    tz = ZoneInfo(zone) if zone else DEFAULT_TIME_ZONE
+    ward = demo_ward_generate(seed=7, n_patients=6, tz=tz) if zone else demo_ward_generate(seed=7, n_patients=6)
+    checked = 0
+    for note in ward.notes:
+        local_time = note.authored_at.astimezone(tz).time()
+        if note.note_type == "nursing":  # written near the end of its shift, 0700 or 1900 hospital time
+            assert time(6, 15) <= local_time <= time(6, 45) or time(18, 15) <= local_time <= time(18, 45)
+            assert ("Night shift" in note.text) == (local_time < time(12))
+            checked += 1
+            continue
+        stated = STATED_TIME.search(note.text)
+        assert stated, f"{note.note_type} note states no time"
+        local = datetime.strptime(stated.group(1), "%m/%d/%Y %H:%M").replace(tzinfo=tz)
+        assert note.authored_at == local, (note.note_type, note.authored_at.isoformat(), stated.group(1))
+        checked += 1
+    assert checked == len(ward.notes) > 20
 
 
 def test_now_given_ends_the_ward_there():

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.search import RRF_K, patient_hybrid_search, patient_text_search, patient_vector_search
+from retrieval.search import (
+    RRF_K,
+    highlight_segments,
+    patient_hybrid_search,
+    patient_text_search,
+    patient_text_search_passages,
+    patient_vector_search,
+)
 from retrieval.types import AccessScope
 from tests.retrieval.fakes import unit
 
@@ -191,3 +198,40 @@ def test_the_chunk_table_has_no_approximate_index(cursor):
     assert not [d for d in definitions if "using hnsw" in d or "using ivfflat" in d]
     assert any("(patient_id)" in d for d in definitions)
     assert any("using gin (tsv)" in d for d in definitions)
+
+
+def test_passages_mark_the_matching_words_of_each_hit(cursor, ward, chart):
+    hits = patient_text_search_passages(
+        cursor, patient_id=ward["p1"].pk, query_text="Furosemide edemas", k=10, scope=ALL
+    )
+    assert texts(hits) == ["Furosemide", "Edema"]
+    assert [seg for seg in hits[0].extra["segments"] if seg[1]] == [("Furosemide", True), ("edema", True)]
+    # ts_headline trims the fragment's trailing punctuation
+    assert "".join(text for text, _ in hits[0].extra["segments"]).startswith("Furosemide 40 mg IV given for edema")
+
+
+def test_passages_keep_the_scope_inside_the_statement(cursor, ward, add_note):
+    add_note(ward["icu"], [("Furosemide drip started.", unit(1, 0, 0, 0))])
+    outside = AccessScope(units=("4W",))
+    assert (
+        patient_text_search_passages(cursor, patient_id=ward["icu"].pk, query_text="furosemide", k=5, scope=outside)
+        == []
+    )
+    assert patient_text_search_passages(cursor, patient_id=ward["icu"].pk, query_text="furosemide", k=5, scope=ALL)
+
+
+def test_a_note_cannot_forge_a_highlight(cursor, ward, add_note):
+    add_note(ward["p1"], [("Heparin \ue000not a match\ue001 <b>bold</b> given.", unit(1, 0, 0, 0))])
+    (hit,) = patient_text_search_passages(cursor, patient_id=ward["p1"].pk, query_text="heparin", k=5, scope=ALL)
+    assert [text for text, matched in hit.extra["segments"] if matched] == ["Heparin"]
+    assert "bold" in "".join(text for text, _ in hit.extra["segments"])  # plain text: the page escapes it
+
+
+def test_highlight_segments_split_on_the_marks():
+    assert highlight_segments("a \ue000b\ue001 c\ue000d\ue001") == [
+        ("a ", False),
+        ("b", True),
+        (" c", False),
+        ("d", True),
+    ]
+    assert highlight_segments("") == []

@@ -1,6 +1,8 @@
 """summaries/views.py through the test client: requesting a summary, the summary page, and the
 privacy officer's pages of recorded model calls (with the patient-access page's links to them)."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -159,3 +161,28 @@ def test_an_outsider_cannot_print_a_summary(notes, clinician, outsider):
     client = Client()
     client.force_login(outsider)
     assert client.get(reverse("summary_print", args=[summary.pk])).status_code in (403, 404)
+
+
+def test_sources_read_are_listed_newest_first(clinician, ward, client):
+    """Sources were listed in retrieval order, so a reader could not scan them by date."""
+    from clinsum.charts.services import notes_ingest
+    from clinsum.summaries.models import Summary
+    from tests.conftest import note_record
+
+    notes_ingest(
+        notes=[note_record("T-001", f"Note written {days} days ago.", days_ago=days) for days in (3, 1, 5)],
+        enqueue=False,
+    )
+    by_age = {int(n.text.split()[2]): n.pk for n in ward["p1"].notes.all()}
+    summary = Summary.objects.create(
+        patient=ward["p1"],
+        backend="extractive",
+        fingerprint="s",
+        status="done",
+        source_note_ids=[by_age[3], by_age[1], by_age[5]],
+    )
+    client.force_login(clinician)
+    page = client.get(f"/summaries/{summary.pk}/").content.decode()
+    sources = page[page.index("Sources read:") :]
+    linked = [int(pk) for pk in re.findall(r'href="/notes/(\d+)/"', sources)]
+    assert linked[:3] == [by_age[1], by_age[3], by_age[5]]

@@ -6,6 +6,7 @@ apps (in the charts app it made charts import retention)."""
 from __future__ import annotations
 
 import secrets
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -45,7 +46,8 @@ class Command(BaseCommand):
             self._print_logins()
             self._print_enrolment_codes()
             return
-        ward = demo_ward_generate(seed=seed, n_patients=patients)
+        # Notes state local times ("Date of service"): generate them in the hospital's zone.
+        ward = demo_ward_generate(seed=seed, n_patients=patients, tz=ZoneInfo(settings.TIME_ZONE))
         with transaction.atomic():
             result = demo_records_ingest(patients=ward.patients, notes=ward.notes)
             # Unsigned nursing drafts are working copies: the demo keeps them 30 days.
