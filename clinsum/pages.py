@@ -20,8 +20,9 @@ from clinsum.access.selectors import (
     patient_list_for_user,
 )
 from clinsum.audit.forms import PatientAccessForm
-from clinsum.audit.selectors import audit_patient_access, audit_reader_check
+from clinsum.audit.selectors import action_label, audit_patient_access, audit_reader_check
 from clinsum.audit.services import audit_record
+from clinsum.audit_pages import role_label
 from clinsum.charts.forms import ChartSearchForm, NoteFilterForm
 from clinsum.charts.models import EmbeddingStatus, NoteType
 from clinsum.charts.timeline import stay_timeline
@@ -46,6 +47,9 @@ def patient_access(request):
     if form.is_valid():
         start, end = form.time_range()
         rows = audit_patient_access(user=request.user, patient_id=form.cleaned_data["patient"], start=start, end=end)
+        for row in rows:
+            row["role_label"] = role_label(row["role"])
+            row["action_labels"] = [action_label(a) for a in row["actions"]]
         owners = model_call_owners_for_reader(user=request.user, patient_id=form.cleaned_data["patient"])
     else:
         audit_reader_check(user=request.user)

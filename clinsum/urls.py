@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from clinsum import health, metrics, pages
+from clinsum import audit_pages, health, metrics, pages
 from clinsum.access import views as access
 from clinsum.accounts import views as accounts
 from clinsum.charts import api as charts_api
@@ -24,13 +24,15 @@ urlpatterns = [
     path("summaries/<int:summary_id>/retry/", summaries.summary_retry_view, name="summary_retry"),
     path("citations/<int:citation_id>/", summaries.citation_detail, name="citation_detail"),
     path("api/fhir/Bundle", charts_api.fhir_bundle_create, name="fhir_bundle_create"),
+    path("audit/", audit_pages.event_list, name="audit_event_list"),
+    path("audit/export.csv", audit_pages.event_export, name="audit_event_export"),
+    path("audit/anomalies/", audit_pages.anomaly_list, name="audit_anomaly_list"),
     path("audit/patient-access/", pages.patient_access, name="audit_patient_access"),
     path(
         "audit/summaries/<int:summary_id>/model-calls/", summaries.summary_model_calls, name="audit_summary_model_calls"
     ),
     path("audit/drafts/<int:draft_id>/model-calls/", summaries.draft_model_calls, name="audit_draft_model_calls"),
     path("", include("clinsum.drafting.urls")),
-    path("", include("clinsum.audit.urls")),
     path("", include("clinsum.retention.urls")),
     path("", include("clinsum.accounts.urls")),
     path("", include("clinsum.access.urls")),

@@ -1,6 +1,7 @@
 """Tests mirror the code: each app's services.py, selectors.py and views.py has its test module,
-tests/<app>/test_<module>.py, and clinsum/pages.py has tests/test_pages.py. A module without one
-is listed below with the reason; an entry that is no longer true fails too, so the list stays short."""
+tests/<app>/test_<module>.py, clinsum/pages.py has tests/test_pages.py and clinsum/audit_pages.py
+tests/test_audit_pages.py. A module without one is listed below with the reason; an entry that is
+no longer true fails too, so the list stays short."""
 
 from pathlib import Path
 
@@ -53,3 +54,7 @@ def test_every_exception_names_a_module_that_exists():
 
 def test_the_pages_module_has_its_test_module():
     assert (CLINSUM / "pages.py").is_file() and (ROOT / "tests" / "test_pages.py").is_file()
+
+
+def test_the_audit_pages_module_has_its_test_module():
+    assert (CLINSUM / "audit_pages.py").is_file() and (ROOT / "tests" / "test_audit_pages.py").is_file()

@@ -4,7 +4,7 @@ Audit rows carry ids, actions and reasons, never note text, so nothing here can 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,18 +31,19 @@ def audit_events_for_user(
     *,
     user,
     action: str = "",
-    patient_id: int | None = None,
+    patient_ids: Collection[int] | None = None,
     username: str = "",
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
-    """Events matching every given filter, newest first; `end` is exclusive."""
+    """Events matching every given filter, newest first; `end` is exclusive. `patient_ids`:
+    events about any of these patients (None: any patient or none)."""
     audit_reader_check(user=user)
     events = AuditEvent.objects.order_by("-seq")
     if action:
         events = events.filter(action=action)
-    if patient_id is not None:
-        events = events.filter(patient_id=patient_id)
+    if patient_ids is not None:
+        events = events.filter(patient_id__in=list(patient_ids))
     if username:
         events = events.filter(actor_username__iexact=username)
     if start is not None:
@@ -56,6 +57,19 @@ def audit_actions_for_user(*, user) -> list[str]:
     """The actions that occur in the trail, for the search form's suggestions."""
     audit_reader_check(user=user)
     return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())
+
+
+# Words an action code spells differently from plain English (the rest: underscores to spaces).
+_ACTION_WORDS = {"mfa": "MFA", "api": "API", "csv": "CSV"}
+
+
+def action_label(action: str) -> str:
+    """An action code as a reader would say it: "note_view" -> "Note view", "mfa_enrol" -> "MFA enrol".
+    The trail stores codes (they are searched and exported as such); pages show this."""
+    words = [_ACTION_WORDS.get(w, w) for w in action.split("_") if w]
+    if not words:
+        return action
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 def audit_patient_access(
