@@ -33,3 +33,15 @@ def test_anonymous_users_are_sent_to_login(ward, client):
 def test_the_chart_banner_shows_the_id_a_ward_gives_the_admin(identified_patient, clinician):
     body = login_verified(Client(), clinician).get(reverse("chart_detail", args=[identified_patient.pk]))
     assert f"<dt>ClinSum id</dt><dd>{identified_patient.pk}</dd>" in body.content.decode()
+
+
+def test_the_chart_says_which_notes_are_not_indexed(clinician, ward, notes, client):
+    from clinsum.charts.models import EmbeddingStatus, Note
+
+    Note.objects.filter(pk=notes["T-001"].pk).update(embedding_status=EmbeddingStatus.FAILED)
+    client.force_login(clinician)
+    body = client.get(reverse("chart_detail", args=[ward["p1"].pk])).content.decode()
+    assert "Not indexed: embedding failed" in body and ">Failed<" not in body
+    Note.objects.filter(pk=notes["T-001"].pk).update(embedding_status=EmbeddingStatus.PENDING)
+    body = client.get(reverse("chart_detail", args=[ward["p1"].pk])).content.decode()
+    assert "Not indexed: embedding failed" not in body and '<span class="badge">Pending</span>' in body
