@@ -228,15 +228,71 @@ class EmbeddedStack:
         return proc
 
     def stop(self) -> None:
+        """Stop the children, then Redis and PostgreSQL where this stack started them, also when
+        they were restarted since (a fault script killing Redis and starting a new one on the
+        same socket, a postmaster restarted on pgdata): what runs on our socket and data
+        directory then is ours to stop."""
         for proc in reversed(self.children):
             stop_process(proc, timeout=20)
         self.children.clear()
-        stop_process(self.redis_proc)
-        self.redis_proc = None
+        if self.redis_proc is not None:
+            stop_process(self.redis_proc)
+            redis_shutdown(self.redis_socket)  # a redis-server started on our socket after ours died
+            self.redis_proc = None
         if self.pg is not None:
-            self.pg.cleanup()  # stops the postmaster unless another process still holds it
-            atexit.unregister(self.pg._cleanup)  # done; pgserver would otherwise run it again at exit
+            postgres_stop(self.pg)
             self.pg = None
+
+
+def redis_shutdown(socket_path: Path) -> None:
+    """SHUTDOWN NOSAVE the redis-server answering on socket_path, if one does."""
+    import redis
+
+    if not socket_path.exists():
+        return
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=10)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        return
+    try:
+        client.shutdown(nosave=True)
+    except redis.exceptions.ConnectionError:
+        pass  # it went away by itself meanwhile
+    finally:
+        client.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping()
+        except redis.exceptions.ConnectionError:
+            return
+        time.sleep(0.05)
+
+
+def postgres_stop(server) -> None:
+    """Give back this process's pgserver handle: pgserver stops the postmaster when it is the
+    last handle, but only the postmaster it found at start. One restarted on the same data
+    directory since (pg_ctl restart, a crash and restart) would run on: stop it too, with
+    `pg_ctl stop -m fast`, in the same case pgserver would have stopped the first one."""
+    from pgserver._commands import pg_ctl
+    from pgserver.utils import PostmasterInfo
+
+    last = server.global_process_id_list.get() == [os.getpid()]  # pgserver's own rule
+    started = server._postmaster_info
+    server.cleanup()
+    atexit.unregister(server._cleanup)  # done; pgserver would otherwise run it again at exit
+    if not last:
+        return
+    running = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if running is None or not running.is_running():
+        return
+    if started is not None and started.is_running() and started.pid == running.pid:
+        return  # pgserver's stop did not take; not a restarted postmaster
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+    except subprocess.CalledProcessError:
+        pass  # it stopped meanwhile
 
 
 def celery_worker_args(

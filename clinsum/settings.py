@@ -244,6 +244,9 @@ CLINSUM_MAX_TASK_DELIVERIES = _positive_int("CLINSUM_MAX_TASK_DELIVERIES", 3)
 # or a summary or draft queued or running, for longer than this; above their tasks' time limits
 # (embedding 900 s, summaries and drafts 660 s).
 CLINSUM_RECOVER_AFTER_S = _positive_int("CLINSUM_RECOVER_AFTER_S", 1200)
+# A note still pending after recovery queued it this many times (it crashes the embedder) is
+# marked failed instead of queued for ever; `manage.py reembed --failed` tries it again.
+CLINSUM_EMBED_MAX_TRIES = _positive_int("CLINSUM_EMBED_MAX_TRIES", 3)
 CELERY_IMPORTS = ["clinsum.recovery"]  # a project-level task: not in an app's tasks.py
 
 # --- Embeddings and generation ---------------------------------------------------------------

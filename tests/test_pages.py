@@ -203,3 +203,15 @@ def test_the_ward_list_shows_age_admission_and_a_fresh_summary(clinician, ward, 
 
     notes_ingest(notes=[note_record("T-001", "A new note since the summary.")], enqueue=False)
     assert "None current" in row(ruth) and summary_is_stale(summary=summary)
+
+
+def test_the_chart_says_which_notes_are_not_indexed(clinician, ward, notes, client):
+    from clinsum.charts.models import EmbeddingStatus, Note
+
+    Note.objects.filter(pk=notes["T-001"].pk).update(embedding_status=EmbeddingStatus.FAILED)
+    client.force_login(clinician)
+    body = client.get(reverse("chart_detail", args=[ward["p1"].pk])).content.decode()
+    assert "Not indexed: embedding failed" in body and ">Failed<" not in body
+    Note.objects.filter(pk=notes["T-001"].pk).update(embedding_status=EmbeddingStatus.PENDING)
+    body = client.get(reverse("chart_detail", args=[ward["p1"].pk])).content.decode()
+    assert "Not indexed: embedding failed" not in body and '<span class="badge">Pending</span>' in body

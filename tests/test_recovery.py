@@ -260,6 +260,41 @@ def test_notes_pending_embedding_too_long_are_queued_again(ward):
     assert fresh.embedding_queued_at < timezone.now()
 
 
+def test_a_note_that_never_gets_embedded_is_marked_failed_after_the_tries(ward, caplog):
+    """A note that crashes the embedder stays pending whatever recovery does: it is queued again
+    CLINSUM_EMBED_MAX_TRIES times (counted), then marked failed, logged by id only, and left alone."""
+    text = "Poison note the embedder chokes on."
+    note_id = notes_ingest(notes=[note_record("T-001", text)], enqueue=False).note_ids[0]
+    tries = settings.CLINSUM_EMBED_MAX_TRIES
+    for n in range(1, tries + 1):
+        Note.objects.filter(pk=note_id).update(embedding_queued_at=_past_bound())
+        assert work_recover()["notes"] == 1  # sent to the real Redis; no worker embeds it
+        note = Note.objects.get(pk=note_id)
+        assert (note.embedding_status, note.embedding_tries) == (EmbeddingStatus.PENDING, n)
+    Note.objects.filter(pk=note_id).update(embedding_queued_at=_past_bound())
+    caplog.clear()
+    assert work_recover()["notes"] == 0
+    assert Note.objects.get(pk=note_id).embedding_status == EmbeddingStatus.FAILED
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert f"notes {note_id}" in logged and "marked failed" in logged
+    assert "Poison" not in logged and "T-001" not in logged
+    assert work_recover()["notes"] == 0  # given up: not queued again
+    assert Note.objects.get(pk=note_id).embedding_status == EmbeddingStatus.FAILED
+
+
+def test_a_note_indexed_at_last_starts_its_tries_again(ward):
+    from clinsum.charts.indexing import notes_index
+    from tests.retrieval.fakes import FakeEmbedder
+
+    note_id = notes_ingest(notes=[note_record("T-001", "Indexed on the second try.")], enqueue=False).note_ids[0]
+    Note.objects.filter(pk=note_id).update(embedding_queued_at=_past_bound())
+    assert work_recover()["notes"] == 1
+    assert Note.objects.get(pk=note_id).embedding_tries == 1
+    notes_index(note_ids=[note_id], embedder=FakeEmbedder(), only_pending=True)
+    note = Note.objects.get(pk=note_id)
+    assert (note.embedding_status, note.embedding_tries) == (EmbeddingStatus.DONE, 0)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_folder_ingest_while_redis_is_down_commits_and_recovery_embeds_later(ward, broker_down):
     """The ingest commits and says nothing went wrong with the notes; the enqueue that failed

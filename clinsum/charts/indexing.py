@@ -64,6 +64,8 @@ def notes_index(*, note_ids: list[int], embedder: Embedder | None = None, only_p
             plans = keep
             vectors = np.concatenate(kept_vectors) if kept_vectors else vectors[:0]
         written = chunks_replace_many(cursor, notes=plans, vectors=vectors, model_name=embedder.name)
-        Note.objects.filter(pk__in=[p[0] for p in plans]).update(embedding_status=EmbeddingStatus.DONE)
+        Note.objects.filter(pk__in=[p[0] for p in plans]).update(
+            embedding_status=EmbeddingStatus.DONE, embedding_tries=0
+        )
     logger.info("indexed %d notes into %d chunks", len(plans), written)
     return written

@@ -80,6 +80,10 @@ class Note(models.Model):
     embedding_queued_at = models.DateTimeField(
         default=timezone.now, help_text="When the note was last queued for embedding (recovery re-queues old ones)"
     )
+    embedding_tries = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Times recovery queued the note again for embedding; after CLINSUM_EMBED_MAX_TRIES it is failed",
+    )
     origin = models.CharField(
         max_length=120,
         default=NOTE_ORIGIN_IMPORT,

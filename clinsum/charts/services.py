@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -292,6 +293,7 @@ def _notes_write(
                 content_hash=digest,
                 embedding_status=EmbeddingStatus.PENDING,
                 embedding_queued_at=timezone.now(),
+                embedding_tries=0,
                 **_note_fields(record),
             )
             Chunk.objects.filter(note_id=stored.pk).delete()
@@ -329,14 +331,15 @@ def _notes_write(
     return False
 
 
-def notes_embed_enqueue(*, note_ids: list[int]) -> bool:
-    """Queue the notes for embedding; False when the job queue is down. The notes are committed
-    and stay pending either way: notes_embedding_recover queues them again later."""
+def notes_embed_enqueue(*, note_ids: list[int], batch: int = EMBED_BATCH) -> bool:
+    """Queue the notes for embedding, `batch` notes per task; False when the job queue is down.
+    The notes are committed and stay pending either way: notes_embedding_recover queues them
+    again later."""
     from .tasks import notes_embed
 
     try:
-        for start in range(0, len(note_ids), EMBED_BATCH):
-            notes_embed.delay(note_ids[start : start + EMBED_BATCH])
+        for start in range(0, len(note_ids), batch):
+            notes_embed.delay(note_ids[start : start + batch])
     except BrokerError as exc:
         logger.warning("%d notes not queued for embedding (job queue down: %s); recovery will", len(note_ids), exc)
         return False
@@ -347,19 +350,50 @@ def notes_embedding_recover(*, now: datetime | None = None) -> int:
     """Queue again the notes whose embedding has been pending longer than CLINSUM_RECOVER_AFTER_S
     (a task lost to a database or broker outage, a note committed while the queue was down).
     Embedding only pending notes is idempotent, so a note queued twice is indexed once. Returns
-    how many notes were queued."""
+    how many notes were queued.
+
+    Each queueing counts in Note.embedding_tries. A note queued CLINSUM_EMBED_MAX_TRIES times and
+    still pending (one that crashes the embedder or its worker) is marked failed instead of being
+    queued for ever: the chart says it is not indexed and `manage.py reembed --failed` tries it
+    again. A note queued before goes one per task, so a poison note fails alone and does not take
+    the notes of its batch down with it."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CLINSUM_RECOVER_AFTER_S)
-    note_ids = list(
-        Note.objects.filter(embedding_status=EmbeddingStatus.PENDING, embedding_queued_at__lt=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:RECOVER_NOTES_MAX]
+    max_tries = settings.CLINSUM_EMBED_MAX_TRIES
+    stale = Note.objects.filter(embedding_status=EmbeddingStatus.PENDING, embedding_queued_at__lt=cutoff)
+    given_up = list(
+        stale.filter(embedding_tries__gte=max_tries).order_by("pk").values_list("pk", flat=True)[:RECOVER_NOTES_MAX]
     )
-    if not note_ids or not notes_embed_enqueue(note_ids=note_ids):
+    if given_up:
+        Note.objects.filter(pk__in=given_up, embedding_status=EmbeddingStatus.PENDING).update(
+            embedding_status=EmbeddingStatus.FAILED
+        )
+        shown = ", ".join(str(pk) for pk in given_up[:50])
+        more = f" and {len(given_up) - 50} more" if len(given_up) > 50 else ""
+        logger.warning(
+            "embedding failed %d times for notes %s%s: marked failed (manage.py reembed --failed tries again)",
+            max_tries,
+            shown,
+            more,
+        )
+    rows = list(
+        stale.filter(embedding_tries__lt=max_tries)
+        .order_by("pk")
+        .values_list("pk", "embedding_tries")[:RECOVER_NOTES_MAX]
+    )
+    first = [pk for pk, tries in rows if tries == 0]
+    again = [pk for pk, tries in rows if tries > 0]
+    queued: list[int] = []
+    for note_ids, batch in ((first, EMBED_BATCH), (again, 1)):
+        if note_ids and notes_embed_enqueue(note_ids=note_ids, batch=batch):
+            queued += note_ids
+    if not queued:
         return 0
-    Note.objects.filter(pk__in=note_ids, embedding_status=EmbeddingStatus.PENDING).update(embedding_queued_at=now)
-    logger.info("recovery queued %d notes for embedding again", len(note_ids))
-    return len(note_ids)
+    Note.objects.filter(pk__in=queued, embedding_status=EmbeddingStatus.PENDING).update(
+        embedding_queued_at=now, embedding_tries=F("embedding_tries") + 1
+    )
+    logger.info("recovery queued %d notes for embedding again", len(queued))
+    return len(queued)
 
 
 def service_token_create(*, name: str) -> tuple[ServiceToken, str]:

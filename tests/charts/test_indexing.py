@@ -127,3 +127,21 @@ def test_reindexing_a_note_a_draft_cites_keeps_the_draft_citation(db, ward, clin
     notes_index(note_ids=[note_id], embedder=FakeEmbedder())
     cited.refresh_from_db()
     assert cited.chunk_id is None and (cited.note_id, cited.char_start, cited.char_end) == (note_id, 0, 13)
+
+
+def test_a_summary_job_indexes_the_pending_notes_and_leaves_the_failed_ones(db, ward):
+    class Poisoned(FakeEmbedder):
+        def encode(self, texts):
+            if any("POISON" in t for t in texts):
+                raise RuntimeError("the model crashed")
+            return super().encode(texts)
+
+    pending, failed = notes_ingest(
+        notes=[note_record("T-001", "Afebrile overnight."), note_record("T-001", "POISON note.", days_ago=2)],
+        enqueue=False,
+    ).note_ids
+    Note.objects.filter(pk=failed).update(embedding_status=EmbeddingStatus.FAILED)
+    with mock.patch("clinsum.charts.indexing.embedder_get", return_value=Poisoned()):
+        patient_index_pending(patient_id=ward["p1"].pk)  # the failed note would crash it: not tried
+    assert Note.objects.get(pk=pending).embedding_status == EmbeddingStatus.DONE
+    assert Note.objects.get(pk=failed).embedding_status == EmbeddingStatus.FAILED

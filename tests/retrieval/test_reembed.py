@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from clinsum.charts.models import Chunk
+from clinsum.charts.models import Chunk, EmbeddingStatus, Note
 from tests.retrieval.fakes import FakeEmbedder, unit
 
 
@@ -48,3 +48,41 @@ def test_it_reembeds_only_stale_chunks_in_place_and_resumes(old_chart, monkeypat
 
     call_command("reembed", verbosity=0)  # nothing left
     assert "0 chunks of 0 notes to re-embed" in capsys.readouterr().out
+
+
+def test_failed_notes_are_tried_again_and_one_that_fails_again_stays_failed(ward, monkeypatch, capsys):
+    from clinsum.charts.services import notes_ingest
+    from tests.conftest import note_record
+
+    good, poison = notes_ingest(
+        notes=[note_record("T-001", "Embeds fine now."), note_record("T-001", "POISON again.", days_ago=2)],
+        enqueue=False,
+    ).note_ids
+    Note.objects.filter(pk__in=[good, poison]).update(embedding_status=EmbeddingStatus.FAILED, embedding_tries=3)
+
+    class Poisoned(FakeEmbedder):
+        def encode(self, texts):
+            if any("POISON" in t for t in texts):
+                raise RuntimeError("the model crashed")
+            return super().encode(texts)
+
+    monkeypatch.setattr(
+        "clinsum.charts.management.commands.reembed.embedder_get", lambda: Poisoned(name="new-model", dim=4)
+    )
+    call_command("reembed", verbosity=0)  # without --failed, failed notes are left alone
+    assert set(Note.objects.values_list("embedding_status", flat=True)) == {EmbeddingStatus.FAILED}
+    capsys.readouterr()
+    call_command("reembed", failed=True, verbosity=0)
+    out, err = capsys.readouterr()
+    assert "failed notes tried again: 1 indexed, 1 still failed" in out
+    assert f"note {poison}: embedding failed again (RuntimeError)" in err and "POISON" not in err
+    assert Note.objects.get(pk=good).embedding_status == EmbeddingStatus.DONE
+    assert Chunk.objects.filter(note_id=good, embedding_model="new-model").exists()
+    assert Note.objects.get(pk=poison).embedding_status == EmbeddingStatus.FAILED
+
+    monkeypatch.setattr(
+        "clinsum.charts.management.commands.reembed.embedder_get", lambda: FakeEmbedder(name="new-model", dim=4)
+    )
+    call_command("reembed", "--failed", verbosity=0)
+    assert "1 indexed, 0 still failed" in capsys.readouterr().out
+    assert Note.objects.get(pk=poison).embedding_status == EmbeddingStatus.DONE

@@ -16,11 +16,13 @@ CHART_CHUNKS = 5000  # the whole chart for the extractive backend (the largest S
 
 
 def patient_index_pending(*, patient_id: int) -> None:
-    """Index what the embed queue has not reached yet, so no note is missed."""
+    """Index what the embed queue has not reached yet, so no note is missed. A note whose
+    embedding failed (it crashed the embedder every time) is left out: indexing it here would
+    fail the summary too; the chart says it is not indexed."""
     pending = list(
-        Note.objects.filter(patient_id=patient_id)
-        .exclude(embedding_status=EmbeddingStatus.DONE)
-        .values_list("pk", flat=True)
+        Note.objects.filter(patient_id=patient_id, embedding_status=EmbeddingStatus.PENDING).values_list(
+            "pk", flat=True
+        )
     )
     if pending:
         notes_index(note_ids=pending, only_pending=True)

@@ -3,7 +3,11 @@ by another model than the current one (after EMBEDDING_MODEL_PATH changed, or wi
 
 Works through notes in id order, a batch at a time, each batch committed: interrupt it and run
 it again, and it carries on with what is left. Chunk ids, offsets and text stay as they are, so
-citations keep pointing at the same spans; only the vectors change."""
+citations keep pointing at the same spans; only the vectors change.
+
+--failed first tries again the notes whose embedding was given up (marked failed by the
+recovery round after CLINSUM_EMBED_MAX_TRIES tries), in this process, a batch and then, if the
+batch fails, one note at a time; a note that fails again stays failed and its id is printed."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from clinsum.charts.indexing import embedder_get
+from clinsum.charts.indexing import embedder_get, notes_index
+from clinsum.charts.models import EmbeddingStatus, Note
 from retrieval.embedding import embedder_load
 from retrieval.store import chunks_reembed, chunks_stale_count, chunks_stale_for_notes, chunks_stale_note_ids
 
@@ -27,8 +32,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--model-path", default="", help="embed with the model in this directory instead of EMBEDDING_MODEL_PATH"
         )
+        parser.add_argument(
+            "--failed", action="store_true", help="first try again the notes whose embedding failed (marked failed)"
+        )
 
-    def handle(self, *args, batch: int, model_path: str, **opts):
+    def handle(self, *args, batch: int, model_path: str, failed: bool = False, **opts):
         if batch <= 0:
             raise CommandError("--batch must be > 0")
         try:
@@ -41,6 +49,8 @@ class Command(BaseCommand):
             )
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from None
+        if failed:
+            self._retry_failed(embedder, batch=batch)
         started = time.monotonic()
         with connection.cursor() as cursor:
             stale_notes, stale_chunks = chunks_stale_count(cursor, model_name=embedder.name)
@@ -66,3 +76,30 @@ class Command(BaseCommand):
         self.stdout.write(
             f"re-embedded {done_chunks} chunks of {done_notes} notes in {time.monotonic() - started:.1f} s"
         )
+
+    def _retry_failed(self, embedder, *, batch: int) -> None:
+        indexed, still = 0, []
+        last = 0
+        while True:
+            note_ids = list(
+                Note.objects.filter(embedding_status=EmbeddingStatus.FAILED, pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not note_ids:
+                break
+            last = note_ids[-1]
+            try:
+                notes_index(note_ids=note_ids, embedder=embedder, only_pending=True)
+                indexed += len(note_ids)
+                continue
+            except Exception:  # one note of the batch may be the one that fails: try each alone
+                pass
+            for note_id in note_ids:
+                try:
+                    notes_index(note_ids=[note_id], embedder=embedder, only_pending=True)
+                    indexed += 1
+                except Exception as exc:
+                    still.append(note_id)
+                    self.stderr.write(f"note {note_id}: embedding failed again ({type(exc).__name__})")
+        self.stdout.write(f"failed notes tried again: {indexed} indexed, {len(still)} still failed")
