@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from clinsum.accounts.models import Role
 from clinsum.audit.export import EXPORT_BATCH_SIZE, audit_csv_lines
-from clinsum.audit.forms import AnomalyForm, AuditSearchForm
+from clinsum.audit.forms import AnomalyForm, AuditSearchForm, PatientQueryForm
 from clinsum.audit.selectors import (
     action_label,
     audit_actions_for_user,
@@ -37,7 +37,7 @@ def role_label(role: str) -> str:
     return str(_ROLE_LABELS.get(role, role))
 
 
-def _patients_searched(*, user, form: AuditSearchForm) -> tuple[list[int] | None, list[Patient]]:
+def patients_searched(*, user, form: PatientQueryForm) -> tuple[list[int] | None, list[Patient]]:
     """The patient ids the form names (None: no patient filter) and the patients found. An MRN
     or a name that matches nobody is a form error; digits are also taken as a ClinSum id, which
     may name a patient since removed (its events remain)."""
@@ -68,7 +68,7 @@ def _search(request) -> tuple[AuditSearchForm, list[int] | None, list[Patient], 
     patient_ids: list[int] | None = None
     found: list[Patient] = []
     if form.is_valid():
-        patient_ids, found = _patients_searched(user=request.user, form=form)
+        patient_ids, found = patients_searched(user=request.user, form=form)
     if form.is_valid():
         events = audit_events_for_user(user=request.user, patient_ids=patient_ids, **form.search())
     else:
@@ -76,7 +76,7 @@ def _search(request) -> tuple[AuditSearchForm, list[int] | None, list[Patient], 
     return form, patient_ids, found, events
 
 
-def _search_reason(form: AuditSearchForm, patient_ids: list[int] | None) -> str:
+def search_reason(form: PatientQueryForm, patient_ids: list[int] | None) -> str:
     """The audit row's reason: the filters, with patient ids in place of the MRN or name typed."""
     text = form.describe()
     if patient_ids:
@@ -103,7 +103,7 @@ def event_list(request):
         object_type="audit_page",
         object_id="events",
         patient_id=patient_ids[0] if patient_ids and len(patient_ids) == 1 else None,
-        reason=_search_reason(form, patient_ids),
+        reason=search_reason(form, patient_ids),
     )
     return render(
         request,
@@ -133,13 +133,18 @@ def event_export(request):
         object_type="audit_page",
         object_id="export_csv",
         patient_id=patient_ids[0] if patient_ids and len(patient_ids) == 1 else None,
-        reason=f"{_search_reason(form, patient_ids)} rows={events.count()}"[:500],
+        reason=f"{search_reason(form, patient_ids)} rows={events.count()}"[:500],
     )
     # The export's own row may be about the patient searched: the file is the trail before it.
     events = events.filter(seq__lt=recorded.seq)
+    # One query for the identities of every patient in the file, beside the streamed events.
+    identities = patient_identities_for_audit(
+        user=request.user, patient_ids=events.order_by().values_list("patient_id", flat=True).distinct()
+    )
+    mrns = {pk: p.mrn for pk, p in identities.items()}
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(
-        audit_csv_lines(events.iterator(chunk_size=EXPORT_BATCH_SIZE)), content_type="text/csv; charset=utf-8"
+        audit_csv_lines(events.iterator(chunk_size=EXPORT_BATCH_SIZE), mrns), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     response["Cache-Control"] = "no-store"

@@ -22,9 +22,10 @@ from clinsum.access.selectors import (
 from clinsum.audit.forms import PatientAccessForm
 from clinsum.audit.selectors import action_label, audit_patient_access, audit_reader_check
 from clinsum.audit.services import audit_record
-from clinsum.audit_pages import role_label
+from clinsum.audit_pages import patients_searched, role_label, search_reason
 from clinsum.charts.forms import ChartSearchForm, NoteFilterForm
 from clinsum.charts.models import EmbeddingStatus, NoteType
+from clinsum.charts.selectors import patient_identities_for_audit
 from clinsum.charts.timeline import stay_timeline
 from clinsum.drafting.kinds import DRAFT_KINDS
 from clinsum.drafting.selectors import drafts_for_author
@@ -42,25 +43,43 @@ from clinsum.summaries.selectors import (
 @login_required
 @require_GET
 def patient_access(request):
-    form = PatientAccessForm(request.GET if "patient" in request.GET else None)
-    rows = owners = None
+    """Who accessed one patient, named by exact MRN or ClinSum id, or by family name and birth
+    date as on the audit search (audit_pages.patients_searched). When that names several
+    patients, the page lists them to choose from; the audit row carries ids, never what was typed."""
+    audit_reader_check(user=request.user)
+    asked = any(name in request.GET for name in PatientAccessForm.PATIENT_FIELDS)
+    form = PatientAccessForm(request.GET if asked else None)
+    rows = owners = patient = None
+    patient_ids: list[int] | None = None
+    choices: list = []
     if form.is_valid():
-        start, end = form.time_range()
-        rows = audit_patient_access(user=request.user, patient_id=form.cleaned_data["patient"], start=start, end=end)
-        for row in rows:
-            row["role_label"] = role_label(row["role"])
-            row["action_labels"] = [action_label(a) for a in row["actions"]]
-        owners = model_call_owners_for_reader(user=request.user, patient_id=form.cleaned_data["patient"])
-    else:
-        audit_reader_check(user=request.user)
+        patient_ids, _found = patients_searched(user=request.user, form=form)
+    if form.is_valid() and patient_ids:
+        identities = patient_identities_for_audit(user=request.user, patient_ids=patient_ids)
+        if len(patient_ids) > 1:
+            choices = [identities.get(pk) or pk for pk in patient_ids]
+        else:
+            patient_id = patient_ids[0]
+            patient = identities.get(patient_id) or patient_id  # an id alone: a patient since removed
+            start, end = form.time_range()
+            rows = audit_patient_access(user=request.user, patient_id=patient_id, start=start, end=end)
+            for row in rows:
+                row["role_label"] = role_label(row["role"])
+                row["action_labels"] = [action_label(a) for a in row["actions"]]
+            owners = model_call_owners_for_reader(user=request.user, patient_id=patient_id)
     audit_record(
         action="audit_view",
         request=request,
         object_type="audit_page",
         object_id="patient_access",
-        reason=form.describe(),
+        patient_id=patient_ids[0] if patient_ids and len(patient_ids) == 1 else None,
+        reason=search_reason(form, patient_ids) if form.is_bound else "",
     )
-    return render(request, "audit/patient_access.html", {"form": form, "rows": rows, "owners": owners})
+    return render(
+        request,
+        "audit/patient_access.html",
+        {"form": form, "rows": rows, "owners": owners, "patient": patient, "choices": choices},
+    )
 
 
 NOTE_TYPE_LABELS = dict(NoteType.choices)

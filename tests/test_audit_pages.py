@@ -95,6 +95,7 @@ def test_the_export_takes_an_mrn_and_is_audited_without_it(po, ward, trail):
     response = po.get(reverse("audit_event_export"), {"patient": "T-001"})
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [int(r["seq"]) for r in rows] == [trail["ruth_note"].seq, trail["ruth_chart"].seq]
+    assert [(r["patient_id"], r["patient_mrn"]) for r in rows] == [(str(ward["p1"].pk), "T-001")] * 2
     export = AuditEvent.objects.get(action="audit_export")
     assert export.patient_id == ward["p1"].pk and "rows=2" in export.reason and "T-001" not in export.reason
 

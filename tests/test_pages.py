@@ -1,6 +1,6 @@
-"""clinsum/pages.py: the chart page, shown to who may read the chart and audited. (The other page
-there, the privacy officers' patient-access page, is tested with the audit pages in
-tests/audit/test_views.py.)"""
+"""clinsum/pages.py: the chart page, shown to who may read the chart and audited, and the privacy
+officers' patient-access page found by MRN or by name and birth date (its reports themselves are
+tested with the audit pages in tests/audit/test_views.py)."""
 
 import logging
 import re
@@ -215,3 +215,82 @@ def test_the_chart_says_which_notes_are_not_indexed(clinician, ward, notes, clie
     Note.objects.filter(pk=notes["T-001"].pk).update(embedding_status=EmbeddingStatus.PENDING)
     body = client.get(reverse("chart_detail", args=[ward["p1"].pk])).content.decode()
     assert "Not indexed: embedding failed" not in body and '<span class="badge">Pending</span>' in body
+
+
+# The privacy officers' "Who accessed a patient" page (issue 17): the patient is named as on the
+# audit search, by exact MRN or by family name and birth date, and shown by name and MRN.
+
+
+@pytest.fixture
+def accessed(ward, clinician, nurse):
+    """Ruth Ashford (T-001, born 1950-02-03) opened by alice and nina; Olu Brennan (T-002) by alice."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from clinsum.charts.models import Patient
+    from tests.audit.conftest import append_event
+
+    ny = ZoneInfo("America/New_York")
+    Patient.objects.filter(pk=ward["p1"].pk).update(birth_date=date(1950, 2, 3))
+    append_event(at=datetime(2026, 3, 9, 9, 0, tzinfo=ny), actor=clinician, patient_id=ward["p1"].pk)
+    append_event(at=datetime(2026, 3, 9, 10, 0, tzinfo=ny), actor=nurse, patient_id=ward["p1"].pk, action="note_view")
+    append_event(at=datetime(2026, 3, 9, 11, 0, tzinfo=ny), actor=clinician, patient_id=ward["p2"].pk)
+
+
+def accessors(response) -> list[str]:
+    return [r["actor_username"] for r in response.context["rows"]]
+
+
+@pytest.mark.parametrize(
+    "query", [{"patient": "t-001"}, {"family_name": " ashford ", "birth_date": "1950-02-03"}], ids=["mrn", "name"]
+)
+def test_patient_access_by_mrn_or_name_and_birth_date_shows_who_it_is(privacy_officer, ward, accessed, query):
+    response = login_verified(Client(), privacy_officer).get(reverse("audit_patient_access"), query)
+    assert response.status_code == 200 and sorted(accessors(response)) == ["alice", "nina"]
+    shown = re.search(r'<p id="accessed-patient">(.*?)</p>', response.content.decode()).group(1)
+    assert "Ashford, Ruth" in shown and "MRN T-001" in shown and "born 1950-02-03" in shown
+    row = AuditEvent.objects.get(action="audit_view", object_id="patient_access")
+    assert row.patient_id == ward["p1"].pk and f"patients={ward['p1'].pk}" in row.reason
+    assert "T-001" not in row.reason.upper() and "ashford" not in row.reason.lower() and "1950" not in row.reason
+
+
+def test_patient_access_by_id_still_works_and_names_the_patient(privacy_officer, ward, accessed):
+    response = login_verified(Client(), privacy_officer).get(
+        reverse("audit_patient_access"), {"patient": ward["p2"].pk}
+    )
+    assert accessors(response) == ["alice"]
+    assert "Brennan, Olu" in response.content.decode() and "MRN T-002" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"patient": "T-00"}, "No patient has this MRN"),  # never a partial match
+        ({"family_name": "Ash", "birth_date": "1950-02-03"}, "No patient has this family name and birth date"),
+        ({"family_name": "Ashford"}, "Give the birth date with the family name"),
+        ({"patient": ""}, "Give the patient&#x27;s exact MRN"),
+    ],
+)
+def test_patient_access_for_no_exact_patient_shows_nothing_and_says_why(
+    privacy_officer, ward, accessed, query, message
+):
+    response = login_verified(Client(), privacy_officer).get(reverse("audit_patient_access"), query)
+    assert response.status_code == 200 and response.context["rows"] is None
+    assert message in response.content.decode()
+
+
+def test_patient_access_lets_the_officer_choose_between_namesakes(privacy_officer, ward, accessed):
+    from datetime import date
+
+    from clinsum.charts.models import Patient
+
+    twin = Patient.objects.create(
+        mrn="T-777", family_name="Ashford", given_name="Rose", birth_date=date(1950, 2, 3), unit="4W"
+    )
+    client = login_verified(Client(), privacy_officer)
+    response = client.get(reverse("audit_patient_access"), {"family_name": "Ashford", "birth_date": "1950-02-03"})
+    assert response.context["rows"] is None
+    choices = re.search(r'<ul id="patient-choices">(.*?)</ul>', response.content.decode(), re.S).group(1)
+    assert "Ashford, Ruth" in choices and "Ashford, Rose" in choices and "MRN T-777" in choices
+    assert f"?patient={twin.pk}" in choices
+    assert accessors(client.get(reverse("audit_patient_access"), {"patient": twin.pk})) == []

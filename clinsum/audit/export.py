@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ CSV_COLUMNS = [
     "role",
     "action",
     "patient_id",
+    "patient_mrn",
     "object_type",
     "object_id",
     "reason",
@@ -46,7 +47,10 @@ def _cell(value) -> str:
     return "'" + text if text.lstrip(" ")[:1] in _FORMULA_START else text
 
 
-def audit_csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
+def audit_csv_lines(events: Iterable[AuditEvent], mrns: Mapping[int, str] | None = None) -> Iterator[str]:
+    """The CSV rows; `mrns` ({patient id: MRN}, from the page above: the audit app knows no
+    patients) fills patient_mrn, left empty for a patient since removed."""
+    mrns = mrns or {}
     writer = csv.writer(_Echo())
     local = timezone.get_default_timezone()
     yield writer.writerow(CSV_COLUMNS)
@@ -61,6 +65,7 @@ def audit_csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
                     e.role,
                     e.action,
                     e.patient_id,
+                    mrns.get(e.patient_id, "") if e.patient_id is not None else "",
                     e.object_type,
                     e.object_id,
                     e.reason,

@@ -44,14 +44,13 @@ class DateRangeForm(forms.Form):
         return " ".join(f"{name}={value}" for name, value in data.items() if value not in (None, ""))[:500]
 
 
-class AuditSearchForm(DateRangeForm):
+class PatientQueryForm(DateRangeForm):
     """The patient is named by its ClinSum id or exact MRN (one field), or by family name and
     birth date (two fields); the page resolves that to patient ids (the audit app knows no
     patients). Exact matches only."""
 
     PATIENT_FIELDS = ("patient", "family_name", "birth_date")
 
-    username = forms.CharField(max_length=150, required=False, label="User (username)")
     patient = forms.CharField(
         max_length=64, required=False, label="Patient MRN or id", help_text="The exact MRN, or the ClinSum id"
     )
@@ -61,11 +60,6 @@ class AuditSearchForm(DateRangeForm):
     birth_date = forms.DateField(
         required=False, label="Birth date", widget=forms.DateInput(attrs={"type": "date"}), help_text="With the name"
     )
-    action = forms.CharField(
-        max_length=64, required=False, label="Action", widget=forms.TextInput(attrs={"list": "audit-actions"})
-    )
-
-    field_order = ["username", "patient", "family_name", "birth_date", "action", "date_from", "date_to"]
 
     def clean(self):
         cleaned = super().clean()
@@ -89,16 +83,6 @@ class AuditSearchForm(DateRangeForm):
             return {"family_name": data["family_name"], "birth_date": data["birth_date"]}
         return None
 
-    def search(self) -> dict:
-        """The filters other than the patient (the page resolves the patient to ids)."""
-        start, end = self.time_range()
-        return {
-            "username": self.cleaned_data["username"].strip(),
-            "action": self.cleaned_data["action"].strip(),
-            "start": start,
-            "end": end,
-        }
-
     def describe(self) -> str:
         """As DateRangeForm.describe, without the MRN, name or birth date typed: the page adds
         the patient ids they resolved to."""
@@ -114,10 +98,37 @@ class AuditSearchForm(DateRangeForm):
         return " ".join(parts)[:500]
 
 
-class PatientAccessForm(DateRangeForm):
-    patient = forms.IntegerField(min_value=1, required=True, label="Patient id")
+class AuditSearchForm(PatientQueryForm):
+    """The audit events, filtered by user, patient, action and days."""
 
-    field_order = ["patient", "date_from", "date_to"]
+    username = forms.CharField(max_length=150, required=False, label="User (username)")
+    action = forms.CharField(
+        max_length=64, required=False, label="Action", widget=forms.TextInput(attrs={"list": "audit-actions"})
+    )
+
+    field_order = ["username", "patient", "family_name", "birth_date", "action", "date_from", "date_to"]
+
+    def search(self) -> dict:
+        """The filters other than the patient (the page resolves the patient to ids)."""
+        start, end = self.time_range()
+        return {
+            "username": self.cleaned_data["username"].strip(),
+            "action": self.cleaned_data["action"].strip(),
+            "start": start,
+            "end": end,
+        }
+
+
+class PatientAccessForm(PatientQueryForm):
+    """Who accessed one patient: a patient is required."""
+
+    field_order = ["patient", "family_name", "birth_date", "date_from", "date_to"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and self.patient_query() is None:
+            self.add_error("patient", "Give the patient's exact MRN or ClinSum id, or family name and birth date.")
+        return cleaned
 
 
 class AnomalyForm(DateRangeForm):

@@ -361,6 +361,18 @@ def test_an_admin_created_user_must_change_the_password_first(adam, ward):
     assert logged_in("bea", OWN).get(reverse("patient_list")).status_code == 200
 
 
+@pytest.mark.parametrize("who", ["alice", "priya"])
+def test_the_home_page_after_a_password_change_confirms_it(clinician, privacy_officer, who):
+    """The change leads to the user's home page (the ward list, the audit trail): the
+    confirmation is shown there, not left for some later page."""
+    client = login_verified(Client(), {"alice": clinician, "priya": privacy_officer}[who])
+    response = client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": OWN, "new_password2": OWN}, follow=True
+    )
+    assert response.redirect_chain[-1][0] in (reverse("patient_list"), reverse("audit_event_list"))
+    assert "Your password has been changed." in response.content.decode()
+
+
 def test_a_password_change_ends_the_users_other_sessions(clinician):
     other = logged_in("alice", PASSWORD)
     client = logged_in("alice", PASSWORD)
