@@ -335,7 +335,7 @@ def break_glass_grants_for_review(*, user: User, outcome: str = REVIEW_PENDING) 
     """Grants waiting for review, oldest first (outcome "pending"), or the reviewed ones with
     that ReviewOutcome, most recently reviewed first."""
     privacy_officer_check(user=user)
-    grants = BreakGlassGrant.objects.select_related("user", "reviewed_by")
+    grants = BreakGlassGrant.objects.select_related("user", "reviewed_by", "patient")
     if outcome == REVIEW_PENDING:
         return grants.filter(reviewed_at__isnull=True).order_by("granted_at", "id")
     if outcome not in ReviewOutcome.values:

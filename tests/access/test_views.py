@@ -212,7 +212,8 @@ def test_a_privacy_officer_reviews_the_grant(alice, ward, privacy_officer, nurse
     po = login_verified(Client(), privacy_officer)
     page = po.get(reverse("break_glass_review_list"))
     assert page.status_code == 200 and REASON.encode() in page.content and b"alice" in page.content
-    assert b"ICU note" not in page.content and b"Castillo" not in page.content
+    # The patient's identity, as on the audit search (issue 17), but never a word of the chart.
+    assert b"ICU note" not in page.content and b"Intubated" not in page.content
 
     assert po.post(reverse("break_glass_review", args=[grant.pk]), {"comment": "no outcome"}).status_code == 302
     grant.refresh_from_db()
@@ -373,3 +374,10 @@ def test_patient_place_command_places_by_mrn_or_upstream_id_and_audits(ward, db)
         call_command("patient_place", mrn="NOPE", unit="4W")
     with pytest.raises(CommandError, match="Enter a unit"):
         call_command("patient_place", mrn="SYN-2", unit=" ")
+
+
+def test_a_review_names_the_patient_the_glass_was_broken_for(alice, ward, privacy_officer):
+    """A privacy officer judges an access by whose chart it was: the list shows name and MRN."""
+    break_glass(alice, ward["icu"])
+    page = login_verified(Client(), privacy_officer).get(reverse("break_glass_review_list")).content.decode()
+    assert ward["icu"].display_name in page and f"MRN {ward['icu'].mrn}" in page
