@@ -196,6 +196,12 @@ def postgres_down(stack, seconds: float) -> float:
     from django.db import connections
 
     connections.close_all()
+    if not getattr(stack, "_faults_stop_registered", False):
+        # pgserver stops only the postmaster it started: this one is ours to stop at exit.
+        import atexit
+
+        atexit.register(pg_ctl, ["-m", "fast", "-w", "stop"], pgdata=pgdata, user=stack.pg.system_user)
+        stack._faults_stop_registered = True
     return time.monotonic()
 
 
