@@ -158,6 +158,7 @@ EXPECTED: dict[str, dict] = {
     "user_reactivate": _only("admin", "POST", ids=True),
     "user_unlock": _only("admin", "POST", ids=True),
     "user_mfa_reset": _only("admin", "POST", ids=True),
+    "user_password_reset": _only("admin", "POST", ids=True),
     "care_team_search": _only("admin"),
     "care_team_detail": _only("admin", ids=True),
     "care_team_add": _only("admin", "POST", ids=True),

@@ -101,6 +101,26 @@ class UserCreateForm(forms.Form):
         return data
 
 
+class UserPasswordResetForm(forms.Form):
+    """An administrator's temporary password for a local account (a forgotten password)."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+        label="Temporary password",
+        help_text="Give it to the user in person or by phone: they must replace it when they next sign in.",
+    )
+    password_again = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False, label="Password again"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
 class UserEditForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
     unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W")

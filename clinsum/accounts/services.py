@@ -243,6 +243,33 @@ def user_mfa_reset(*, actor: User, user_id: int) -> str:
         return mfa_enrolment_code_issue(actor=actor, user_id=user.pk)
 
 
+def user_password_reset(*, actor: User, user_id: int, password: str) -> User:
+    """A forgotten password: the administrator sets a temporary one (Django's validators), the
+    user's sessions end, and they must replace it at their next sign-in, as after creation.
+    Directory (LDAP) accounts have no ClinSum password: their directory resets it."""
+    admin_check(user=actor)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise Http404("No such user.")
+        if user.pk == actor.pk:
+            raise AccountError("Change your own password on your password page.")
+        if not user.is_local_account():
+            raise AccountError("This account signs in through the directory: reset its password there.")
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise AccountError(" ".join(exc.messages)) from exc
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        sessions = user_sessions_end(user=user)
+        audit_record(
+            action="password_reset", actor=actor, object_type="user", object_id=user.pk, reason=f"sessions={sessions}"
+        )
+    return user
+
+
 def user_password_change(*, user: User, new_password: str) -> None:
     """The user's own new password (checked by the form: old password, validators). Clears a
     forced change. The user's sessions no longer match the password hash and end; the view

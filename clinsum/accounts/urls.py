@@ -13,6 +13,7 @@ urlpatterns = [
     path("users/<int:user_id>/reactivate/", views.user_reactivate_view, name="user_reactivate"),
     path("users/<int:user_id>/unlock/", views.user_unlock_view, name="user_unlock"),
     path("users/<int:user_id>/mfa-reset/", views.user_mfa_reset_view, name="user_mfa_reset"),
+    path("users/<int:user_id>/password-reset/", views.user_password_reset_view, name="user_password_reset"),
     path("account-changes/reviews/", views.account_change_review_list, name="account_change_review_list"),
     path("account-changes/<int:change_id>/review/", views.account_change_review_view, name="account_change_review"),
 ]

@@ -25,6 +25,7 @@ from .forms import (
     UserCreateForm,
     UserDeactivateForm,
     UserEditForm,
+    UserPasswordResetForm,
     UserSearchForm,
 )
 from .mfa import totp_qr_svg, totp_secret_base32
@@ -54,6 +55,7 @@ from .services import (
     user_deactivate,
     user_mfa_reset,
     user_password_change,
+    user_password_reset,
     user_reactivate,
     user_unlock,
     user_update,
@@ -329,7 +331,11 @@ def user_edit(request, user_id: int):
             messages.success(request, f"User {target.username} updated.")
             return redirect("user_list")
     locked = bool(locked_usernames(usernames=[target.username]))
-    return render(request, "accounts/user_edit.html", {"form": form, "target": target, "locked": locked})
+    return render(
+        request,
+        "accounts/user_edit.html",
+        {"form": form, "target": target, "locked": locked, "password_reset_form": UserPasswordResetForm()},
+    )
 
 
 def _user_action(request, user_id: int, action, done: str):
@@ -395,6 +401,27 @@ def user_mfa_reset_view(request, user_id: int):
         messages.success(request, "Two-step verification reset.")
         return redirect("user_edit", user_id=target.pk)
     return _enrolment_code_page(request, target, code)
+
+
+@sensitive_post_parameters("password", "password_again")
+@login_required
+@require_POST
+def user_password_reset_view(request, user_id: int):
+    target = user_get_for_admin(user=request.user, user_id=user_id)
+    form = UserPasswordResetForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("user_edit", user_id=target.pk)
+    try:
+        user_password_reset(actor=request.user, user_id=target.pk, password=form.cleaned_data["password"])
+    except AccountError as exc:
+        messages.error(request, str(exc))
+        return redirect("user_edit", user_id=target.pk)
+    messages.success(
+        request,
+        f"Temporary password set for {target.username}: their sessions ended, and they choose a new one at sign-in.",
+    )
+    return redirect("user_edit", user_id=target.pk)
 
 
 # --- Break-glass -----------------------------------------------------------------------------------

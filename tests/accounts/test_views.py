@@ -709,3 +709,57 @@ def test_admins_cannot_see_or_clear_the_queue(adam):
     assert adam.post(reverse("account_change_review", args=[change.pk])).status_code == 403
     change.refresh_from_db()
     assert change.reviewed_at is None
+
+
+# --- A forgotten password: the administrator sets a temporary one (user_password_reset) -----------
+
+
+def test_an_admin_reset_forces_a_new_password_at_the_next_sign_in(adam, clinician):
+    """Issue 17: "forced at first login and after an admin reset". The old password stops
+    working, open sessions end, the temporary one leads only to the password page."""
+
+    def sessions_of_clinician() -> int:
+        return sum(s.get_decoded().get("_auth_user_id") == str(clinician.pk) for s in Session.objects.all())
+
+    login_verified(Client(), clinician)
+    assert sessions_of_clinician() == 1
+    response = adam.post(
+        reverse("user_password_reset", args=[clinician.pk]), {"password": TEMPORARY, "password_again": TEMPORARY}
+    )
+    assert response["Location"] == reverse("user_edit", args=[clinician.pk])
+    clinician.refresh_from_db()
+    assert clinician.must_change_password and clinician.check_password(TEMPORARY)
+    assert sessions_of_clinician() == 0
+    assert Client().post(reverse("login"), {"username": clinician.username, "password": PASSWORD}).status_code == 200
+    event = audit("password_reset").get()
+    assert (event.actor_id, event.object_id) == (User.objects.get(username="adam").pk, str(clinician.pk))
+    assert TEMPORARY not in (event.reason or "")
+    client = logged_in(clinician.username)
+    assert client.get(reverse("patient_list"))["Location"].startswith(reverse("password_change"))
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"password": "short", "password_again": "short"}, "too short"),
+        ({"password": TEMPORARY, "password_again": OWN}, "The two passwords differ."),
+    ],
+)
+def test_an_admin_reset_is_refused_for_a_weak_or_mistyped_password(adam, clinician, fields, message):
+    page = adam.post(reverse("user_password_reset", args=[clinician.pk]), fields, follow=True).content.decode()
+    assert message in page
+    clinician.refresh_from_db()
+    assert clinician.check_password(PASSWORD) and not clinician.must_change_password
+
+
+def test_a_directory_account_is_reset_in_the_directory(adam, clinician):
+    clinician.set_unusable_password()
+    clinician.save()
+    page = adam.post(
+        reverse("user_password_reset", args=[clinician.pk]),
+        {"password": TEMPORARY, "password_again": TEMPORARY},
+        follow=True,
+    ).content.decode()
+    assert "reset its password there" in page
+    clinician.refresh_from_db()
+    assert not clinician.has_usable_password() and not clinician.must_change_password
