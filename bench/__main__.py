@@ -1,5 +1,5 @@
 """python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences,
-summary_facts, chunking, faults_input."""
+summary_facts, chunking, faults_input, ask."""
 
 import importlib
 import sys
@@ -16,6 +16,7 @@ BENCHES = (
     "summary_facts",
     "chunking",
     "faults_input",
+    "ask",
 )
 
 
