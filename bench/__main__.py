@@ -1,5 +1,5 @@
 """python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences,
-summary_facts, chunking, faults_input, faults."""
+summary_facts, chunking, faults_input, faults, ask."""
 
 import importlib
 import sys
@@ -17,6 +17,7 @@ BENCHES = (
     "chunking",
     "faults_input",
     "faults",
+    "ask",
 )
 
 
