@@ -11,6 +11,7 @@ PURE = [
     "tests/retrieval/test_clinical_text.py",
     "tests/retrieval/test_chart_reader.py",
     "tests/summaries/test_verification.py",
+    "tests/retrieval/test_answers.py",
 ]
 
 
