@@ -19,6 +19,7 @@ from clinsum.access.selectors import (
     patient_get_for_user,
     patient_list_for_user,
 )
+from clinsum.asking.selectors import PAST_QUESTIONS, questions_for_patient
 from clinsum.audit.forms import PatientAccessForm
 from clinsum.audit.selectors import action_label, audit_patient_access, audit_reader_check
 from clinsum.audit.services import audit_record
@@ -142,6 +143,7 @@ def _chart_page(request, patient, *, search_form: ChartSearchForm, passages=None
         return render(request, "charts/chart.html#notes-panel", context)
     summary = summary_latest_for_patient(user=request.user, patient=patient)
     context["summary"] = summary
+    context["questions"] = questions_for_patient(user=request.user, patient=patient)[:PAST_QUESTIONS]
     context["timeline"] = stay_timeline(note_list_for_patient(user=request.user, patient=patient))
     if request.user.role == "nurse":
         context["drafts"] = drafts_for_author(user=request.user, patient=patient)[:20]

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "clinsum.access",  # who may read which patient: care teams, break-glass grants, the rule
     "clinsum.summaries",
     "clinsum.drafting",
+    "clinsum.asking",  # questions asked of a chart, answered from its notes
     "clinsum.retention",
     "clinsum.db",  # the owner/app database roles: migrate, flush and the test database run as the owner
 ]
@@ -235,6 +236,7 @@ CELERY_TASK_ROUTES = {
     "clinsum.charts.tasks.*": {"queue": "embed"},
     "clinsum.summaries.tasks.*": {"queue": "llm"},
     "clinsum.drafting.tasks.*": {"queue": "llm"},
+    "clinsum.asking.tasks.*": {"queue": "llm"},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("audit/drafts/<int:draft_id>/model-calls/", summaries.draft_model_calls, name="audit_draft_model_calls"),
     path("", include("clinsum.drafting.urls")),
+    path("", include("clinsum.asking.urls")),
     path("", include("clinsum.retention.urls")),
     path("", include("clinsum.accounts.urls")),
     path("", include("clinsum.access.urls")),

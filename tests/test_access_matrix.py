@@ -112,6 +112,10 @@ EXPECTED: dict[str, dict] = {
     "summary_retry": _chart("POST"),
     "summary_print": _chart(),  # the printable summary with its sources (issue 17), audited
     "citation_detail": _chart(),
+    # ask the chart (issue 18): a question belongs to its chart, for its readers in scope
+    "question_ask": _chart("POST"),
+    "question_detail": _chart(),
+    "answer_citation_detail": _chart(),
     # nurse drafting: nurses start drafts on charts in scope; a draft is its author's alone
     "draft_list": _only("nurse"),
     "draft_create": _author("POST"),
@@ -258,7 +262,18 @@ def _patient_objects(patient, note: Note, carl, nina) -> dict:
     draft_citation = DraftCitation.objects.create(
         sentence=sentence, note=note, chunk=chunk, source_id="S1", char_start=0, char_end=10, found=True
     )
+    from clinsum.asking.models import AnswerCitation, AnswerSentence, Question
+
+    question = Question.objects.create(
+        patient=patient, asked_by=None, text="Matrix question?", backend="extractive", status="answered"
+    )
+    answer = AnswerSentence.objects.create(question=question, ordinal=0, text="Answer text.", verdict="supported")
+    answer_citation = AnswerCitation.objects.create(
+        sentence=answer, note=note, chunk=chunk, source_id="S1", char_start=0, char_end=10, found=True
+    )
     return {
+        "question_id": question.pk,
+        "answer_citation_id": answer_citation.pk,
         "patient_id": patient.pk,
         "note_id": note.pk,
         "chunk_id": chunk.pk,
@@ -344,6 +359,7 @@ def _injected(ids: dict) -> dict:
         "draft": ids["draft_id"],
         "summary": ids["summary_id"],
         "citation": ids["citation_id"],
+        "question_id": ids["question_id"],
         "mrn": "M-OUT-2",
         "q": "M-OUT-2",
     }

@@ -87,7 +87,7 @@ LAYERS = (
     ("accounts", "charts"),  # who people are; what the chart holds (ingest, indexing, FHIR)
     ("access",),  # who may read which patient, and the reads and pages under that rule
     ("summaries",),  # grounded summaries, their verification and model-call records
-    ("drafting",),  # nurses' drafts, built on the summaries' generation
+    ("drafting", "asking"),  # nurses' drafts and questions of a chart, built on the summaries' generation
     ("retention",),  # deletes across all of the above
 )
 

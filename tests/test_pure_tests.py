@@ -12,6 +12,7 @@ PURE = [
     "tests/retrieval/test_chart_reader.py",
     "tests/summaries/test_verification.py",
     "tests/bench/test_ask.py",
+    "tests/retrieval/test_answers.py",
 ]
 
 

@@ -9,6 +9,7 @@ from clinsum.charts.models import NoteType, Patient
 # Non-note targets of a policy; a note policy's target is a NoteType value.
 TARGET_SUMMARY = "summary"
 TARGET_DRAFT = "draft"
+TARGET_QUESTION = "question"
 TARGET_SESSION = "session"
 
 
@@ -17,6 +18,7 @@ def retention_target_choices() -> list[tuple[str, str]]:
         *[(value, f"Notes: {label}") for value, label in NoteType.choices],
         (TARGET_SUMMARY, "Summaries"),
         (TARGET_DRAFT, "Unsigned drafts"),
+        (TARGET_QUESTION, "Questions asked of a chart, with their answers"),
         (TARGET_SESSION, "Expired login sessions"),
     ]
 

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from clinsum.asking.models import Question
 from clinsum.audit.services import audit_record
 from clinsum.drafting.models import Draft
 from clinsum.summaries.models import ModelCall, Summary
@@ -37,7 +38,17 @@ from .models import DeletedObject, DeletionReceipt, ReceiptStatus, RetentionPoli
 from .selectors import policy_expired
 
 RETENTION_LOCK = 0x52455445  # "RETE": serialises purge batches and legal-hold changes
-COUNT_KINDS = ("notes", "chunks", "summaries", "claims", "citations", "drafts", "model_calls", "sessions")
+COUNT_KINDS = (
+    "notes",
+    "chunks",
+    "summaries",
+    "claims",
+    "citations",
+    "drafts",
+    "questions",
+    "model_calls",
+    "sessions",
+)
 # Model label -> counted kind. Anything else a cascade removes is counted under its label.
 _KIND_OF_LABEL = {
     "charts.Note": "notes",
@@ -46,6 +57,7 @@ _KIND_OF_LABEL = {
     "summaries.Claim": "claims",
     "summaries.Citation": "citations",
     "drafting.Draft": "drafts",
+    "asking.Question": "questions",
     "summaries.ModelCall": "model_calls",  # the record of the summary's or draft's model calls goes with it
     "sessions.Session": "sessions",
 }
@@ -60,7 +72,7 @@ def retention_max_rounds() -> int:
 
 
 def receipt_digest(items: Iterable[tuple[str, int]]) -> str:
-    """SHA-256 of the deleted ids: one line "kind:id\\n" per id (kinds note, summary, draft),
+    """SHA-256 of the deleted ids: one line "kind:id\\n" per id (kinds note, summary, draft, question),
     sorted by kind then numeric id. Anyone holding the list can recompute it."""
     digest = hashlib.sha256()
     for kind, object_id in sorted(items):
@@ -135,6 +147,13 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         if draft_ids:
             _merge_counts(counts, Draft.objects.filter(pk__in=draft_ids).only("pk").delete()[1])
             items += [DeletedObject(receipt=receipt, kind="draft", object_id=i) for i in draft_ids]
+        # A question whose answer quotes a purged note goes whole, as a summary does.
+        question_ids = list(
+            Question.objects.filter(sentences__citations__note_id__in=ids).values_list("pk", flat=True).distinct()
+        )
+        if question_ids:
+            _merge_counts(counts, Question.objects.filter(pk__in=question_ids).only("pk").delete()[1])
+            items += [DeletedObject(receipt=receipt, kind="question", object_id=i) for i in question_ids]
         # The record of a model call holds the text of every note it sent (cited or not): it
         # cannot outlive one of them, even where its summary or signed draft stays.
         _merge_counts(counts, ModelCall.objects.filter(note_ids__overlap=ids).delete()[1])
@@ -144,7 +163,7 @@ def _policy_batch(*, receipt: DeletionReceipt, policy: RetentionPolicy, batch_si
         items += [DeletedObject(receipt=receipt, kind="note", object_id=i) for i in ids]
     else:
         _merge_counts(counts, expired.rows.model.objects.filter(pk__in=ids).only("pk").delete()[1])
-        kind = {"summary": "summary", "draft": "draft"}.get(policy.target)
+        kind = {"summary": "summary", "draft": "draft", "question": "question"}.get(policy.target)
         if kind:  # session keys are secrets (the cookie value): counted, never listed
             items += [DeletedObject(receipt=receipt, kind=kind, object_id=i) for i in ids]
     DeletedObject.objects.bulk_create(items, ignore_conflicts=True)

@@ -14,11 +14,20 @@ from django.http import Http404
 from django.utils import timezone
 
 from clinsum.accounts.models import Role
+from clinsum.asking.models import Question, QuestionStatus
 from clinsum.charts.models import Note
 from clinsum.drafting.models import Draft, DraftStatus
 from clinsum.summaries.models import Summary, SummaryStatus
 
-from .models import TARGET_DRAFT, TARGET_SESSION, TARGET_SUMMARY, DeletionReceipt, LegalHold, RetentionPolicy
+from .models import (
+    TARGET_DRAFT,
+    TARGET_QUESTION,
+    TARGET_SESSION,
+    TARGET_SUMMARY,
+    DeletionReceipt,
+    LegalHold,
+    RetentionPolicy,
+)
 
 DB_SESSION_ENGINES = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
 
@@ -64,6 +73,12 @@ def policy_expired(*, policy: RetentionPolicy, now: datetime) -> Expired:
         # A queued or running draft is a worker's, until finished.
         candidates = Draft.objects.filter(created_at__lt=cutoff, signed_at__isnull=True).exclude(
             status__in=(DraftStatus.QUEUED, DraftStatus.RUNNING)
+        )
+        return _split_by_hold(candidates, "created_at")
+    if policy.target == TARGET_QUESTION:
+        # Like summaries: by created_at, once answered or failed (a queued one is a worker's).
+        candidates = Question.objects.filter(created_at__lt=cutoff).exclude(
+            status__in=(QuestionStatus.QUEUED, QuestionStatus.RUNNING)
         )
         return _split_by_hold(candidates, "created_at")
     if policy.target == TARGET_SESSION:

@@ -96,7 +96,7 @@ class CallOutcome(models.TextChoices):
 
 
 class ModelCall(models.Model):
-    """One call of a generation backend for a summary or a nurse's draft (exactly one of the two),
+    """One call of a generation backend for a summary, a nurse's draft or a question (exactly one),
     one row per request including retries: what was sent and what came back, exactly, for an
     incident review (a prompt injection, a bad summary). Holds PHI: read by privacy officers
     only (audited), and goes with its summary or draft (on_delete CASCADE, so under their
@@ -107,6 +107,9 @@ class ModelCall(models.Model):
     summary = models.ForeignKey(Summary, on_delete=models.CASCADE, null=True, blank=True, related_name="model_calls")
     draft = models.ForeignKey(
         "drafting.Draft", on_delete=models.CASCADE, null=True, blank=True, related_name="model_calls"
+    )
+    question = models.ForeignKey(
+        "asking.Question", on_delete=models.CASCADE, null=True, blank=True, related_name="model_calls"
     )
     attempt = models.PositiveSmallIntegerField(help_text="Which run of the job: 1, then one more per retry")
     call_index = models.PositiveSmallIntegerField(default=1, help_text="The request's place in its run (map-reduce)")
@@ -131,8 +134,9 @@ class ModelCall(models.Model):
         indexes = [GinIndex(fields=["note_ids"], name="modelcall_note_ids")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(summary__isnull=False, draft__isnull=True)
-                | models.Q(summary__isnull=True, draft__isnull=False),
+                condition=models.Q(summary__isnull=False, draft__isnull=True, question__isnull=True)
+                | models.Q(summary__isnull=True, draft__isnull=False, question__isnull=True)
+                | models.Q(summary__isnull=True, draft__isnull=True, question__isnull=False),
                 name="modelcall_one_owner",
             ),
         ]

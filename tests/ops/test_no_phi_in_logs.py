@@ -1,4 +1,5 @@
-"""Sentinel names and note text planted in ingest, summaries, nurse drafts and errors never
+"""Sentinel names and note text planted in ingest, summaries, nurse drafts, questions asked of
+the chart and errors never
 reach the logs (the test process's and the worker's)."""
 
 import json
@@ -11,6 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
+from clinsum.asking.models import Question
 from clinsum.charts.models import EmbeddingStatus, Note
 from clinsum.drafting.models import Draft, DraftStatus
 from clinsum.summaries.models import Summary
@@ -85,11 +87,18 @@ def test_no_names_or_note_text_reach_the_logs(
         what="the signed note's indexing",
     )
 
+    # A clinician asks the chart a question naming the patient (the worker answers it).
+    asked = f"Is {GIVEN} {FAMILY} still on zolpiquintrine?"
+    client.post(reverse("question_ask", args=[patient.pk]), {"question": asked})
+    question = Question.objects.get(patient=patient)
+    wait_for(lambda: Question.objects.get(pk=question.pk).is_finished(), what="question")
+
     worker_log = celery_worker_process.log_path.read_text(errors="replace")
     logged = caplog.text + worker_log
+    assert f"question {question.pk}" in worker_log  # the worker answered it, by id
     assert "summary" in worker_log  # the worker did log this work
     assert f"draft {draft.pk}" in worker_log  # ... and the drafting work
-    snippets = [FAMILY, GIVEN, MRN, nurse.get_full_name()] + [
+    snippets = [FAMILY, GIVEN, MRN, nurse.get_full_name(), asked, "zolpiquintrine"] + [
         line.strip()[:40] for line in text.splitlines() if len(line.strip()) > 30
     ][:10]
     for sentinel in snippets:

@@ -383,3 +383,30 @@ def test_every_note_a_purge_deletes_has_its_audit_event_even_if_the_run_dies(war
     retention_purge_run(now=NOW)
     assert sorted(events.values_list("object_id", flat=True)) == sorted(str(n.pk) for n in notes)  # one each
     assert not any("Expired note" in reason for reason in events.values_list("reason", flat=True))
+
+
+def test_the_question_policy_purges_old_answered_questions_and_a_purged_note_takes_its_answers(ward, admin_user):
+    from clinsum.asking.models import AnswerCitation, AnswerSentence, Question
+
+    def ask(patient, note=None, status="answered"):
+        question = Question.objects.create(patient=patient, text="Any allergies?", backend="extractive", status=status)
+        if note is not None:
+            sentence = AnswerSentence.objects.create(question=question, ordinal=0, text="x", verdict="supported")
+            AnswerCitation.objects.create(sentence=sentence, note=note, source_id="S1", char_start=0, char_end=4)
+        return question
+
+    RetentionPolicy.objects.create(target="question", keep_days=90)
+    note = add_note("T-001", "A note that stays.", days_ago=1)
+    old, running, held, new = ask(ward["p1"], note), ask(ward["p1"], status="running"), ask(ward["p2"]), ask(ward["p1"])
+    Question.objects.filter(pk__in=[old.pk, running.pk, held.pk]).update(created_at=NOW - timedelta(days=91))
+    LegalHold.objects.create(patient=ward["p2"], reason="Matter", placed_by=admin_user)
+    receipt = retention_purge_run(now=NOW)
+    assert set(Question.objects.values_list("pk", flat=True)) == {running.pk, held.pk, new.pk}
+    assert receipt.deleted_ids_sha256 == digest_of(("question", old.pk)) and receipt.counts["questions"] == 1
+    assert Note.objects.filter(pk=note.pk).exists() and not AnswerSentence.objects.filter(question=old.pk).exists()
+
+    quoting = ask(ward["p1"], note)
+    Note.objects.filter(pk=note.pk).update(authored_at=NOW - timedelta(days=4000))
+    RetentionPolicy.objects.create(target="progress", keep_days=3650)
+    retention_purge_run(now=NOW)
+    assert not Question.objects.filter(pk=quoting.pk).exists()  # its answer quoted a purged note

@@ -64,6 +64,9 @@ class JobType(Protocol):
     stored: str  # the status of a job whose rows are stored ("done", "ready")
     call_owner: str  # the summaries.ModelCall column that points at the job ("summary_id")
     no_sources: str  # the reason shown when the chart has no indexed notes
+    # Optional hooks (an answer to a question): `sources_retrieve(job=, scope=)` -> (sources,
+    # section_sources) and `generate(job=, sources=, section_sources=, record=)` -> Generation,
+    # in place of the sections' retrieval and grounded_generate.
 
     def plan(self, job: Any) -> Plan: ...
 
@@ -125,25 +128,37 @@ def job_run(job_type: JobType, *, job_id: int) -> None:
     started = time.monotonic()
     plan = job_type.plan(job)
     patient_index_pending(patient_id=job.patient_id)
-    sources, section_sources = sources_retrieve(
-        patient_id=job.patient_id,
-        scope=access_scope(user=requester),
-        sections=plan.sections,
-        whole_chart=job.backend == "extractive",
-        chart_facts=plan.chart_facts and job.backend == "vllm",
-    )
+    scope = access_scope(user=requester)
+    # A kind that is not sections of a chart (an answer to a question) retrieves and generates
+    # with its own hooks; the job's life around them (claim, scope, record, verify, store) is this.
+    retrieve = getattr(job_type, "sources_retrieve", None)
+    if retrieve is not None:
+        sources, section_sources = retrieve(job=job, scope=scope)
+    else:
+        sources, section_sources = sources_retrieve(
+            patient_id=job.patient_id,
+            scope=scope,
+            sections=plan.sections,
+            whole_chart=job.backend == "extractive",
+            chart_facts=plan.chart_facts and job.backend == "vllm",
+        )
     if not sources:
         job_fail(job_type, job_id=job.pk, reason=job_type.no_sources)
         return
+    record = model_call_recorder(**{job_type.call_owner: job.pk})
     try:
-        generation = grounded_generate(
-            backend=job.backend,
-            sections=plan.sections,
-            sources=sources,
-            section_sources=section_sources,
-            prompt=plan.prompt,
-            record=model_call_recorder(**{job_type.call_owner: job.pk}),
-        )
+        generate = getattr(job_type, "generate", None)
+        if generate is not None:
+            generation = generate(job=job, sources=sources, section_sources=section_sources, record=record)
+        else:
+            generation = grounded_generate(
+                backend=job.backend,
+                sections=plan.sections,
+                sources=sources,
+                section_sources=section_sources,
+                prompt=plan.prompt,
+                record=record,
+            )
     except GenerationError as exc:
         if exc.retryable:
             raise

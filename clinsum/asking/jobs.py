@@ -1,0 +1,147 @@
+"""An answer to a chart question as a grounded-generation job (clinsum/summaries/generation/jobs.py):
+the job's life (claim, the asker's scope, the model-call record, every sentence verified,
+stored or failed) is the summaries'; its retrieval (hybrid search for the question over this
+patient's chunks, the whole chart for the chart reader) and its answerer are its own hooks."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.db import connection
+
+from clinsum.charts.indexing import embedder_get
+from clinsum.summaries.backends import (
+    GeneratedCitation,
+    GeneratedClaim,
+    Generation,
+    ModelCallRecord,
+    Recorder,
+)
+from clinsum.summaries.generation.jobs import Plan
+from clinsum.summaries.generation.sources import CHART_CHUNKS
+from clinsum.summaries.models import CallOutcome
+from clinsum.summaries.prompts import CHART_REVIEW
+from clinsum.summaries.verification import SUPPORTED, ClaimCheck
+from retrieval.clinical.answers import about_present, question_answer
+from retrieval.search import patient_chunks, patient_hybrid_search
+from retrieval.types import AccessScope, Hit
+
+from .models import AnswerCitation, AnswerSentence, Question, QuestionStatus
+
+PROMPT_VERSION = "ask-extractive-1"
+MODEL = "extractive (no LLM)"
+RANKED_CHUNKS = 20  # hybrid hits that rank the chart's statements and name the closest notes
+RECENCY_HALF_LIFE_DAYS = 3.0  # "current", "still", "latest": newer notes weigh more
+CLOSEST_NOTES = 5
+
+
+class QuestionJob:
+    model = Question
+    requester = "asked_by"
+    stored: str = QuestionStatus.ANSWERED
+    call_owner = "question_id"
+    no_sources = "this chart has no indexed notes to answer from"
+
+    def plan(self, job: Question) -> Plan:
+        return Plan(sections=(), prompt=CHART_REVIEW)
+
+    def sources_retrieve(self, *, job: Question, scope: AccessScope) -> tuple[dict[str, Hit], dict[str, list[str]]]:
+        """The whole chart (numbered oldest first, as the chart reader reads it) and the order
+        hybrid search (vector + full text, fused; recency when the question is about the
+        present) ranks its chunks for the question. The scope is inside both statements."""
+        vector = embedder_get().encode([job.text])[0]
+        with connection.cursor() as cursor:
+            chart = patient_chunks(cursor, patient_id=job.patient_id, scope=scope, limit=CHART_CHUNKS)
+            ranked = patient_hybrid_search(
+                cursor,
+                patient_id=job.patient_id,
+                query_text=job.text,
+                query_vector=vector,
+                k=RANKED_CHUNKS,
+                scope=scope,
+                recency_half_life_days=RECENCY_HALF_LIFE_DAYS if about_present(job.text) else None,
+            )
+        sources: dict[str, Hit] = {}
+        by_chunk: dict[int, str] = {}
+        for i, hit in enumerate(reversed(chart), start=1):
+            sources[f"S{i}"] = hit
+            by_chunk[hit.chunk_id] = f"S{i}"
+        order = [by_chunk[hit.chunk_id] for hit in ranked if hit.chunk_id in by_chunk]
+        closest = list(dict.fromkeys(sources[s].note_id for s in order))[:CLOSEST_NOTES]
+        Question.objects.filter(pk=job.pk).update(source_note_ids=closest)
+        return sources, {"ranked": order}
+
+    def generate(
+        self,
+        *,
+        job: Question,
+        sources: dict[str, Hit],
+        section_sources: dict[str, list[str]],
+        record: Recorder | None,
+    ) -> Generation:
+        ranked = section_sources.get("ranked", [])
+        call = ModelCallRecord(
+            backend="extractive",
+            prompt_version=PROMPT_VERSION,
+            note_ids=sorted({hit.note_id for hit in sources.values()}),
+            # The question is the job's own text (it holds PHI like the sources: the record is
+            # read by privacy officers only); the sources are named by chunk.
+            request_body=json.dumps(
+                {
+                    "question_id": job.pk,
+                    "ranked": ranked,
+                    "source_chunks": {sid: hit.chunk_id for sid, hit in sources.items()},
+                }
+            ),
+        )
+        started = time.monotonic()
+        try:
+            answer = question_answer(question=job.text, sources=sources, ranked=ranked)
+            claims = [
+                GeneratedClaim(
+                    "answer", f.text, tuple(GeneratedCitation(sid, quote) for sid, quote in f.cites), kind=f.kind
+                )
+                for f in answer.sentences
+            ]
+            call.response_body = json.dumps(
+                {
+                    "answer": [{"text": c.text, "citations": [vars(x) for x in c.citations]} for c in claims],
+                    "not_in_chart": answer.abstained,
+                    "closest": answer.closest,
+                },
+                ensure_ascii=False,
+            )
+            return Generation(claims=claims, model=MODEL, prompt_version=PROMPT_VERSION)
+        except Exception as exc:
+            call.outcome, call.error = CallOutcome.ERROR, f"internal error ({type(exc).__name__})"
+            raise
+        finally:
+            call.latency_ms = int((time.monotonic() - started) * 1000)
+            if record is not None:
+                record(call)
+
+    def rows_store(
+        self, *, job: Question, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]
+    ) -> dict[str, Any]:
+        for ordinal, (generated, check) in enumerate(verified):
+            sentence = AnswerSentence.objects.create(
+                question=job,
+                ordinal=ordinal,
+                text=" ".join(generated.text.split()),
+                verdict=check.verdict,
+                verdict_reason=check.reason[:300],
+            )
+            AnswerCitation.objects.bulk_create(
+                [
+                    AnswerCitation(sentence=sentence, **AnswerCitation.fields_of(c))
+                    for c in check.citations
+                    if c.hit is not None
+                ]
+            )
+        # Only a supported sentence is an answer: without one the chart "does not say".
+        return {"abstained": not any(check.verdict == SUPPORTED for _, check in verified)}
+
+
+QUESTION_JOB = QuestionJob()
