@@ -1,7 +1,9 @@
 """An answer to a chart question as a grounded-generation job (clinsum/summaries/generation/jobs.py):
 the job's life (claim, the asker's scope, the model-call record, every sentence verified,
-stored or failed) is the summaries'; its retrieval (hybrid search for the question over this
-patient's chunks, the whole chart for the chart reader) and its answerer are its own hooks."""
+stored or failed, retries) is the summaries'; its retrieval (hybrid search for the question over
+this patient's chunks, the whole chart for the chart reader) and its answerer are its own hooks.
+The answerer is the job's backend: extractive (retrieval/clinical/answers.py) or vLLM (the
+question prompt, clinsum/asking/prompts.py, over the best-ranked chunks that fit the context)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import time
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from clinsum.charts.indexing import embedder_get
@@ -16,18 +19,21 @@ from clinsum.summaries.backends import (
     GeneratedCitation,
     GeneratedClaim,
     Generation,
+    GenerationError,
     ModelCallRecord,
     Recorder,
 )
+from clinsum.summaries.backends.vllm import ESTIMATE_MARGIN, client_build, structured_ask
 from clinsum.summaries.generation.jobs import Plan
 from clinsum.summaries.generation.sources import CHART_CHUNKS
 from clinsum.summaries.models import CallOutcome
-from clinsum.summaries.prompts import CHART_REVIEW
+from clinsum.summaries.prompts import CHART_REVIEW, batches_split, estimate_tokens
 from clinsum.summaries.verification import SUPPORTED, ClaimCheck
 from retrieval.clinical.answers import about_present, question_answer
 from retrieval.search import patient_chunks, patient_hybrid_search
 from retrieval.types import AccessScope, Hit
 
+from . import prompts
 from .models import AnswerCitation, AnswerSentence, Question, QuestionStatus
 
 PROMPT_VERSION = "ask-extractive-1"
@@ -35,6 +41,27 @@ MODEL = "extractive (no LLM)"
 RANKED_CHUNKS = 20  # hybrid hits that rank the chart's statements and name the closest notes
 RECENCY_HALF_LIFE_DAYS = 3.0  # "current", "still", "latest": newer notes weigh more
 CLOSEST_NOTES = 5
+VLLM_ANSWER_TOKENS = 1024  # room kept for the answer (a few cited sentences) and sent as max_tokens
+
+
+def backend_identity() -> tuple[str, str, str]:
+    """(backend, model, prompt version) a new question is made with, from SUMMARY_BACKEND."""
+    if settings.SUMMARY_BACKEND == "vllm":
+        return "vllm", settings.LLM_MODEL, prompts.PROMPT_VERSION
+    return "extractive", MODEL, PROMPT_VERSION
+
+
+def vllm_sources(*, question: str, sources: dict[str, Hit], ranked: list[str], context_tokens: int) -> list[str]:
+    """The source ids sent to the model: the best-ranked first, as many as fit the context
+    after the rules, the question and the answer's room (one batch; a question is not mapped
+    and reduced). At least the best one, however long: chunks are small by construction."""
+    answer_tokens = min(VLLM_ANSWER_TOKENS, context_tokens // 4)
+    overhead = estimate_tokens(prompts.SYSTEM_RULES) + estimate_tokens(
+        prompts.user_message(question=question, sources=sources, source_ids=[])
+    )
+    budget = max(1, int((context_tokens - answer_tokens) * ESTIMATE_MARGIN) - overhead)
+    batches = batches_split(source_ids=ranked, sources=sources, budget_tokens=budget)
+    return batches[0] if batches else []
 
 
 class QuestionJob:
@@ -82,6 +109,45 @@ class QuestionJob:
         record: Recorder | None,
     ) -> Generation:
         ranked = section_sources.get("ranked", [])
+        if job.backend == "vllm":
+            return self._vllm_generate(job=job, sources=sources, ranked=ranked, record=record)
+        return self._extractive_generate(job=job, sources=sources, ranked=ranked, record=record)
+
+    def _vllm_generate(
+        self, *, job: Question, sources: dict[str, Hit], ranked: list[str], record: Recorder | None
+    ) -> Generation:
+        """The question and the best-ranked sources to the hospital's model, the answer constrained
+        to the question schema; its failures are the summaries' (retryable or a reason)."""
+        model = job.model or settings.LLM_MODEL
+        if not model:
+            raise GenerationError("LLM_MODEL is not configured", retryable=False)
+        context = settings.LLM_CONTEXT_TOKENS
+        sent = vllm_sources(question=job.text, sources=sources, ranked=ranked, context_tokens=context)
+        if not sent:  # nothing in the chart ranks for the question: "The chart does not say"
+            return Generation(claims=[], model=model, prompt_version=prompts.PROMPT_VERSION)
+        answered = structured_ask(
+            client=client_build(),
+            model=model,
+            messages=prompts.messages_build(question=job.text, sources=sources, source_ids=sent),
+            response_format=prompts.question_response_format(source_ids=sent),
+            parse=prompts.answer_parse,
+            answer_tokens=min(VLLM_ANSWER_TOKENS, context // 4),
+            prompt_version=prompts.PROMPT_VERSION,
+            note_ids=sorted({sources[s].note_id for s in sent}),
+            record=record,
+            what="answer",
+        )
+        return Generation(
+            claims=answered.value,
+            model=answered.model,
+            prompt_version=prompts.PROMPT_VERSION,
+            tokens_in=answered.tokens_in,
+            tokens_out=answered.tokens_out,
+        )
+
+    def _extractive_generate(
+        self, *, job: Question, sources: dict[str, Hit], ranked: list[str], record: Recorder | None
+    ) -> Generation:
         call = ModelCallRecord(
             backend="extractive",
             prompt_version=PROMPT_VERSION,

@@ -14,7 +14,7 @@ from clinsum.access.selectors import patient_get_for_user
 from clinsum.summaries.generation.jobs import job_run
 from clinsum.summaries.generation.recovery import job_send, jobs_recover
 
-from .jobs import MODEL, PROMPT_VERSION, QUESTION_JOB
+from .jobs import QUESTION_JOB, backend_identity
 from .models import Question, question_text_validate
 from .selectors import asking_check
 
@@ -35,14 +35,10 @@ def question_ask(*, user, patient_id: int, text: str, enqueue: bool = True) -> Q
         question_text_validate(text)
     except ValidationError as exc:
         raise QuestionError(" ".join(exc.messages)) from None
+    backend, model, prompt_version = backend_identity()
     with transaction.atomic():
         question = Question.objects.create(
-            patient=patient,
-            asked_by=user,
-            text=text,
-            backend="extractive",
-            model=MODEL,
-            prompt_version=PROMPT_VERSION,
+            patient=patient, asked_by=user, text=text, backend=backend, model=model, prompt_version=prompt_version
         )
         if enqueue:
             transaction.on_commit(lambda: question_enqueue(question=question))

@@ -161,9 +161,8 @@ def render_user_message(
     )
 
 
-def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[str]) -> dict[str, Any]:
-    """sections (an object keyed by section key, so keys are constrained and none repeats)
-    -> claims -> citations {source_id (enum of the given ids), quote}."""
+def claim_schema(*, source_ids: Sequence[str]) -> dict[str, Any]:
+    """One cited claim: {text, citations: [{source_id (enum of the given ids), quote}]}."""
     citation = {
         "type": "object",
         "properties": {
@@ -173,7 +172,7 @@ def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[st
         "required": ["source_id", "quote"],
         "additionalProperties": False,
     }
-    claim = {
+    return {
         "type": "object",
         "properties": {
             "text": {"type": "string"},
@@ -183,6 +182,12 @@ def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[st
         "required": ["text", "citations"],
         "additionalProperties": False,
     }
+
+
+def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[str]) -> dict[str, Any]:
+    """sections (an object keyed by section key, so keys are constrained and none repeats)
+    -> claims -> citations {source_id (enum of the given ids), quote}."""
+    claim = claim_schema(source_ids=source_ids)
     return {
         "type": "object",
         "properties": {
@@ -201,17 +206,15 @@ def answer_schema(*, sections: Sequence[SummarySection], source_ids: Sequence[st
     }
 
 
+def json_schema_format(*, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAI-compatible response_format that makes vLLM constrain the answer to `schema`."""
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
 def response_format(
     *, sections: Sequence[SummarySection], source_ids: Sequence[str], schema_name: str = SCHEMA_NAME
 ) -> dict[str, Any]:
-    return {
-        "type": "json_schema",
-        "json_schema": {
-            "name": schema_name,
-            "schema": answer_schema(sections=sections, source_ids=source_ids),
-            "strict": True,
-        },
-    }
+    return json_schema_format(name=schema_name, schema=answer_schema(sections=sections, source_ids=source_ids))
 
 
 def batches_split(*, source_ids: Sequence[str], sources: Mapping[str, Hit], budget_tokens: int) -> list[list[str]]:

@@ -12,8 +12,9 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import openai
 from django.conf import settings
@@ -35,7 +36,7 @@ from ..prompts import (
 from ..sections import SummarySection
 from . import GeneratedCitation, GeneratedClaim, Generation, GenerationError, ModelCallRecord, Recorder
 
-__all__ = ["PROMPT_VERSION", "vllm_generate", "answer_parse", "claims_merge"]
+__all__ = ["PROMPT_VERSION", "vllm_generate", "answer_parse", "claim_parse", "claims_merge", "structured_ask"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +52,20 @@ _NEGATION = re.compile(r"\b(?:no|not|denies|denied|without|negative|absent|never
 _RETRYABLE_STATUS = {408, 409, 429}  # plus every 5xx
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class _Answer:
-    claims: list[GeneratedClaim]
+class Answered(Generic[T]):
+    """One parsed answer of the server, with the model that wrote it and its token counts."""
+
+    value: T
     model: str
     tokens_in: int
     tokens_out: int
 
 
-def _client_build() -> openai.OpenAI:
+def client_build() -> openai.OpenAI:
     # max_retries=0: retrying is the Celery task's job, with its own backoff and delivery count.
     return openai.OpenAI(
         base_url=settings.LLM_BASE_URL,
@@ -104,12 +110,13 @@ def _error_map(exc: openai.OpenAIError) -> GenerationError:
     return GenerationError(f"the language model client failed ({type(exc).__name__})", retryable=False)
 
 
-def _claim_parse(item: object, section_key: str) -> GeneratedClaim:
+def claim_parse(item: object, section_key: str, *, malformed: str = MALFORMED) -> GeneratedClaim:
+    """One {"text", "citations": [{"source_id", "quote"}]} item, strictly, or GenerationError(malformed)."""
     if not isinstance(item, dict) or not isinstance(item.get("text"), str) or not item["text"].strip():
-        raise GenerationError(MALFORMED)
+        raise GenerationError(malformed)
     citations = item.get("citations")
     if not isinstance(citations, list):
-        raise GenerationError(MALFORMED)
+        raise GenerationError(malformed)
     parsed = []
     for citation in citations:
         if not (
@@ -117,7 +124,7 @@ def _claim_parse(item: object, section_key: str) -> GeneratedClaim:
             and isinstance(citation.get("source_id"), str)
             and isinstance(citation.get("quote"), str)
         ):
-            raise GenerationError(MALFORMED)
+            raise GenerationError(malformed)
         # The id is kept exactly as written, known or not: the verifier must see it to flag it.
         parsed.append(GeneratedCitation(citation["source_id"], citation["quote"]))
     return GeneratedClaim(section_key, item["text"].strip(), tuple(parsed))
@@ -138,7 +145,7 @@ def answer_parse(*, content: str | None, section_keys: Sequence[str]) -> list[Ge
         items = answer_sections.get(key, [])
         if not isinstance(items, list):
             raise GenerationError(MALFORMED)
-        claims.extend(_claim_parse(item, key) for item in items)
+        claims.extend(claim_parse(item, key) for item in items)
     return claims
 
 
@@ -210,10 +217,16 @@ def _body_text(content: bytes) -> str:
 
 
 def _exchange(
-    *, client: openai.OpenAI, request: dict, call: ModelCallRecord, answer_tokens: int, section_keys: list[str]
-) -> _Answer:
+    *,
+    client: openai.OpenAI,
+    request: dict,
+    call: ModelCallRecord,
+    answer_tokens: int,
+    parse: Callable[[str | None], T],
+    what: str,
+) -> Answered[T]:
     """The one place a request goes to the server and its answer comes back: `call` is filled
-    with both exactly as they crossed the wire."""
+    with both exactly as they crossed the wire; `parse` reads the answer's content strictly."""
     call.request_body = json.dumps(request)  # replaced by the bytes sent once the client built them
     started = time.monotonic()
     try:
@@ -241,16 +254,50 @@ def _exchange(
     if choice.finish_reason == "length":
         raise GenerationError(
             f"the model's answer was cut off (finish_reason=length) after {answer_tokens} "
-            "tokens; the summary was not stored",
+            f"tokens; the {what} was not stored",
             retryable=False,
         )
-    claims = answer_parse(content=choice.message.content, section_keys=section_keys)
-    return _Answer(
-        claims,
+    return Answered(
+        parse(choice.message.content),
         response.model or call.model,
         usage.prompt_tokens if usage else 0,
         usage.completion_tokens if usage else 0,
     )
+
+
+def structured_ask(
+    *,
+    client: openai.OpenAI,
+    model: str,
+    messages: list[dict[str, str]],
+    response_format: dict[str, Any],
+    parse: Callable[[str | None], T],
+    answer_tokens: int,
+    prompt_version: str,
+    note_ids: list[int],
+    record: Recorder | None,
+    what: str = "summary",
+) -> Answered[T]:
+    """One schema-constrained request (temperature 0) and its strictly parsed answer; `record`
+    is given the call as a ModelCallRecord, answered or not (`what` names the job in reasons)."""
+    request = {
+        "model": model,
+        "messages": messages,
+        "temperature": 0,
+        "max_tokens": answer_tokens,
+        "response_format": response_format,
+    }
+    call = ModelCallRecord(backend="vllm", model=model, prompt_version=prompt_version, note_ids=note_ids)
+    try:
+        return _exchange(client=client, request=request, call=call, answer_tokens=answer_tokens, parse=parse, what=what)
+    except Exception as exc:
+        if call.outcome == CallOutcome.OK:  # not an exchange that failed (that is recorded already)
+            call.outcome = CallOutcome.UNUSABLE if call.http_status else CallOutcome.ERROR
+        call.error = str(exc) if isinstance(exc, GenerationError) else f"internal error ({type(exc).__name__})"
+        raise
+    finally:
+        if record is not None:
+            record(call)  # fails closed: a call that cannot be recorded fails the job
 
 
 def _ask(
@@ -264,7 +311,7 @@ def _ask(
     answer_tokens: int,
     prompt: PromptSpec,
     record: Recorder | None,
-) -> _Answer:
+) -> Answered[list[GeneratedClaim]]:
     messages = [
         {"role": "system", "content": prompt.system_rules},
         {
@@ -278,35 +325,18 @@ def _ask(
             ),
         },
     ]
-    request = {
-        "model": model,
-        "messages": messages,
-        "temperature": 0,
-        "max_tokens": answer_tokens,
-        "response_format": response_format(sections=sections, source_ids=source_ids, schema_name=prompt.schema_name),
-    }
-    call = ModelCallRecord(
-        backend="vllm",
+    section_keys = [s.key for s in sections]
+    return structured_ask(
+        client=client,
         model=model,
+        messages=messages,
+        response_format=response_format(sections=sections, source_ids=source_ids, schema_name=prompt.schema_name),
+        parse=lambda content: answer_parse(content=content, section_keys=section_keys),
+        answer_tokens=answer_tokens,
         prompt_version=prompt.version,
         note_ids=sorted({sources[s].note_id for s in source_ids}),
+        record=record,
     )
-    try:
-        return _exchange(
-            client=client,
-            request=request,
-            call=call,
-            answer_tokens=answer_tokens,
-            section_keys=[s.key for s in sections],
-        )
-    except Exception as exc:
-        if call.outcome == CallOutcome.OK:  # not an exchange that failed (that is recorded already)
-            call.outcome = CallOutcome.UNUSABLE if call.http_status else CallOutcome.ERROR
-        call.error = str(exc) if isinstance(exc, GenerationError) else f"internal error ({type(exc).__name__})"
-        raise
-    finally:
-        if record is not None:
-            record(call)  # fails closed: a call that cannot be recorded fails the job
 
 
 def _batch_sections(
@@ -342,7 +372,7 @@ def vllm_generate(
         raise GenerationError("LLM_MODEL is not configured", retryable=False)
     if not sources:
         raise GenerationError("there are no sources to summarise", retryable=False)
-    client = client or _client_build()
+    client = client or client_build()
     context = settings.LLM_CONTEXT_TOKENS
     answer_tokens = min(ANSWER_TOKENS, context // 4)
     source_ids = list(sources)  # S1, S2, ... in the order services numbered them
@@ -382,7 +412,7 @@ def vllm_generate(
                 )
             )
     claims = (
-        answers[0].claims if len(answers) == 1 else claims_merge(parts=[a.claims for a in answers], sections=sections)
+        answers[0].value if len(answers) == 1 else claims_merge(parts=[a.value for a in answers], sections=sections)
     )
     notes = [f"map-reduce over {len(answers)} batches of sources"] if len(answers) > 1 else []
     return Generation(
