@@ -50,7 +50,7 @@ _NOT_DRUGS = frozenset(
     zinc copper phosphorus chloride bicarbonate lactate albumin urea nitrogen creatinine cholesterol
     ice heat honey milk sugar salt transaminases guaiac aldosterone cortisol thyroglobulin coban mastisol
     neosporin""".split()
-) | {"thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
+) | {"thyroid gland", "troponin i", "troponin t", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
 
 
 @dataclass(frozen=True)
