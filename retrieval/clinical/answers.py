@@ -53,6 +53,11 @@ _PAST = re.compile(
     r"|\b(?:on|at|upon) admission\b|\badmission (?!date)[a-z]|\badmit(?:ting)? [a-z]",
     re.I,
 )
+_SAYS_PAST = re.compile(
+    r"\b(?:on|at|upon) (?:admission|arrival|presentation)\b"
+    r"|\b(?:initial(?:ly)?|baseline|admission (?:value|level|labs?))\b",
+    re.I,
+)
 _TIME_WORDS = frozenset(
     "first earliest initial initially original originally baseline arrival presentation presenting admission "
     "admitting admit".split()
@@ -397,7 +402,9 @@ def _ordered(statements: list[Statement], *, present: bool, rank: dict[str, int]
         chosen = sorted(statements, key=lambda s: (_when(s), s.hit.note_id, -s.start), reverse=True)
         return _unique([_finding(s) for s in chosen])[:MAX_SENTENCES]
     if past:
-        chosen = sorted(statements, key=lambda s: (_when(s), s.hit.note_id, s.start))
+        # a note that says which value was the first ("135 on admission") outranks the oldest
+        # note: an old value a newer note contradicts is otherwise hidden as out of date
+        chosen = sorted(statements, key=lambda s: (not _SAYS_PAST.search(s.text), _when(s), s.hit.note_id, s.start))
         return _unique([_finding(s) for s in chosen])[:MAX_SENTENCES]
     best = sorted(statements, key=lambda s: (rank.get(s.source_id, len(rank)), -s.hit.note_id, s.start))
     picked = _unique([_finding(s) for s in best])[:MAX_SENTENCES]

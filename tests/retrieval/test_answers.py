@@ -294,3 +294,15 @@ def test_a_multi_word_drug_off_the_newest_list_is_never_current(question):
     texts = [f.text for f in answer.sentences]
     assert texts and all("stopped, not on the medication list" in t for t in texts if "zirconium" in t)
     assert any("zirconium" in t for t in texts)
+
+
+def test_a_note_that_names_the_first_value_outranks_the_oldest_note():
+    sources = ward()
+    n = len(sources)
+    text = "HOSPITAL COURSE:\nCreatinine 1.9 mg/dL on admission, 1.4 at last check."
+    for c in chunk_note(text):
+        n += 1
+        hit = Hit(n, 4, 9, c.ordinal, c.char_start, c.char_end, c.section, c.text, 1.0, "discharge_summary")
+        sources[f"S{n}"] = Hit(**{**vars(hit), "authored_at": DAY0 + timedelta(days=3)})
+    answer = question_answer(question="What was the first creatinine?", sources=sources, ranked=list(sources))
+    assert "1.9 mg/dL on admission" in answer.sentences[0].text
