@@ -2,8 +2,10 @@
 
 The dictionary is the drug-named-entity-recognition package (MeSH, DrugBank and NHS names with
 brand synonyms, offline): "Protonix" -> pantoprazole, "Lasix" -> furosemide, "Lovenox" ->
-enoxaparin. It matches clean word tokens, so the text is tokenised here first. A short table
-adds the ward abbreviations it does not know (ASA, KCl, NTG ...).
+enoxaparin. It matches clean word tokens, so the text is tokenised here first. It looks at one
+and two tokens only, so its names of three words or more ("sodium zirconium cyclosilicate",
+"sodium polystyrene sulfonate") are matched here, whole, where it found no drug starting at
+that word. A short table adds the ward abbreviations it does not know (ASA, KCl, NTG ...).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ _NOT_DRUGS = frozenset(
     zinc copper phosphorus chloride bicarbonate lactate albumin urea nitrogen creatinine cholesterol
     ice heat honey milk sugar salt transaminases guaiac aldosterone cortisol thyroglobulin coban mastisol
     neosporin""".split()
-) | {"thyroid gland", "troponin i", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
+) | {"thyroid gland", "troponin i", "troponin t", "troponin", "alkaline phosphatase", "receptors, cholinergic"}
 
 
 @dataclass(frozen=True)
@@ -64,19 +66,69 @@ def _find():
     return find_drugs
 
 
+_LONG_NAME_GLUE = frozenset("and or with in of for the to".split())  # combinations stay two drugs, as before
+
+
+@lru_cache(maxsize=1)
+def _long_names() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """The dictionary's names of 3-5 plain words, by first word: (words, generic), longest first."""
+    from drug_named_entity_recognition import drugs_finder
+
+    _find()  # loads the dictionary
+    data = drugs_finder.drug_canonical_to_data
+    by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for variant, canonicals in drugs_finder.drug_variant_to_canonical.items():
+        words = tuple(variant.split())
+        if not 3 <= len(words) <= 5 or set(words) & _LONG_NAME_GLUE or not canonicals:
+            continue
+        if not all(_TOKEN.fullmatch(w) for w in words):
+            continue
+        generic = str(data.get(canonicals[0], {}).get("name") or canonicals[0]).lower()
+        by_first.setdefault(words[0], []).append((words, generic))
+    for names in by_first.values():
+        names.sort(key=lambda item: -len(item[0]))
+    return by_first
+
+
+def _long_mentions(tokens: list[re.Match[str]], starts: set[int]) -> list[tuple[str, int, int]]:
+    """(generic, first token, last token) of each name of 3+ words, where no drug starts."""
+    words = [t.group(0).lower() for t in tokens]
+    found, index = [], 0
+    names = _long_names()
+    while index < len(words):
+        match = None
+        if index not in starts:
+            for name, generic in names.get(words[index], ()):
+                if tuple(words[index : index + len(name)]) == name:
+                    match = (generic, index, index + len(name) - 1)
+                    break
+        if match:
+            found.append(match)
+            index = match[2] + 1
+        else:
+            index += 1
+    return found
+
+
 @lru_cache(maxsize=8192)
 def drug_mentions(text: str) -> tuple[DrugMention, ...]:
     tokens = list(_TOKEN.finditer(text))
     if not tokens:
         return ()
-    found: list[DrugMention] = []
-    taken: set[int] = set()
+    matched: list[tuple[str, int, int]] = []
     for record, first, end in _find()([t.group(0) for t in tokens], is_ignore_case=True):
         last = max(first, end - 1)  # the dictionary gives [first, end) token indexes
         name = record["name"].lower()
         surface = " ".join(t.group(0).lower() for t in tokens[first : last + 1])
         if surface in _NOT_DRUGS or name in _NOT_DRUGS:
             continue
+        matched.append((name, first, last))
+    long = _long_mentions(tokens, {first for _, first, _ in matched})
+    covered = {i for _, first, last in long for i in range(first, last + 1)}
+    matched = [m for m in matched if not covered & set(range(m[1], m[2] + 1))] + long
+    found: list[DrugMention] = []
+    taken: set[int] = set()
+    for name, first, last in matched:
         found.append(DrugMention(name, tokens[first].start(), tokens[last].end()))
         taken.update(range(first, last + 1))
     for index, token in enumerate(tokens):
