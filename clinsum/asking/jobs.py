@@ -28,8 +28,8 @@ from clinsum.summaries.generation.jobs import Plan
 from clinsum.summaries.generation.sources import CHART_CHUNKS
 from clinsum.summaries.models import CallOutcome
 from clinsum.summaries.prompts import CHART_REVIEW, batches_split, estimate_tokens
-from clinsum.summaries.verification import SUPPORTED, ClaimCheck
-from retrieval.clinical.answers import about_present, question_answer
+from clinsum.summaries.verification import OUT_OF_DATE, SUPPORTED, ClaimCheck
+from retrieval.clinical.answers import about_present, about_the_past, question_answer
 from retrieval.search import patient_chunks, patient_hybrid_search
 from retrieval.types import AccessScope, Hit
 
@@ -191,13 +191,21 @@ class QuestionJob:
     def rows_store(
         self, *, job: Question, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]
     ) -> dict[str, Any]:
+        past = about_the_past(job.text)
+        shown = []
         for ordinal, (generated, check) in enumerate(verified):
+            verdict, reason = check.verdict, check.reason
+            if past and verdict == OUT_OF_DATE:
+                # "What was the first CRP?": the quote holds and answers it; the newer note that
+                # differs stays cited beside it (newer=True), and the reason says so.
+                verdict, reason = SUPPORTED, f"true when written; {reason}"
+            shown.append(verdict == SUPPORTED)
             sentence = AnswerSentence.objects.create(
                 question=job,
                 ordinal=ordinal,
                 text=" ".join(generated.text.split()),
-                verdict=check.verdict,
-                verdict_reason=check.reason[:300],
+                verdict=verdict,
+                verdict_reason=reason[:300],
             )
             AnswerCitation.objects.bulk_create(
                 [
@@ -207,7 +215,7 @@ class QuestionJob:
                 ]
             )
         # Only a supported sentence is an answer: without one the chart "does not say".
-        return {"abstained": not any(check.verdict == SUPPORTED for _, check in verified)}
+        return {"abstained": not any(shown)}
 
 
 QUESTION_JOB = QuestionJob()

@@ -352,6 +352,15 @@ def about_present(question: str) -> bool:
     return bool(_PRESENT.search(question))
 
 
+_EVER = re.compile(r"\b(?:ever|at any (?:point|time)|previously|before|prior to|in the past)\b", re.I)
+
+
+def about_the_past(question: str) -> bool:
+    """The question asks what was true at some time, not what is true now ("first creatinine",
+    "ever given", "on admission"): a statement a newer note contradicts still answers it."""
+    return not about_present(question) and bool(_PAST.search(question) or _EVER.search(question))
+
+
 def key_words(question: str) -> list[str]:
     """What the question is about: its words less those that only say how it is asked."""
     words = [w.lower().strip("'-") for w in _WORD.findall(question)]

@@ -102,3 +102,29 @@ def test_the_question_text_never_reaches_a_log(discharged, clinician, caplog):
     with caplog.at_level(logging.DEBUG):
         answered(clinician, patient, text)
     assert caplog.records and not any(text in r.getMessage() for r in caplog.records)
+
+
+def test_a_question_about_the_start_of_the_stay_is_answered_though_newer_notes_differ(discharged, clinician):
+    """ "What was the first creatinine?" quotes the admission value; the verifier calls it out of
+    date (a newer note gives another value), which is true and beside the point: it is shown as
+    true when written, with the newer note cited next to it."""
+    patient, facts = discharged
+    name = next(
+        n
+        for n in dict.fromkeys(lab.name for lab in facts.labs)
+        if len({lab.value for lab in facts.labs if lab.name == n}) > 1
+    )
+    first = min((lab for lab in facts.labs if lab.name == name), key=lambda lab: lab.at)
+    question = answered(clinician, patient, f"What was the first {name}?")
+    assert not question.abstained
+    assert first.value in shown(question)[0]
+    sentence = question.sentences.filter(verdict="supported").order_by("ordinal").first()
+    if sentence.verdict_reason.startswith("true when written"):
+        assert sentence.citations.filter(newer=True).exists()
+
+
+def test_a_stopped_drug_is_never_answered_as_current_without_a_present_tense_word(discharged, clinician):
+    patient, facts = discharged
+    drug = stopped_before_discharge(facts)[0]
+    question = answered(clinician, patient, f"Is he on {drug}?")
+    assert all("stopped" in text for text in shown(question) if drug in text.lower())
