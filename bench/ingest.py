@@ -13,6 +13,13 @@ so the encoder-alone runs are interleaved with the pipeline, batch by batch (eac
 batch is followed by the encoder on that batch's texts), and the ratio of the sums is printed
 (also in process CPU time). Then the pipeline (notes_index again over the same notes) and one
 single encode call over all the texts alternate for --rounds rounds, and the medians compare.
+
+    .venv/bin/python -m bench ingest --encoder torch,onnx-int8 [--rounds 2]
+
+compares encoders instead, on the same cores in one run: every batch of notes goes through
+notes_index with each encoder in turn (who goes first alternates), for --rounds rounds; prints
+chunks/s of each and the ratio to the first, and, on the vectors of all the chunks, how far each
+encoder's 10 nearest chunk neighbours agree with the first encoder's (recall@10).
 """
 
 from __future__ import annotations
@@ -29,7 +36,10 @@ def main(argv=None) -> int:
     parser.add_argument("--notes", type=int, default=300)
     parser.add_argument("--batch", type=int, default=0, help="notes per notes_index call (default: EMBED_BATCH)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds against one encode call")
+    parser.add_argument("--encoder", default="", help="compare encoders side by side, e.g. torch,onnx-int8")
     args = parser.parse_args(argv)
+    if args.encoder:
+        return _encoders_compare(args)
 
     bench_setup("clinsum_bench_ingest")
     from django.conf import settings
@@ -152,6 +162,84 @@ def main(argv=None) -> int:
         f"ratio of medians {single_wall / repeat_wall:.3f} ({chunks / repeat_wall:.1f} vs {chunks / single_wall:.1f} "
         "chunks/s)"
     )
+    return 0
+
+
+def _encoders_compare(args) -> int:
+    import numpy as np
+
+    from bench.encoders import encoders_load, encoders_parse, recall_agreement, top_k
+
+    names = encoders_parse(args.encoder)
+    bench_setup("clinsum_bench_ingest")
+    from django.conf import settings
+    from django.utils import timezone
+
+    from clinsum.charts.indexing import notes_index
+    from clinsum.charts.ingest import parse_text_file
+    from clinsum.charts.records import PatientRecord
+    from clinsum.charts.services import EMBED_BATCH, notes_ingest
+    from retrieval.chunking import chunk_note
+
+    batch = args.batch or EMBED_BATCH
+    files = sorted((DATA / "mtsamples").glob("*.txt"))[: args.notes]
+    started = time.perf_counter()
+    encoders = encoders_load(names)
+    print(f"machine: {machine()}")
+    print(f"encoders loaded in {time.perf_counter() - started:.1f} s: " + ", ".join(e.name for e in encoders.values()))
+    sample = [c.text for path in files[:20] for c in chunk_note(path.read_text(errors="replace"))][:128]
+    for encoder in encoders.values():
+        encoder.encode(sample)
+    charts_reset()
+    now = timezone.now()
+    notes, patients = [], []
+    for index, path in enumerate(files):
+        mrn = f"BENCH-{index:05d}"
+        notes.extend(parse_text_file(path, mrn=mrn, note_type="other", author="", authored_at=now).notes)
+        patients.append(PatientRecord(mrn=mrn, family_name=path.stem[:120]))
+    note_ids = notes_ingest(notes=notes, patients=patients, enqueue=False).note_ids
+
+    class Recording:
+        def __init__(self, inner):
+            self.inner, self.name, self.dim, self.vectors = inner, inner.name, inner.dim, []
+
+        def encode(self, texts):
+            vectors = self.inner.encode(texts)
+            self.vectors.append(vectors)
+            return vectors
+
+    walls = dict.fromkeys(names, 0.0)
+    chunks = 0
+    recorders = {}
+    for round_ in range(args.rounds):
+        recorders = {name: Recording(encoders[name]) for name in names}
+        for number, start in enumerate(range(0, len(note_ids), batch)):
+            ids = note_ids[start : start + batch]
+            order = names if (number + round_) % 2 == 0 else names[::-1]
+            for name in order:
+                w = time.perf_counter()
+                written = notes_index(note_ids=ids, embedder=recorders[name])
+                walls[name] += time.perf_counter() - w
+            chunks += written
+    print(
+        f"{len(note_ids)} MTSamples notes, {chunks // args.rounds} chunks, {batch} notes per notes_index call, "
+        f"encode batch size {settings.EMBEDDING_BATCH_SIZE}, {args.rounds} rounds, encoders alternating per batch"
+    )
+    first = names[0]
+    for name in names:
+        rate = chunks / walls[name]
+        print(
+            f"  {name:<10} pipeline {rate:6.1f} chunks/s ({walls[name]:.1f} s)   "
+            f"ratio to {first}: {walls[first] / walls[name]:.2f}x"
+        )
+    vectors = {name: np.concatenate(recorders[name].vectors) for name in names}
+    neighbours = {name: top_k(v, v, 10, exclude_self=True) for name, v in vectors.items()}
+    for name in names[1:]:
+        cosines = (vectors[name] * vectors[first]).sum(axis=1)
+        print(
+            f"  {name} vs {first} on {len(cosines)} chunks: cosine min {cosines.min():.4f} mean {cosines.mean():.4f}; "
+            f"chunk-neighbour recall@10 {recall_agreement(neighbours[first], neighbours[name]):.4f} (target >= 0.99)"
+        )
     return 0
 
 

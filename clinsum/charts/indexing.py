@@ -25,6 +25,8 @@ def embedder_get() -> Embedder:
         path=settings.EMBEDDING_MODEL_PATH or None,
         device=settings.EMBEDDING_DEVICE,
         batch_size=settings.EMBEDDING_BATCH_SIZE,
+        backend=settings.EMBEDDING_BACKEND,
+        cache_dir=settings.EMBEDDING_CACHE_DIR,
     )
 
 

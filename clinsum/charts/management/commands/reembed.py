@@ -42,7 +42,11 @@ class Command(BaseCommand):
         try:
             embedder = (
                 embedder_load(
-                    path=model_path, device=settings.EMBEDDING_DEVICE, batch_size=settings.EMBEDDING_BATCH_SIZE
+                    path=model_path,
+                    device=settings.EMBEDDING_DEVICE,
+                    batch_size=settings.EMBEDDING_BATCH_SIZE,
+                    backend=settings.EMBEDDING_BACKEND,
+                    cache_dir=settings.EMBEDDING_CACHE_DIR,
                 )
                 if model_path
                 else embedder_get()
