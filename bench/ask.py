@@ -645,6 +645,13 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="ask at most N questions (spread)")
     parser.add_argument("--details", action="store_true", help="print every miss with what was shown")
     parser.add_argument(
+        "--backend",
+        choices=("extractive", "vllm-stub"),
+        default="extractive",
+        help="vllm-stub: the vLLM path against tests/llm_stub.py playing a model with planted errors "
+        "(bench/ask_vllm.py)",
+    )
+    parser.add_argument(
         "--keep-index",
         action="store_true",
         help="reuse the last run's notes and chunks (saves minutes of embedding); only valid when "
@@ -662,7 +669,7 @@ def main() -> int:
     from clinsum.charts.models import Note, Patient
 
     print(f"machine: {machine()}")
-    print(f"backend: {getattr(settings, 'ASK_BACKEND', settings.SUMMARY_BACKEND)}")
+    print(f"backend: {args.backend if args.backend != 'extractive' else settings.SUMMARY_BACKEND}")
     ward = demo_ward_generate(seed=DEMO_SEED, n_patients=args.patients)
     if not args.keep_index:
         charts_reset()
@@ -687,6 +694,10 @@ def main() -> int:
 
     hidden = hidden_verdicts()
     readers = {mrn: bench_reader(p) for mrn, p in patients.items()}
+    if args.backend == "vllm-stub":
+        from bench.ask_vllm import run
+
+        return run(questions, patients, readers, hidden, details=args.details)
     warm = questions[0]  # the embedder and the code path, once, not timed
     ask_one(warm, patients[warm.mrn], readers[warm.mrn], hidden)
 
