@@ -22,6 +22,7 @@ CASES = [
     pytest.param(
         "stopped_as_current",
         "drug_ever",
+        id="stopped_as_current-drug_ever",
         marks=pytest.mark.xfail(
             strict=True,
             reason="verifier gap: a drug that left the newer medication lists, stated as current from an "
@@ -44,9 +45,7 @@ def questions(discharged):
     return questions_for(record, facts, notes)
 
 
-@pytest.mark.parametrize(
-    ("mode", "kind"), CASES, ids=[f"{c[0]}-{c[1]}" if isinstance(c, tuple) else "-".join(c.values) for c in CASES]
-)
+@pytest.mark.parametrize(("mode", "kind"), CASES, ids=[getattr(c, "id", None) or f"{c[0]}-{c[1]}" for c in CASES])
 def test_the_verifier_keeps_faithful_answers_and_hides_planted_ones(
     discharged, questions, clinician, vllm_backend, mode, kind
 ):
