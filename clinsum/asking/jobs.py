@@ -195,9 +195,10 @@ class QuestionJob:
         shown = []
         for ordinal, (generated, check) in enumerate(verified):
             verdict, reason = check.verdict, check.reason
-            if past and verdict == OUT_OF_DATE:
+            if past and verdict == OUT_OF_DATE and not about_present(generated.text):
                 # "What was the first CRP?": the quote holds and answers it; the newer note that
-                # differs stays cited beside it (newer=True), and the reason says so.
+                # differs stays cited beside it (newer=True), and the reason says so. A sentence
+                # that itself claims the present ("still on heparin") stays out of date.
                 verdict, reason = SUPPORTED, f"true when written; {reason}"
             shown.append(verdict == SUPPORTED)
             sentence = AnswerSentence.objects.create(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from retrieval.clinical.chart import NO_ALLERGY, statement_clean
+from retrieval.clinical.chart import NO_ALLERGY, medication_list_section, statement_clean
 from retrieval.clinical.context import Mention, mentions
 from retrieval.clinical.drugs import drug_mentions
 from retrieval.clinical.facts import Facts, date_of, date_supported, facts_of, status_supported, words_to_digits
@@ -480,14 +480,21 @@ def _newer_contradiction(
     if not newer:
         return None
     is_medication = claim_facts.drugs and (
-        claim_facts.quantities or claim_facts.frequencies or claim_facts.routes or claim_facts.statuses
+        claim_facts.quantities
+        or claim_facts.frequencies
+        or claim_facts.routes
+        or claim_facts.statuses
+        or _SAYS_CURRENT.search(claim_text)
     )
     if is_medication:
+        stops = any(s in ("stop", "hold") for s, _ in claim_facts.statuses)
         for drug in sorted(claim_facts.drugs):
+            mentioned = False
             for source_id, hit in newer:
                 lines = _sentences_with(hit, lambda s, drug=drug: any(d.generic == drug for d in drug_mentions(s)))
                 if not lines:
                     continue
+                mentioned = True
                 when = f"{hit.authored_at:%m/%d/%Y}"
                 for line in lines:
                     facts = facts_of(line)
@@ -504,6 +511,10 @@ def _newer_contradiction(
                         line = next(x for x in lines if any(u == unit for _, u in facts_of(x).quantities))
                         return f"out of date: {drug} is {dose} in a newer note ({when})", source_id, hit, line
                 break  # the newest note that mentions the drug agrees
+            if not mentioned and not stops:
+                left_out = _newer_list_without(drug, newer)
+                if left_out is not None:
+                    return left_out
     if NO_ALLERGY.search(claim_text):
         for source_id, hit in newer:
             if hit.section not in _ALLERGY_SECTIONS:
@@ -516,6 +527,25 @@ def _newer_contradiction(
                     hit,
                     lines[0],
                 )
+    return None
+
+
+# A claim that a drug is given now, without a dose: "still on ceftriaxone", "remains on heparin".
+_SAYS_CURRENT = re.compile(r"\b(?:still|currently|remains? on|continues? on|ongoing)\b", re.I)
+
+
+def _newer_list_without(drug: str, newer: list[tuple[str, Hit]]) -> tuple[str, str, Hit, str] | None:
+    """A claim giving `drug` as given, cited from an older note, when a newer physician's
+    medication list (two drugs or more: a list, not a passing mention) leaves it out and no
+    newer source names it (the caller checked): the drug was stopped without a word, as charts
+    do (the chart reader shows it as "stopped, not on the list of ...")."""
+    for source_id, hit in newer:
+        if not medication_list_section(hit.section, hit.note_type):
+            continue
+        items = _sentences_with(hit, lambda s: bool(drug_mentions(s)))
+        if len({d.generic for line in items for d in drug_mentions(line)}) >= 2:
+            when = f"{hit.authored_at:%m/%d/%Y}"
+            return f"out of date: {drug} is not on a newer medication list ({when})", source_id, hit, items[0]
     return None
 
 
@@ -630,6 +660,16 @@ def claim_verify(*, claim: GeneratedClaim, sources: dict[str, Hit], patient_id: 
     problem = _status_differs(claim_text, evidence, family_section=family_section)
     if problem:
         return ClaimCheck(UNSUPPORTED, problem, checks)
+
+    if (
+        claim_facts.drugs
+        and _SAYS_CURRENT.search(claim_text)
+        and not _SAYS_CURRENT.search(evidence)
+        and not any(medication_list_section(c.hit.section, c.hit.note_type) for c in found)
+    ):
+        # "Still on ceftriaxone" cited from "started on ceftriaxone ... defervesced by day 3": the
+        # note tells a course, not that the drug is given now (a medication list would).
+        return ClaimCheck(UNSUPPORTED, "the cited text does not say the drug is still given", checks)
 
     evidence_stems = {_stem(w) for w in _WORD.findall(_normalise(evidence))}
     content = _content(claim_text)

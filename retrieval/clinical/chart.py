@@ -322,6 +322,12 @@ def _medication_list(section: str) -> bool:
     )
 
 
+def medication_list_section(section: str, note_type: str) -> bool:
+    """A chunk section that holds a physician's complete medication list (the lists
+    medications_read compares; a nurse's "Meds: ... given per MAR" is not one)."""
+    return note_type != "nursing" and _medication_list(section)
+
+
 def medication_lists(statements: list[Statement]) -> list[list[Statement]]:
     """Complete medication lists, oldest first: per physician note, the items (statements with a
     drug) of its discharge list, or else of its medication list."""

@@ -92,3 +92,76 @@ def test_one_good_and_one_bad_citation_is_partly_supported():
 def test_a_claim_without_citations_is_unsupported():
     claim = GeneratedClaim("problems", "Has diabetes.", ())
     assert claim_verify(claim=claim, sources={}, patient_id=1).verdict == UNSUPPORTED
+
+
+# --- Currency without a written stop (issue 18's planted errors) -------------------------------
+
+
+def _dated(text, *, note_id, day, section="medications", note_type="progress", chunk_id=None):
+    from datetime import UTC, datetime
+
+    return Hit(
+        chunk_id=chunk_id or note_id,
+        note_id=note_id,
+        patient_id=1,
+        ordinal=0,
+        char_start=0,
+        char_end=len(text),
+        section=section,
+        text=text,
+        score=1.0,
+        note_type=note_type,
+        authored_at=datetime(2026, 11, day, 8, 0, tzinfo=UTC),
+    )
+
+
+OLD_LIST = "- Heparin 5000 units SC q8h (started 11/12/2026)\n- Furosemide 40 mg IV BID (started 11/12/2026)"
+NEW_LIST = "- Furosemide 40 mg PO daily (dose changed 11/16/2026)\n- Metoprolol tartrate 25 mg PO BID (home medication)"
+
+
+def test_a_drug_left_off_a_newer_medication_list_is_out_of_date():
+    sources = {"S1": _dated(OLD_LIST, note_id=1, day=13), "S2": _dated(NEW_LIST, note_id=2, day=17)}
+    claim = GeneratedClaim(
+        "medications", "Heparin 5000 units SC q8h.", (GeneratedCitation("S1", "Heparin 5000 units SC q8h"),)
+    )
+    check = claim_verify(claim=claim, sources=sources, patient_id=1)
+    assert check.verdict == "out_of_date" and "not on a newer medication list" in check.reason
+    assert [c.source_id for c in check.citations if c.newer] == ["S2"]
+
+
+def test_a_nurses_meds_line_is_not_a_medication_list():
+    """A nursing note naming two drugs given per MAR does not say heparin was stopped."""
+    sources = {
+        "S1": _dated(OLD_LIST, note_id=1, day=13),
+        "S2": _dated(
+            "Meds: Furosemide 40 mg PO and metoprolol 25 mg PO given per MAR.",
+            note_id=2,
+            day=17,
+            section="meds",
+            note_type="nursing",
+        ),
+    }
+    claim = GeneratedClaim(
+        "medications", "Heparin 5000 units SC q8h.", (GeneratedCitation("S1", "Heparin 5000 units SC q8h"),)
+    )
+    assert claim_verify(claim=claim, sources=sources, patient_id=1).verdict == SUPPORTED
+
+
+def test_still_on_a_drug_needs_a_note_that_says_it_is_given_now():
+    course = "Treated with ceftriaxone and azithromycin and defervesced by hospital day 3."
+    sources = {"S1": _dated(course, note_id=1, day=13, section="hospital_course", note_type="discharge_summary")}
+    still = GeneratedClaim(
+        "answer",
+        "Still on ceftriaxone and azithromycin and defervesced by hospital day 3.",
+        (GeneratedCitation("S1", course),),
+    )
+    assert claim_verify(claim=still, sources=sources, patient_id=1).verdict == UNSUPPORTED
+    told = GeneratedClaim(
+        "answer", "Treated with ceftriaxone and azithromycin; defervesced by day 3.", (GeneratedCitation("S1", course),)
+    )
+    assert claim_verify(claim=told, sources=sources, patient_id=1).verdict == SUPPORTED
+    listed = {"S1": _dated(OLD_LIST, note_id=1, day=13)}
+    on_list = GeneratedClaim(
+        "answer", "Still on heparin 5000 units SC q8h.", (GeneratedCitation("S1", "Heparin 5000 units SC q8h"),)
+    )
+    assert claim_verify(claim=on_list, sources=listed, patient_id=1).verdict == SUPPORTED
