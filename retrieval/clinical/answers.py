@@ -352,7 +352,11 @@ def about_present(question: str) -> bool:
     return bool(_PRESENT.search(question))
 
 
-_EVER = re.compile(r"\b(?:ever|at any (?:point|time)|previously|before|prior to|in the past)\b", re.I)
+_EVER = re.compile(
+    r"\b(?:ever|at any (?:point|time)|previously|before|prior to|in the past|received|been given|given|got|had)\b"
+    r"|\b(?:this|the|during (?:the|this)) (?:admission|stay|hospitali[sz]ation)\b",
+    re.I,
+)
 
 
 def about_the_past(question: str) -> bool:

@@ -306,3 +306,25 @@ def test_a_note_that_names_the_first_value_outranks_the_oldest_note():
         sources[f"S{n}"] = Hit(**{**vars(hit), "authored_at": DAY0 + timedelta(days=3)})
     answer = question_answer(question="What was the first creatinine?", sources=sources, ranked=list(sources))
     assert "1.9 mg/dL on admission" in answer.sentences[0].text
+
+
+@pytest.mark.parametrize(
+    "question, past",
+    [
+        ("What was the first creatinine?", True),
+        ("Was heparin ever given?", True),
+        ("Has she received vancomycin this admission?", True),
+        ("Did he get any contrast during the stay?", True),
+        ("Sodium zirconium cyclosilicate given at any point?", True),
+        ("Is she on heparin?", False),
+        ("Is he still getting vancomycin?", False),
+        ("Current furosemide dose?", False),
+        ("What is the latest potassium?", False),
+    ],
+)
+def test_a_question_about_the_past_is_told_from_one_about_now(question, past):
+    """A past question may be answered by a quote a newer note contradicts (true when written);
+    a question about now never is."""
+    from retrieval.clinical.answers import about_the_past
+
+    assert about_the_past(question) is past
