@@ -92,14 +92,14 @@ def manage(*args: str, database: str) -> subprocess.CompletedProcess:
 
 def snapshot(dbname: str) -> dict:
     """The rows a restore must bring back unchanged, read the same way from both databases.
-    vector_send gives the stored pgvector bytes (dimension header + float4s), not a rounded text form."""
+    halfvec_send gives the stored pgvector bytes (dimension header + float16s), not a rounded text form."""
     with pg_connect(dbname) as conn:
         return {
             "notes": conn.execute(
                 "SELECT id, patient_id, text, content_hash, convert_to(text, 'UTF8') FROM charts_note ORDER BY id"
             ).fetchall(),
             "chunks": conn.execute(
-                "SELECT id, note_id, ordinal, char_start, char_end, text, vector_send(embedding),"
+                "SELECT id, note_id, ordinal, char_start, char_end, text, halfvec_send(embedding),"
                 " embedding_model, embedding_dim FROM charts_chunk ORDER BY id"
             ).fetchall(),
             "audit": conn.execute(
