@@ -403,6 +403,7 @@ def main(argv=None) -> int:
     from django.db import connection
 
     import retrieval.store
+    from clinsum.db.roles import as_owner
     from retrieval.search import patient_vector_search
     from retrieval.types import AccessScope
 
@@ -427,7 +428,7 @@ def main(argv=None) -> int:
 
     for dtype, partitions in variants:
         print(f"== embedding {dtype}, {f'{partitions} hash partitions by patient' if partitions else 'unpartitioned'}")
-        with connection.cursor() as cursor:
+        with as_owner(), connection.cursor() as cursor:  # bench_meta is the owner's
             meta = _meta(cursor) or {}
         layout = {"dtype": dtype, "partitions": partitions}
         if args.reuse and meta.get("params") == params and meta.get("layout") == layout and meta.get("complete"):

@@ -55,7 +55,7 @@ def _search_all(args) -> tuple[str, list[list[int]], list[list[int]]]:
 
 @pytest.mark.parametrize("partitions", [0, 4])
 def test_the_loader_runs_as_owner_and_the_search_as_the_app_role(bench_db, texts, partitions):
-    from clinsum.db.roles import app_role
+    from clinsum.db.roles import app_role, as_owner
 
     load(texts=texts, dtype="halfvec", partitions=partitions, **PARAMS)
     args = SimpleNamespace(k=10, **PARAMS)
@@ -65,6 +65,7 @@ def test_the_loader_runs_as_owner_and_the_search_as_the_app_role(bench_db, texts
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(DISTINCT patient_id) FROM charts_chunk")
         assert cursor.fetchone() == (PARAMS["chunks"], PARAMS["patients"])
+    with as_owner(), connection.cursor() as cursor:
         assert _meta(cursor)["complete"]
 
 
