@@ -225,7 +225,7 @@ def test_a_restored_backup_has_the_same_notes_embeddings_and_audit_chain(chart, 
     assert {row[2] for row in copy["notes"]} == set(NOTE_TEXTS)  # the texts as ingested, CRs and all
     assert copy["notes"] == source["notes"]
     vectors = [row[6] for row in copy["chunks"]]
-    assert all(len(v) == 4 + 384 * 4 for v in vectors)  # int16 dim + int16 unused + 384 float4
+    assert all(len(v) == 4 + 384 * 2 for v in vectors)  # int16 dim + int16 unused + 384 float16 (halfvec)
     assert len(set(vectors)) == len(vectors)  # real, distinct embeddings, not placeholders
     assert copy["chunks"] == source["chunks"]
     assert copy["audit"] == source["audit"] and len(copy["audit"]) == len(chart["note_ids"]) + 1
