@@ -1,10 +1,11 @@
 """Per-patient retrieval: vector, full text, and both fused by reciprocal rank fusion.
 
-Exact by design: the b-tree on chunk.patient_id narrows to one patient's chunks and the
-distance sort runs over all of them, so no relevant chunk is missed (filtered HNSW in pgvector
-0.6 returned too few rows; see DESIGN.md). The chunk table therefore carries no ANN index
-(tests/retrieval/test_search.py checks). The access scope is a predicate inside every
-statement, never a filter on results.
+Embeddings are halfvec (retrieval.store); the query vector is cast to the same type, so the
+cosine distance is pgvector's halfvec operator. Exact by design: the b-tree on chunk.patient_id
+narrows to one patient's chunks and the distance sort runs over all of them, so no relevant chunk
+is missed (filtered HNSW in pgvector 0.6 returned too few rows; see DESIGN.md). The chunk table
+therefore carries no ANN index (tests/retrieval/test_search.py checks). The access scope is a
+predicate inside every statement, never a filter on results.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import store
 from .store import CHUNK_TABLE, NOTE_TABLE, rows_as_dicts, scope_sql, vector_literal
 from .types import AccessScope, Hit
 
@@ -73,7 +75,7 @@ def patient_vector_search(
         SELECT top.*, 1 - top.distance AS score, {_NOTE_COLUMNS}
         FROM (
             SELECT {_HIT_COLUMNS}, c.embedding <=> q.v AS distance
-            FROM (SELECT %s::vector AS v) q, {CHUNK_TABLE} c
+            FROM (SELECT %s::{store.EMBEDDING_TYPE} AS v) q, {CHUNK_TABLE} c
             WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
             ORDER BY distance, c.id
             LIMIT %s
@@ -212,7 +214,7 @@ def patient_hybrid_search(
     cursor.execute(
         f"""
         WITH vec AS (
-            SELECT c.id, row_number() OVER (ORDER BY c.embedding <=> %s::vector, c.id) AS rank
+            SELECT c.id, row_number() OVER (ORDER BY c.embedding <=> %s::{store.EMBEDDING_TYPE}, c.id) AS rank
             FROM {CHUNK_TABLE} c
             WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
             ORDER BY rank LIMIT %s

@@ -1,9 +1,13 @@
 """The chunk store: SQL through a DB-API cursor (psycopg 3, or Django's cursor wrapper).
 
 The tables are created by ClinSum's migrations; their names live here once.
-Query vectors travel as pgvector text literals, so no adapter registration is needed. Chunk
-writes go through binary COPY when the cursor speaks psycopg 3 (one round trip per batch, no
-float formatting), and through executemany otherwise.
+Query vectors travel as pgvector text literals cast to the column's type, so no adapter
+registration is needed. Chunk writes go through binary COPY when the cursor speaks psycopg 3
+(one round trip per batch, no float formatting), and through executemany otherwise.
+
+Embeddings are stored as `halfvec` (IEEE half precision, 2 bytes a dimension; charts migration
+0009): half the bytes of `vector` for the same exact per-patient recall@10 on the retrieval
+bench (bench/README.md). The encoder's float32 vectors are rounded to the nearest half on write.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ import numpy as np
 from .types import AccessScope, ChunkSpan
 
 CHUNK_TABLE = "charts_chunk"
+# The SQL type of charts_chunk.embedding (the charts migrations create it); query vectors are
+# cast to it so that `<=>` compares like with like. The retrieval bench sets it to "vector" to
+# measure a float32 table beside a halfvec one; nothing else changes it.
+EMBEDDING_TYPE = "halfvec"
+EMBEDDING_TYPES = ("vector", "halfvec")
 NOTE_TABLE = "charts_note"
 PATIENT_TABLE = "charts_patient"
 CARE_TEAM_TABLE = "charts_careteammember"
@@ -67,7 +76,7 @@ def chunks_replace_many(cursor, *, notes: Sequence[NoteChunks], vectors: np.ndar
         dim = int(vectors.shape[1])
         cursor.executemany(
             f"INSERT INTO {CHUNK_TABLE} ({', '.join(CHUNK_COLUMNS)})"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::vector, %s, %s)",
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s::{EMBEDDING_TYPE}, %s, %s)",
             [(*row, vector_literal(v), model_name, dim) for row, v in zip(_chunk_rows(notes), vectors)],
         )
     return total
@@ -84,16 +93,37 @@ _COPY_TRAILER = struct.pack(">h", -1)
 _ROW_HEAD = struct.Struct(">hiqiqiiiiiii")  # 10 fields; bigint, bigint, int, int, int (+ lengths)
 
 
+def _binary_vectors(vectors: np.ndarray, embedding_type: str) -> tuple[np.ndarray, bytes]:
+    """The vectors in the binary input format of `embedding_type` (vector_recv / halfvec_recv:
+    int16 dimension, int16 unused, then big-endian float32 or float16 values), and the field head
+    (its byte length, dimension, unused) that goes before each one."""
+    if embedding_type not in EMBEDDING_TYPES:
+        raise ValueError(f"unknown embedding type {embedding_type!r}")
+    dtype = ">f2" if embedding_type == "halfvec" else ">f4"
+    with np.errstate(over="ignore"):
+        encoded = np.ascontiguousarray(vectors, dtype=dtype)
+    if not np.isfinite(encoded).all():  # pgvector refuses NaN and infinity; say which side did it
+        raise ValueError(f"an embedding has a value that {embedding_type} cannot hold (NaN, or beyond its range)")
+    n, dim = encoded.shape
+    return encoded, struct.pack(">ihh", 4 + encoded.itemsize * dim, dim, 0)
+
+
 def chunks_copy(
-    cursor, *, rows: Iterable[tuple], vectors: np.ndarray, model_name: str, flush_bytes: int = 8 << 20
+    cursor,
+    *,
+    rows: Iterable[tuple],
+    vectors: np.ndarray,
+    model_name: str,
+    flush_bytes: int = 8 << 20,
+    embedding_type: str | None = None,
 ) -> int:
     """COPY chunk rows (note_id, patient_id, ordinal, char_start, char_end, section, text) with
     their vectors into the chunk table in PostgreSQL's binary format. Returns rows written.
+    `embedding_type` is the column's type (default EMBEDDING_TYPE).
 
-    Also used by the retrieval benchmark to load a million rows."""
-    vectors = np.ascontiguousarray(vectors, dtype=">f4")
+    Also used by the retrieval benchmark to load millions of rows."""
+    vectors, vector_head = _binary_vectors(vectors, embedding_type or EMBEDDING_TYPE)
     n, dim = vectors.shape
-    vector_head = struct.pack(">ihh", 4 + 4 * dim, dim, 0)
     model = model_name.encode()
     tail = struct.pack(">i", len(model)) + model + struct.pack(">ii", 4, dim)
     written = 0
@@ -130,7 +160,7 @@ def chunks_reembed(cursor, *, chunk_ids: Sequence[int], vectors: np.ndarray, mod
     cursor.execute(
         f"""
         UPDATE {CHUNK_TABLE} AS c
-        SET embedding = v.embedding::vector, embedding_model = %s, embedding_dim = %s
+        SET embedding = v.embedding::{EMBEDDING_TYPE}, embedding_model = %s, embedding_dim = %s
         FROM unnest(%s::bigint[], %s::text[]) AS v(id, embedding)
         WHERE c.id = v.id
         """,

@@ -3,7 +3,7 @@ import hashlib
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from pgvector.django import VectorField
+from pgvector.django import HalfVectorField
 
 
 class Sex(models.TextChoices):
@@ -148,7 +148,8 @@ class Chunk(models.Model):
     char_end = models.PositiveIntegerField()
     section = models.CharField(max_length=120, blank=True)
     text = models.TextField()
-    embedding = VectorField(null=True)  # dimension set by the model; stored alongside
+    # Half precision (2 bytes a dimension, migration 0009); dimension set by the model, stored alongside.
+    embedding = HalfVectorField(null=True)
     embedding_model = models.CharField(max_length=200, blank=True)
     embedding_dim = models.PositiveIntegerField(default=0)
 

@@ -92,14 +92,14 @@ def manage(*args: str, database: str) -> subprocess.CompletedProcess:
 
 def snapshot(dbname: str) -> dict:
     """The rows a restore must bring back unchanged, read the same way from both databases.
-    vector_send gives the stored pgvector bytes (dimension header + float4s), not a rounded text form."""
+    halfvec_send gives the stored pgvector bytes (dimension header + float16s), not a rounded text form."""
     with pg_connect(dbname) as conn:
         return {
             "notes": conn.execute(
                 "SELECT id, patient_id, text, content_hash, convert_to(text, 'UTF8') FROM charts_note ORDER BY id"
             ).fetchall(),
             "chunks": conn.execute(
-                "SELECT id, note_id, ordinal, char_start, char_end, text, vector_send(embedding),"
+                "SELECT id, note_id, ordinal, char_start, char_end, text, halfvec_send(embedding),"
                 " embedding_model, embedding_dim FROM charts_chunk ORDER BY id"
             ).fetchall(),
             "audit": conn.execute(
@@ -225,7 +225,7 @@ def test_a_restored_backup_has_the_same_notes_embeddings_and_audit_chain(chart, 
     assert {row[2] for row in copy["notes"]} == set(NOTE_TEXTS)  # the texts as ingested, CRs and all
     assert copy["notes"] == source["notes"]
     vectors = [row[6] for row in copy["chunks"]]
-    assert all(len(v) == 4 + 384 * 4 for v in vectors)  # int16 dim + int16 unused + 384 float4
+    assert all(len(v) == 4 + 384 * 2 for v in vectors)  # int16 dim + int16 unused + 384 float16 (halfvec)
     assert len(set(vectors)) == len(vectors)  # real, distinct embeddings, not placeholders
     assert copy["chunks"] == source["chunks"]
     assert copy["audit"] == source["audit"] and len(copy["audit"]) == len(chart["note_ids"]) + 1

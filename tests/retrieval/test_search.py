@@ -3,6 +3,7 @@ sane fusion, exact terms that vectors miss."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from retrieval.search import (
@@ -42,7 +43,11 @@ def texts(hits):
 def test_vector_search_ranks_by_cosine(cursor, ward, chart):
     hits = patient_vector_search(cursor, patient_id=ward["p1"].pk, query_vector=Q, k=4, scope=ALL)
     assert texts(hits) == ["Furosemide", "Lungs", "Edema", "Ambulating"]
-    assert hits[0].score == pytest.approx(float(unit(1, 0.1, 0, 0)[0]), abs=1e-6)
+    # The cosine of the stored halves (chunk and query both halfvec), not of the float32 inputs.
+    chunk, query = unit(1, 0.1, 0, 0).astype(np.float16).astype(np.float64), Q.astype(np.float16).astype(np.float64)
+    expected = chunk @ query / (np.linalg.norm(chunk) * np.linalg.norm(query))
+    assert hits[0].score == pytest.approx(expected, abs=1e-6)
+    assert hits[0].score != pytest.approx(float(unit(1, 0.1, 0, 0)[0]), abs=1e-6)  # halfvec, not float32
 
 
 def test_text_search_ranks_chunks_with_more_query_words_first(cursor, ward, chart):

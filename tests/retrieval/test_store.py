@@ -64,14 +64,42 @@ def test_chunks_replace_is_idempotent(cursor, note, wrap):
     assert [r[6:] for r in first] == [("m", 384, note.patient_id)] * 2
 
 
-def test_vectors_survive_the_binary_copy_exactly(cursor, note):
+@pytest.mark.parametrize("wrap", [lambda c: c, NoCopyCursor], ids=["copy", "executemany"])
+def test_vectors_are_stored_as_their_nearest_halves(cursor, note, wrap):
+    """halfvec (migration 0009): each float32 of the encoder is rounded to the nearest float16,
+    the same by binary COPY and by the text fallback, and nothing else changes."""
     spans = spans_of(note.text)
     vectors = FakeEmbedder(dim=384).encode(["a", "b"])
-    chunks_replace(cursor, note_id=note.pk, patient_id=note.patient_id, chunks=spans, vectors=vectors, model_name="m")
-    stored = np.array(
-        [[float(x) for x in r[5].strip("[]").split(",")] for r in rows(cursor, note.pk)], dtype=np.float32
+    chunks_replace(
+        wrap(cursor), note_id=note.pk, patient_id=note.patient_id, chunks=spans, vectors=vectors, model_name="m"
     )
-    assert np.array_equal(stored, vectors)
+    stored = np.array(
+        [[float(x) for x in r[5].strip("[]").split(",")] for r in rows(cursor, note.pk)], dtype=np.float16
+    )
+    assert np.array_equal(stored, vectors.astype(np.float16))
+    assert not np.array_equal(stored.astype(np.float32), vectors)  # really rounded: half the bytes
+
+
+def test_the_embedding_column_is_halfvec(cursor):
+    cursor.execute(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'charts_chunk'::regclass AND attname = 'embedding'"
+    )
+    assert cursor.fetchone()[0] == "halfvec"
+
+
+def test_a_vector_half_precision_cannot_hold_is_refused_before_the_database(cursor, note):
+    vectors = FakeEmbedder(dim=8).encode(["a", "b"])
+    vectors[1, 3] = 1e6  # beyond float16's 65504
+    with pytest.raises(ValueError, match="halfvec cannot hold"):
+        chunks_replace(
+            cursor,
+            note_id=note.pk,
+            patient_id=note.patient_id,
+            chunks=spans_of(note.text),
+            vectors=vectors,
+            model_name="m",
+        )
 
 
 def test_the_tsvector_follows_the_text(cursor, note):
