@@ -74,17 +74,10 @@ class OwnPasswordChangeForm(PasswordChangeForm):
 ROLE_CHOICES = [("", "No role (no access)"), *Role.choices]
 
 
-class UserCreateForm(forms.Form):
-    username = forms.RegexField(
-        regex=r"^[A-Za-z0-9._@+-]{2,150}$",
-        max_length=150,
-        error_messages={"invalid": "Letters, digits and . _ @ + - only."},
-    )
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(required=False)
-    role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
-    unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W (clinicians and nurses)")
+class TemporaryPasswordForm(forms.Form):
+    """A password an administrator types for a local account, twice; the user replaces it at
+    their next sign-in (account creation, and the reset of a forgotten password)."""
+
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         strip=False,
@@ -101,24 +94,29 @@ class UserCreateForm(forms.Form):
         return data
 
 
-class UserPasswordResetForm(forms.Form):
-    """An administrator's temporary password for a local account (a forgotten password)."""
-
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-        label="Temporary password",
-        help_text="Give it to the user in person or by phone: they must replace it when they next sign in.",
+class UserCreateForm(TemporaryPasswordForm):
+    username = forms.RegexField(
+        regex=r"^[A-Za-z0-9._@+-]{2,150}$",
+        max_length=150,
+        error_messages={"invalid": "Letters, digits and . _ @ + - only."},
     )
-    password_again = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False, label="Password again"
-    )
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
+    unit = forms.CharField(max_length=64, required=False, help_text="Ward code, e.g. 4W (clinicians and nurses)")
+    field_order = ["username", "first_name", "last_name", "email", "role", "unit", "password", "password_again"]
 
-    def clean(self):
-        data = super().clean()
-        if data.get("password") and data.get("password") != data.get("password_again"):
-            self.add_error("password_again", "The two passwords differ.")
-        return data
+
+class UserPasswordResetForm(TemporaryPasswordForm):
+    """A forgotten password of a local account."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = "Temporary password"
+        self.fields[
+            "password"
+        ].help_text = "Give it to the user in person or by phone: they must replace it when they next sign in."
 
 
 class UserEditForm(forms.Form):
