@@ -8,7 +8,6 @@ question prompt, clinsum/asking/prompts.py, over the best-ranked chunks that fit
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from django.conf import settings
@@ -24,9 +23,9 @@ from clinsum.summaries.backends import (
     Recorder,
 )
 from clinsum.summaries.backends.vllm import ESTIMATE_MARGIN, client_build, structured_ask
+from clinsum.summaries.generation.calls import in_process_call
 from clinsum.summaries.generation.jobs import Plan
 from clinsum.summaries.generation.sources import CHART_CHUNKS
-from clinsum.summaries.models import CallOutcome
 from clinsum.summaries.prompts import CHART_REVIEW, batches_split, estimate_tokens
 from clinsum.summaries.verification import OUT_OF_DATE, SUPPORTED, ClaimCheck
 from retrieval.clinical.answers import about_present, about_the_past, question_answer
@@ -162,8 +161,7 @@ class QuestionJob:
                 }
             ),
         )
-        started = time.monotonic()
-        try:
+        with in_process_call(call, record):
             answer = question_answer(question=job.text, sources=sources, ranked=ranked)
             claims = [
                 GeneratedClaim(
@@ -180,13 +178,6 @@ class QuestionJob:
                 ensure_ascii=False,
             )
             return Generation(claims=claims, model=MODEL, prompt_version=PROMPT_VERSION)
-        except Exception as exc:
-            call.outcome, call.error = CallOutcome.ERROR, f"internal error ({type(exc).__name__})"
-            raise
-        finally:
-            call.latency_ms = int((time.monotonic() - started) * 1000)
-            if record is not None:
-                record(call)
 
     def rows_store(
         self, *, job: Question, verified: list[tuple[GeneratedClaim, ClaimCheck]], sources: dict[str, Hit]

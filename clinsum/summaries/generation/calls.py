@@ -7,6 +7,8 @@ import dataclasses
 import itertools
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db.models import Max
@@ -64,6 +66,23 @@ def generation_json(generation: Generation) -> str:
     )
 
 
+@contextmanager
+def in_process_call(call: ModelCallRecord, record: Recorder | None) -> Iterator[ModelCallRecord]:
+    """An in-process backend's call (the extractive summariser, the question answerer): timed,
+    an exception recorded as an internal error by its type only, and the call handed to
+    `record` whatever happened."""
+    started = time.monotonic()
+    try:
+        yield call
+    except Exception as exc:
+        call.outcome, call.error = CallOutcome.ERROR, f"internal error ({type(exc).__name__})"
+        raise
+    finally:
+        call.latency_ms = int((time.monotonic() - started) * 1000)
+        if record is not None:
+            record(call)
+
+
 def _extractive_generate(
     *,
     sections: tuple[SummarySection, ...],
@@ -83,20 +102,12 @@ def _extractive_generate(
             }
         ),
     )
-    started = time.monotonic()
-    try:
+    with in_process_call(call, record):
         generation = extractive_generate(
             sections=sections, section_sources=section_sources, sources=sources, embedder=embedder_get()
         )
         call.response_body = generation_json(generation)
         return generation
-    except Exception as exc:
-        call.outcome, call.error = CallOutcome.ERROR, f"internal error ({type(exc).__name__})"
-        raise
-    finally:
-        call.latency_ms = int((time.monotonic() - started) * 1000)
-        if record is not None:
-            record(call)
 
 
 def grounded_generate(
