@@ -33,14 +33,16 @@ TEXT_CONFIG = "english"  # must match the generated column: to_tsvector('english
 # GIN index: per patient, the patient b-tree already narrows to a few hundred chunks, while the
 # GIN index (for cross-patient search) would first read a common word's whole posting list
 # (10-14 ms at a million chunks, against about 1 ms; bench/README.md).
-def _text_ranking_ctes(access: str) -> str:
-    """CTEs ending in `txt (id, score, rank)`; parameters: query text, patient id, access params."""
-    return f"""
+#
+# Every statement reads the chunk table once through the patient b-tree (the `chart` CTE), and
+# every later join names the patient as well as the id (`c.id = ... AND c.patient_id = %s`,
+# `n.id = ... AND n.patient_id = ...`): the candidates are ranked from what that one read
+# returned, only the k winners are fetched again, and a distributed engine sharding chunks and
+# notes by patient (Citus; README, Production) can route the whole statement to one shard.
+_TEXT_RANKING = f"""
         words AS (
             SELECT DISTINCT word, quote_literal(word)::tsquery AS query
             FROM unnest(tsvector_to_array(to_tsvector('{TEXT_CONFIG}', %s))) AS word
-        ), chart AS MATERIALIZED (
-            SELECT c.id, c.tsv FROM {CHUNK_TABLE} c WHERE c.patient_id = %s AND {access}
         ), matches AS (
             SELECT chart.id, words.word FROM chart JOIN words ON ts_match_vq(chart.tsv, words.query)
         ), idf AS (
@@ -55,6 +57,14 @@ def _text_ranking_ctes(access: str) -> str:
             FROM scored JOIN chart ON chart.id = scored.id,
                  (SELECT string_agg(quote_literal(word), ' | ')::tsquery AS query FROM words) any_word
         )"""
+
+
+def _text_ranking_ctes(access: str) -> str:
+    """CTEs ending in `txt (id, score, rank)`; parameters: patient id, access params, query text."""
+    return f"""
+        chart AS MATERIALIZED (
+            SELECT c.id, c.tsv FROM {CHUNK_TABLE} c WHERE c.patient_id = %s AND {access}
+        ), {_TEXT_RANKING}"""
 
 
 _HIT_COLUMNS = """c.id AS chunk_id, c.note_id, c.patient_id, c.ordinal, c.char_start, c.char_end,
@@ -79,7 +89,7 @@ def patient_vector_search(
             WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
             ORDER BY distance, c.id
             LIMIT %s
-        ) top JOIN {NOTE_TABLE} n ON n.id = top.note_id
+        ) top JOIN {NOTE_TABLE} n ON n.id = top.note_id AND n.patient_id = top.patient_id
         ORDER BY top.distance, top.chunk_id
         """,
         [vector_literal(query_vector), patient_id, len(query_vector), *access_params, k],
@@ -98,7 +108,7 @@ def patient_chunks(cursor, *, patient_id: int, scope: AccessScope, limit: int) -
     cursor.execute(
         f"""
         SELECT {_HIT_COLUMNS}, 1.0::float8 AS score, {_NOTE_COLUMNS}
-        FROM {CHUNK_TABLE} c JOIN {NOTE_TABLE} n ON n.id = c.note_id
+        FROM {CHUNK_TABLE} c JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id
         WHERE c.patient_id = %s AND {access}
         ORDER BY n.authored_at DESC, c.note_id DESC, c.ordinal
         LIMIT %s
@@ -119,10 +129,11 @@ def patient_text_search(cursor, *, patient_id: int, query_text: str, k: int, sco
         WITH {_text_ranking_ctes(access)}
         SELECT {_HIT_COLUMNS}, txt.score::float8 AS score, {_NOTE_COLUMNS}
         FROM (SELECT * FROM txt ORDER BY rank LIMIT %s) txt
-        JOIN {CHUNK_TABLE} c ON c.id = txt.id JOIN {NOTE_TABLE} n ON n.id = c.note_id
+        JOIN {CHUNK_TABLE} c ON c.id = txt.id AND c.patient_id = %s
+        JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id
         ORDER BY txt.rank
         """,
-        [query_text, patient_id, *access_params, k],
+        [patient_id, *access_params, query_text, k, patient_id],
     )
     return [Hit(**row) for row in rows_as_dicts(cursor)]
 
@@ -156,11 +167,12 @@ def patient_text_search_passages(cursor, *, patient_id: int, query_text: str, k:
         SELECT {_HIT_COLUMNS}, txt.score::float8 AS score, {_NOTE_COLUMNS},
                ts_headline('{TEXT_CONFIG}', translate(c.text, %s, ''), any_word.query, %s) AS headline
         FROM (SELECT * FROM txt ORDER BY rank LIMIT %s) txt
-        JOIN {CHUNK_TABLE} c ON c.id = txt.id JOIN {NOTE_TABLE} n ON n.id = c.note_id,
+        JOIN {CHUNK_TABLE} c ON c.id = txt.id AND c.patient_id = %s
+        JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id,
              (SELECT string_agg(quote_literal(word), ' | ')::tsquery AS query FROM words) any_word
         ORDER BY txt.rank
         """,
-        [query_text, patient_id, *access_params, _MARK_START + _MARK_STOP, _HEADLINE_OPTIONS, k],
+        [patient_id, *access_params, query_text, _MARK_START + _MARK_STOP, _HEADLINE_OPTIONS, k, patient_id],
     )
     hits = []
     for row in rows_as_dicts(cursor):
@@ -193,32 +205,32 @@ def patient_hybrid_search(
     if recency_half_life_days is not None and recency_half_life_days <= 0:
         raise ValueError("recency_half_life_days must be > 0")
     half_life = float(recency_half_life_days) if recency_half_life_days else None
-    if half_life is None:  # only the k winners meet their notes
-        final = f"""
-        SELECT top.*, {_NOTE_COLUMNS}
-        FROM (
-            SELECT {_HIT_COLUMNS}, f.vector_rank, f.text_rank, f.rrf::float8 AS score
-            FROM fused f JOIN {CHUNK_TABLE} c ON c.id = f.id
-            ORDER BY score DESC, c.id
-            LIMIT %s
-        ) top JOIN {NOTE_TABLE} n ON n.id = top.note_id
-        ORDER BY top.score DESC, top.chunk_id"""
+    # One read of the patient's chunks (`chart`: ids, words, distance) ranks every candidate;
+    # only the k winners are fetched again, by id and patient, and meet their notes.
+    if half_life is None:
+        winners = """
+            SELECT f.id, f.vector_rank, f.text_rank, f.rrf::float8 AS score
+            FROM fused f ORDER BY score DESC, f.id LIMIT %s"""
     else:  # every candidate's note date is needed to weigh it
-        final = f"""
-        SELECT {_HIT_COLUMNS}, {_NOTE_COLUMNS}, f.vector_rank, f.text_rank,
-               (f.rrf * power(0.5, extract(epoch FROM max(n.authored_at) OVER () - n.authored_at)
-                                   / 86400.0 / %s::float8))::float8 AS score
-        FROM fused f JOIN {CHUNK_TABLE} c ON c.id = f.id JOIN {NOTE_TABLE} n ON n.id = c.note_id
-        ORDER BY score DESC, c.id
-        LIMIT %s"""
+        winners = f"""
+            SELECT f.id, f.vector_rank, f.text_rank,
+                   (f.rrf * power(0.5, extract(epoch FROM max(n.authored_at) OVER () - n.authored_at)
+                                       / 86400.0 / %s::float8))::float8 AS score
+            FROM fused f JOIN chart ON chart.id = f.id
+            JOIN {NOTE_TABLE} n ON n.id = chart.note_id AND n.patient_id = %s
+            ORDER BY score DESC, f.id LIMIT %s"""
     cursor.execute(
         f"""
-        WITH vec AS (
-            SELECT c.id, row_number() OVER (ORDER BY c.embedding <=> %s::{store.EMBEDDING_TYPE}, c.id) AS rank
+        WITH chart AS MATERIALIZED (
+            SELECT c.id, c.note_id, c.tsv,
+                   CASE WHEN c.embedding_dim = %s THEN c.embedding <=> %s::{store.EMBEDDING_TYPE} END AS distance
             FROM {CHUNK_TABLE} c
-            WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
+            WHERE c.patient_id = %s AND {access}
+        ), vec AS (
+            SELECT id, row_number() OVER (ORDER BY distance, id) AS rank
+            FROM chart WHERE distance IS NOT NULL
             ORDER BY rank LIMIT %s
-        ), {_text_ranking_ctes(access)}, txt_top AS (
+        ), {_TEXT_RANKING}, txt_top AS (
             SELECT id, rank FROM txt ORDER BY rank LIMIT %s
         ), fused AS (
             SELECT id, sum(1.0 / ({RRF_K} + rank)) AS rrf,
@@ -226,21 +238,24 @@ def patient_hybrid_search(
                    min(rank) FILTER (WHERE list = 't') AS text_rank
             FROM (SELECT id, rank, 'v' AS list FROM vec UNION ALL SELECT id, rank, 't' FROM txt_top) ranked
             GROUP BY id
+        ), top AS ({winners}
         )
-        {final}
+        SELECT {_HIT_COLUMNS}, top.vector_rank, top.text_rank, top.score, {_NOTE_COLUMNS}
+        FROM top JOIN {CHUNK_TABLE} c ON c.id = top.id AND c.patient_id = %s
+        JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id
+        ORDER BY top.score DESC, top.id
         """,
         [
+            len(query_vector),
             vector,
             patient_id,
-            len(query_vector),
             *access_params,
             depth,
             query_text,
-            patient_id,
-            *access_params,
             depth,
-            *([half_life] if half_life else []),
+            *([half_life, patient_id] if half_life else []),
             k,
+            patient_id,
         ],
     )
     hits = []

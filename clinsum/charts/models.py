@@ -141,8 +141,9 @@ class Chunk(models.Model):
     never reads it."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="chunks")
-    # Denormalised so per-patient retrieval is one b-tree lookup, no join.
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    # Denormalised so per-patient retrieval is one b-tree lookup, no join. That b-tree is
+    # `chunk_patient` (Meta.indexes); the foreign key's own index would be a second copy.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
     ordinal = models.PositiveIntegerField()
     char_start = models.PositiveIntegerField()
     char_end = models.PositiveIntegerField()

@@ -3,6 +3,8 @@ sane fusion, exact terms that vectors miss."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -203,6 +205,54 @@ def test_the_chunk_table_has_no_approximate_index(cursor):
     assert not [d for d in definitions if "using hnsw" in d or "using ivfflat" in d]
     assert any("(patient_id)" in d for d in definitions)
     assert any("using gin (tsv)" in d for d in definitions)
+
+
+def test_the_chunk_table_has_one_patient_index(cursor):
+    """One b-tree on patient_id serves every search; a second copy only costs writes and disk."""
+    cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'charts_chunk'")
+    on_patient = [d for (d,) in cursor.fetchall() if d.lower().endswith("(patient_id)")]
+    assert len(on_patient) == 1, on_patient
+
+
+def _statements(run) -> list[str]:
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        seen.append(" ".join(sql.split()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        run()
+    return seen
+
+
+@pytest.mark.parametrize("search", ["vector", "text", "passages", "hybrid", "hybrid_recent"])
+def test_every_read_of_chunks_and_notes_names_the_patient(cursor, ward, chart, search):
+    """Each statement reads the chunk table through the patient (never a bare `c.id = ...` join,
+    which probes the whole primary key and which a database sharded by patient cannot route to
+    one shard), and the hybrid search reads it once for ranking plus once for the k winners."""
+    patient = ward["p1"].pk
+    runs = {
+        "vector": lambda: patient_vector_search(cursor, patient_id=patient, query_vector=Q, k=2, scope=ALL),
+        "text": lambda: patient_text_search(cursor, patient_id=patient, query_text="edema", k=2, scope=ALL),
+        "passages": lambda: patient_text_search_passages(
+            cursor, patient_id=patient, query_text="edema", k=2, scope=ALL
+        ),
+        "hybrid": lambda: patient_hybrid_search(
+            cursor, patient_id=patient, query_text="edema", query_vector=Q, k=2, scope=ALL
+        ),
+        "hybrid_recent": lambda: patient_hybrid_search(
+            cursor, patient_id=patient, query_text="edema", query_vector=Q, k=2, scope=ALL, recency_half_life_days=30
+        ),
+    }
+    [sql] = _statements(runs[search])
+    reads = re.findall(r"(?:FROM|JOIN) (charts_chunk|charts_note) (\w+)(.*?)(?=\bJOIN\b|\bORDER\b|\)|$)", sql)
+    assert reads, sql
+    for table, alias, clause in reads:
+        assert f"{alias}.patient_id" in clause, f"{table} {alias}{clause}"
+    assert len([r for r in reads if r[0] == "charts_chunk"]) <= 2
 
 
 def test_passages_mark_the_matching_words_of_each_hit(cursor, ward, chart):
