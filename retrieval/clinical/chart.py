@@ -255,8 +255,36 @@ def _coded_disorders(notes: list[list[Statement]]) -> list[Finding]:
                 if item:
                     found.append(Finding("problems", item, ((s.source_id, item),)))
             if found:
-                return found
+                return _latest_stages(found)
     return []
+
+
+_STAGED = re.compile(r"^(?P<base>.*?)\s*,?\s*stage (?P<stage>\d+|[iv]+)\b", re.I)
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5}
+_END_STAGE_OF = {"end-stage renal disease": "chronic kidney disease"}
+
+
+def _latest_stages(found: list[Finding]) -> list[Finding]:
+    """A coded history lists each stage a disease passed through ("chronic kidney disease stage
+    1 ... 2 ... 3", then "end-stage renal disease"): only the highest stage is the patient's
+    now, so the lower stages of the same disease are dropped."""
+
+    def stage(finding: Finding) -> tuple[str, int] | None:
+        name = finding.text.lower().replace(" (disorder)", "")
+        for end_stage, base in _END_STAGE_OF.items():
+            if name.startswith(end_stage):
+                return base, 99
+        match = _STAGED.match(name)
+        if not match:
+            return None
+        number = match["stage"]
+        return match["base"].strip(), int(number) if number.isdigit() else _ROMAN.get(number, 0)
+
+    highest: dict[str, int] = {}
+    for finding in found:
+        if (staged := stage(finding)) is not None:
+            highest[staged[0]] = max(highest.get(staged[0], 0), staged[1])
+    return [f for f in found if (staged := stage(f)) is None or staged[1] == highest[staged[0]]]
 
 
 def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Finding]]:
@@ -265,6 +293,7 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
     notes = [n for n in _notes(statements) if _physician(n)]
     header: list[Finding] = []
     problems: list[Finding] = []
+    stay_note: list[Statement] = []
     for note in reversed(notes):
         ranked = sorted(
             {s.hit.section for s in note if _diagnosis_rank(s.hit.section) is not None},
@@ -276,14 +305,22 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
             problems += [_found("problems", s) for s in _in(note, SECONDARY_SECTIONS) + dx[1:]]
             stay = [s for s in note if _STAY_DATES.search(s.text)]
             header += [_found("header", s, " ".join(s.text.split())) for s in stay[:1]]
+            stay_note = note if stay else []
             break
     assessment_notes = [n for n in reversed(notes) if _in(n, ASSESSMENT_SECTIONS)]
+    one_liner = None
     if assessment_notes:
         newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS)
         one_liner = next((s for s in newest if _ONE_LINER.search(s.text)), None)
-        if one_liner is not None:
-            # after the stay's dates when a discharge note gave them: its "hospital day 6" is older
-            header.append(_found("header", one_liner))
+    if stay_note and (one_liner is None or one_liner.hit.authored_at < stay_note[0].hit.authored_at):
+        # A discharge note's dates close the stay: an older progress note's "hospital day 3,
+        # improving" would sit beside them as if current, so the one-liner comes from the
+        # discharge note itself, or there is none.
+        one_liner = next((s for s in stay_note if _ONE_LINER.search(s.text)), None)
+    if one_liner is not None:
+        header.append(_found("header", one_liner))
+    if assessment_notes:
+        newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS)
         if not problems:
             numbered = [s for s in newest if re.match(r"\s*\d{1,2}[.)]\s", s.text) and _problem_name(s)]
             for s in numbered:

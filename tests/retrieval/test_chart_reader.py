@@ -73,6 +73,22 @@ def test_the_discharge_summary_gives_the_principal_diagnosis_and_the_stay():
     assert any("Discharge date: 11/18/2026" in t for t in texts(findings, "header"))
 
 
+def test_a_closed_stay_is_not_headed_by_an_older_progress_note_as_if_current():
+    """The progress note's "hospital day 3 ..., improving" is a week older than the discharge
+    dates: beside them it would read as today's state."""
+    header = texts(chart_read(chart((11, "progress", PROGRESS), (18, "discharge_summary", DISCHARGE))), "header")
+    assert not [t for t in header if "hospital day" in t]
+    with_course = DISCHARGE.replace(
+        "PRINCIPAL DIAGNOSIS:",
+        "HOSPITAL COURSE: 78-year-old man admitted with dyspnea and edema.\nPRINCIPAL DIAGNOSIS:",
+    )
+    header = texts(chart_read(chart((11, "progress", PROGRESS), (18, "discharge_summary", with_course))), "header")
+    assert header[-1] == "78-year-old man admitted with dyspnea and edema."
+    # A newer progress note (a stay still open, or a new one) keeps its one-liner.
+    header = texts(chart_read(chart((9, "discharge_summary", DISCHARGE), (11, "progress", PROGRESS))), "header")
+    assert any("hospital day 3" in t for t in header)
+
+
 def test_the_newest_complete_list_is_current_and_a_drug_left_off_it_is_stopped():
     findings = chart_read(
         chart((11, "progress", PROGRESS), (18, "discharge_summary", DISCHARGE), (19, "nursing", NURSING))
@@ -128,3 +144,21 @@ def test_text_written_at_a_model_is_never_read():
     injected = DISCHARGE.replace("- tiotropium 18 mcg inhaled daily", "- tiotropium 18 mcg inhaled daily\n" + attack)
     findings = chart_read(chart((18, "discharge_summary", injected)))
     assert not any("warfarin" in f.text or "Ignore" in f.text for f in findings)
+
+
+CODED_HISTORY = """# History of Present Illness
+Jane Doe is a 62 year-old female. Patient has a history of end-stage renal disease (disorder), severe anxiety \
+(panic) (finding), chronic kidney disease stage 3 (disorder), chronic kidney disease stage 2 (disorder), \
+chronic kidney disease stage 1 (disorder), malignant neoplasm of breast stage II (disorder), malignant neoplasm \
+of breast stage I (disorder), awaiting transplantation of kidney (situation), hypertension (disorder)."""
+
+
+def test_a_coded_history_lists_only_the_highest_stage_of_a_disease():
+    """Synthea-style histories name every stage a disease passed through: end-stage renal
+    disease supersedes chronic kidney disease stages 1-3, stage II of a cancer its stage I."""
+    problems = texts(chart_read(chart((11, "history_physical", CODED_HISTORY))), "problems")
+    assert problems == [
+        "end-stage renal disease (disorder)",
+        "malignant neoplasm of breast stage II (disorder)",
+        "hypertension (disorder)",
+    ]
