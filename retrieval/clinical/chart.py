@@ -312,7 +312,11 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
     if assessment_notes:
         newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS)
         one_liner = next((s for s in newest if _ONE_LINER.search(s.text)), None)
-    if stay_note and (one_liner is None or one_liner.hit.authored_at < stay_note[0].hit.authored_at):
+
+    def position(note: list[Statement]) -> int:  # notes run oldest to newest
+        return next(i for i, n in enumerate(notes) if n is note)
+
+    if stay_note and (one_liner is None or position(assessment_notes[0]) < position(stay_note)):
         # A discharge note's dates close the stay: an older progress note's "hospital day 3,
         # improving" would sit beside them as if current, so the one-liner comes from the
         # discharge note itself, or there is none.
