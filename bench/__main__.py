@@ -1,5 +1,5 @@
 """python -m bench NAME [options]: ingest, retrieval, known_item, corpus, grounding, web, drafting, sentences,
-summary_facts, chunking, faults_input, faults, ask."""
+summary_facts, chunking, faults_input, faults, ask, encoder_variants."""
 
 import importlib
 import sys
@@ -18,6 +18,7 @@ BENCHES = (
     "faults_input",
     "faults",
     "ask",
+    "encoder_variants",
 )
 
 

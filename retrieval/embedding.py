@@ -138,12 +138,11 @@ def _weights_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def onnx_int8_export(path: Path, target: Path, *, quantization: str) -> None:
+def onnx_fused_export(path: Path, work: Path) -> Path:
     """Export `path` (local weights, no network) to ONNX with mean pooling and normalisation in
-    the graph, fuse it for ONNX Runtime, quantize it to int8 and rename it to `target`."""
+    the graph, fused by ONNX Runtime's BERT optimizer, as `work`/fused.onnx (fp32)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers import optimizer
     from transformers import AutoModel, AutoTokenizer
 
@@ -164,25 +163,33 @@ def onnx_int8_export(path: Path, target: Path, *, quantization: str) -> None:
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
     sample = tokenizer(["a sample sentence", "another, longer sample sentence"], padding=True, return_tensors="pt")
+    fp32, fused = work / "fp32.onnx", work / "fused.onnx"
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in _ONNX_INPUTS}
+    with torch.no_grad():
+        torch.onnx.export(
+            Pooled(model),
+            tuple(sample[name] for name in _ONNX_INPUTS),
+            str(fp32),
+            input_names=list(_ONNX_INPUTS),
+            output_names=["sentence_embedding"],
+            dynamic_axes={**dynamic, "sentence_embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    config = model.config
+    optimizer.optimize_model(
+        str(fp32), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+    ).save_model_to_file(str(fused))
+    return fused
+
+
+def onnx_int8_export(path: Path, target: Path, *, quantization: str) -> None:
+    """The fused export of `path`, quantized to int8 and renamed to `target`."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
-        fp32, fused, int8 = (Path(work) / n for n in ("fp32.onnx", "fused.onnx", "int8.onnx"))
-        dynamic = {name: {0: "batch", 1: "tokens"} for name in _ONNX_INPUTS}
-        with torch.no_grad():
-            torch.onnx.export(
-                Pooled(model),
-                tuple(sample[name] for name in _ONNX_INPUTS),
-                str(fp32),
-                input_names=list(_ONNX_INPUTS),
-                output_names=["sentence_embedding"],
-                dynamic_axes={**dynamic, "sentence_embedding": {0: "batch"}},
-                opset_version=17,
-                dynamo=False,
-            )
-        config = model.config
-        optimizer.optimize_model(
-            str(fp32), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
-        ).save_model_to_file(str(fused))
+        fused, int8 = onnx_fused_export(path, Path(work)), Path(work) / "int8.onnx"
         quantize_dynamic(
             str(fused),
             str(int8),
