@@ -149,6 +149,10 @@ def _chunk_table_reset(cursor, *, dtype: str, partitions: int, app_role: str) ->
                 f"CREATE TABLE charts_chunk_p{remainder} PARTITION OF charts_chunk"
                 f" FOR VALUES WITH (MODULUS {partitions}, REMAINDER {remainder}) WITH (toast_tuple_target = 8160)"
             )
+        cursor.execute(  # the note fields copied onto each chunk (charts migration 0011)
+            "CREATE TRIGGER charts_chunk_note_fields BEFORE INSERT ON charts_chunk"
+            " FOR EACH ROW EXECUTE FUNCTION charts_chunk_note_fields()"
+        )
         cursor.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON charts_chunk TO "{app_role}"')
         foreign_keys = []  # the partitioned copy is the bench's alone
     return foreign_keys

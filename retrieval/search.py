@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import store
-from .store import CHUNK_TABLE, NOTE_TABLE, rows_as_dicts, scope_sql, vector_literal
+from .store import CHUNK_TABLE, rows_as_dicts, scope_sql, vector_literal
 from .types import AccessScope, Hit
 
 RRF_K = 60  # the constant of Cormack et al. (2009): score = sum over lists of 1 / (60 + rank)
@@ -34,11 +34,13 @@ TEXT_CONFIG = "english"  # must match the generated column: to_tsvector('english
 # GIN index (for cross-patient search) would first read a common word's whole posting list
 # (10-14 ms at a million chunks, against about 1 ms; bench/README.md).
 #
-# Every statement reads the chunk table once through the patient b-tree (the `chart` CTE), and
-# every later join names the patient as well as the id (`c.id = ... AND c.patient_id = %s`,
-# `n.id = ... AND n.patient_id = ...`): the candidates are ranked from what that one read
-# returned, only the k winners are fetched again, and a distributed engine sharding chunks and
-# notes by patient (Citus; README, Production) can route the whole statement to one shard.
+# What a patient's first search costs is the pages it reads (bench/README.md, 10M chunks), so
+# every statement reads only that patient's chunks, once, through the patient b-tree: the note
+# fields a hit shows are copied onto the chunk (charts migration 0011), so no note is read, and
+# the k winners are re-read by their row address (`ctid`, from the same read in the same
+# statement) rather than probed in the primary key. Every read also names the patient
+# (`c.patient_id = %s`), so a distributed engine sharding chunks by patient (Citus; README,
+# Production) routes the whole statement to one shard.
 _TEXT_RANKING = f"""
         words AS (
             SELECT DISTINCT word, quote_literal(word)::tsquery AS query
@@ -51,7 +53,7 @@ _TEXT_RANKING = f"""
         ), scored AS (
             SELECT m.id, sum(idf.weight) AS score FROM matches m JOIN idf USING (word) GROUP BY m.id
         ), txt AS (
-            SELECT scored.id, scored.score,
+            SELECT scored.id, chart.tid, scored.score,
                    row_number() OVER (ORDER BY scored.score DESC, ts_rank_cd(chart.tsv, any_word.query) DESC,
                                       scored.id) AS rank
             FROM scored JOIN chart ON chart.id = scored.id,
@@ -60,16 +62,16 @@ _TEXT_RANKING = f"""
 
 
 def _text_ranking_ctes(access: str) -> str:
-    """CTEs ending in `txt (id, score, rank)`; parameters: patient id, access params, query text."""
+    """CTEs ending in `txt (id, tid, score, rank)`; parameters: patient id, access params, query text."""
     return f"""
         chart AS MATERIALIZED (
-            SELECT c.id, c.tsv FROM {CHUNK_TABLE} c WHERE c.patient_id = %s AND {access}
+            SELECT c.id, c.ctid AS tid, c.tsv FROM {CHUNK_TABLE} c WHERE c.patient_id = %s AND {access}
         ), {_TEXT_RANKING}"""
 
 
 _HIT_COLUMNS = """c.id AS chunk_id, c.note_id, c.patient_id, c.ordinal, c.char_start, c.char_end,
                c.section, c.text"""
-_NOTE_COLUMNS = "n.note_type, n.authored_at, n.author_role"
+_NOTE_COLUMNS = "c.note_type, c.authored_at, c.author_role"  # the note's, copied onto the chunk
 
 
 def patient_vector_search(
@@ -82,14 +84,14 @@ def patient_vector_search(
     # The patient's chunks are ranked in the inner query; only the k winners meet their notes.
     cursor.execute(
         f"""
-        SELECT top.*, 1 - top.distance AS score, {_NOTE_COLUMNS}
+        SELECT top.*, 1 - top.distance AS score
         FROM (
-            SELECT {_HIT_COLUMNS}, c.embedding <=> q.v AS distance
+            SELECT {_HIT_COLUMNS}, {_NOTE_COLUMNS}, c.embedding <=> q.v AS distance
             FROM (SELECT %s::{store.EMBEDDING_TYPE} AS v) q, {CHUNK_TABLE} c
             WHERE c.patient_id = %s AND c.embedding IS NOT NULL AND c.embedding_dim = %s AND {access}
             ORDER BY distance, c.id
             LIMIT %s
-        ) top JOIN {NOTE_TABLE} n ON n.id = top.note_id AND n.patient_id = top.patient_id
+        ) top
         ORDER BY top.distance, top.chunk_id
         """,
         [vector_literal(query_vector), patient_id, len(query_vector), *access_params, k],
@@ -108,9 +110,9 @@ def patient_chunks(cursor, *, patient_id: int, scope: AccessScope, limit: int) -
     cursor.execute(
         f"""
         SELECT {_HIT_COLUMNS}, 1.0::float8 AS score, {_NOTE_COLUMNS}
-        FROM {CHUNK_TABLE} c JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id
+        FROM {CHUNK_TABLE} c
         WHERE c.patient_id = %s AND {access}
-        ORDER BY n.authored_at DESC, c.note_id DESC, c.ordinal
+        ORDER BY c.authored_at DESC, c.note_id DESC, c.ordinal
         LIMIT %s
         """,
         [patient_id, *access_params, limit],
@@ -129,8 +131,7 @@ def patient_text_search(cursor, *, patient_id: int, query_text: str, k: int, sco
         WITH {_text_ranking_ctes(access)}
         SELECT {_HIT_COLUMNS}, txt.score::float8 AS score, {_NOTE_COLUMNS}
         FROM (SELECT * FROM txt ORDER BY rank LIMIT %s) txt
-        JOIN {CHUNK_TABLE} c ON c.id = txt.id AND c.patient_id = %s
-        JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id
+        JOIN {CHUNK_TABLE} c ON c.ctid = txt.tid AND c.patient_id = %s
         ORDER BY txt.rank
         """,
         [patient_id, *access_params, query_text, k, patient_id],
@@ -167,8 +168,7 @@ def patient_text_search_passages(cursor, *, patient_id: int, query_text: str, k:
         SELECT {_HIT_COLUMNS}, txt.score::float8 AS score, {_NOTE_COLUMNS},
                ts_headline('{TEXT_CONFIG}', translate(c.text, %s, ''), any_word.query, %s) AS headline
         FROM (SELECT * FROM txt ORDER BY rank LIMIT %s) txt
-        JOIN {CHUNK_TABLE} c ON c.id = txt.id AND c.patient_id = %s
-        JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id,
+        JOIN {CHUNK_TABLE} c ON c.ctid = txt.tid AND c.patient_id = %s,
              (SELECT string_agg(quote_literal(word), ' | ')::tsquery AS query FROM words) any_word
         ORDER BY txt.rank
         """,
@@ -205,24 +205,17 @@ def patient_hybrid_search(
     if recency_half_life_days is not None and recency_half_life_days <= 0:
         raise ValueError("recency_half_life_days must be > 0")
     half_life = float(recency_half_life_days) if recency_half_life_days else None
-    # One read of the patient's chunks (`chart`: ids, words, distance) ranks every candidate;
-    # only the k winners are fetched again, by id and patient, and meet their notes.
+    # One read of the patient's chunks (`chart`: ids, words, distance, note date) ranks every
+    # candidate; only the k winners are read again, by row address.
     if half_life is None:
-        winners = """
-            SELECT f.id, f.vector_rank, f.text_rank, f.rrf::float8 AS score
-            FROM fused f ORDER BY score DESC, f.id LIMIT %s"""
-    else:  # every candidate's note date is needed to weigh it
-        winners = f"""
-            SELECT f.id, f.vector_rank, f.text_rank,
-                   (f.rrf * power(0.5, extract(epoch FROM max(n.authored_at) OVER () - n.authored_at)
-                                       / 86400.0 / %s::float8))::float8 AS score
-            FROM fused f JOIN chart ON chart.id = f.id
-            JOIN {NOTE_TABLE} n ON n.id = chart.note_id AND n.patient_id = %s
-            ORDER BY score DESC, f.id LIMIT %s"""
+        score = "f.rrf::float8"
+    else:  # weighed by how much older its note is than the newest candidate's
+        score = """(f.rrf * power(0.5, extract(epoch FROM max(chart.authored_at) OVER () - chart.authored_at)
+                                  / 86400.0 / %s::float8))::float8"""
     cursor.execute(
         f"""
         WITH chart AS MATERIALIZED (
-            SELECT c.id, c.note_id, c.tsv,
+            SELECT c.id, c.ctid AS tid, c.tsv, c.authored_at,
                    CASE WHEN c.embedding_dim = %s THEN c.embedding <=> %s::{store.EMBEDDING_TYPE} END AS distance
             FROM {CHUNK_TABLE} c
             WHERE c.patient_id = %s AND {access}
@@ -238,11 +231,13 @@ def patient_hybrid_search(
                    min(rank) FILTER (WHERE list = 't') AS text_rank
             FROM (SELECT id, rank, 'v' AS list FROM vec UNION ALL SELECT id, rank, 't' FROM txt_top) ranked
             GROUP BY id
-        ), top AS ({winners}
+        ), top AS (
+            SELECT f.id, chart.tid, f.vector_rank, f.text_rank, {score} AS score
+            FROM fused f JOIN chart ON chart.id = f.id
+            ORDER BY score DESC, f.id LIMIT %s
         )
         SELECT {_HIT_COLUMNS}, top.vector_rank, top.text_rank, top.score, {_NOTE_COLUMNS}
-        FROM top JOIN {CHUNK_TABLE} c ON c.id = top.id AND c.patient_id = %s
-        JOIN {NOTE_TABLE} n ON n.id = c.note_id AND n.patient_id = c.patient_id
+        FROM top JOIN {CHUNK_TABLE} c ON c.ctid = top.tid AND c.patient_id = %s
         ORDER BY top.score DESC, top.id
         """,
         [
@@ -253,7 +248,7 @@ def patient_hybrid_search(
             depth,
             query_text,
             depth,
-            *([half_life, patient_id] if half_life else []),
+            *([half_life] if half_life else []),
             k,
             patient_id,
         ],

@@ -65,6 +65,12 @@ def test_the_loader_runs_as_owner_and_the_search_as_the_app_role(bench_db, texts
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(DISTINCT patient_id) FROM charts_chunk")
         assert cursor.fetchone() == (PARAMS["chunks"], PARAMS["patients"])
+        # every chunk carries its note's date, as the app's chunks do (charts migration 0011)
+        cursor.execute(
+            "SELECT count(*) FROM charts_chunk c JOIN charts_note n ON n.id = c.note_id"
+            " WHERE c.authored_at IS DISTINCT FROM n.authored_at OR c.note_type <> n.note_type"
+        )
+        assert cursor.fetchone()[0] == 0
     with as_owner(), connection.cursor() as cursor:
         assert _meta(cursor)["complete"]
 

@@ -229,10 +229,12 @@ def _statements(run) -> list[str]:
 
 
 @pytest.mark.parametrize("search", ["vector", "text", "passages", "hybrid", "hybrid_recent"])
-def test_every_read_of_chunks_and_notes_names_the_patient(cursor, ward, chart, search):
-    """Each statement reads the chunk table through the patient (never a bare `c.id = ...` join,
-    which probes the whole primary key and which a database sharded by patient cannot route to
-    one shard), and the hybrid search reads it once for ranking plus once for the k winners."""
+def test_a_search_reads_only_this_patients_chunks(cursor, ward, chart, search):
+    """Each statement reads the chunk table through the patient and never reads a note (the note
+    fields are on the chunk): no bare `c.id = ...` join probing the whole primary key, no note
+    page per winner on a patient's first search, and nothing a database sharded by patient
+    could not route to one shard. The hybrid search reads chunks once to rank, once for the k
+    winners."""
     patient = ward["p1"].pk
     runs = {
         "vector": lambda: patient_vector_search(cursor, patient_id=patient, query_vector=Q, k=2, scope=ALL),
@@ -248,11 +250,24 @@ def test_every_read_of_chunks_and_notes_names_the_patient(cursor, ward, chart, s
         ),
     }
     [sql] = _statements(runs[search])
-    reads = re.findall(r"(?:FROM|JOIN) (charts_chunk|charts_note) (\w+)(.*?)(?=\bJOIN\b|\bORDER\b|\)|$)", sql)
-    assert reads, sql
-    for table, alias, clause in reads:
-        assert f"{alias}.patient_id" in clause, f"{table} {alias}{clause}"
-    assert len([r for r in reads if r[0] == "charts_chunk"]) <= 2
+    assert "charts_note" not in sql
+    reads = re.findall(r"(?:FROM|JOIN|,) charts_chunk (\w+)(.*?)(?=\bJOIN\b|\bORDER\b|\)|$)", sql)
+    assert 1 <= len(reads) <= 2, sql
+    for alias, clause in reads:
+        assert f"{alias}.patient_id" in clause, f"charts_chunk {alias}{clause}"
+
+
+def test_hits_carry_their_notes_fields_and_follow_a_corrected_note(cursor, ward, chart):
+    """The note's type, author role and date are copied onto its chunks by the database and
+    follow a correction of the note, whichever code writes it."""
+    from clinsum.charts.models import Note
+
+    hit = patient_vector_search(cursor, patient_id=ward["p1"].pk, query_vector=Q, k=1, scope=ALL)[0]
+    note = Note.objects.get(pk=hit.note_id)
+    assert (hit.note_type, hit.author_role, hit.authored_at) == (note.note_type, note.author_role, note.authored_at)
+    Note.objects.filter(pk=note.pk).update(note_type="discharge_summary", author_role="attending")
+    [hit] = patient_text_search(cursor, patient_id=ward["p1"].pk, query_text="furosemide", k=1, scope=ALL)
+    assert (hit.note_type, hit.author_role) == ("discharge_summary", "attending")
 
 
 def test_passages_mark_the_matching_words_of_each_hit(cursor, ward, chart):
