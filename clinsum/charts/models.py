@@ -138,7 +138,9 @@ class Chunk(models.Model):
 
     The table also has `tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED`
     with a GIN index (migration 0002), used by retrieval.search's full-text search; the ORM
-    never reads it."""
+    never reads it. It also has copies of its note's `note_type`, `author_role` and `authored_at`
+    (migration 0011), filled and kept in step by database triggers, so that a search reads only
+    the patient's chunks; the ORM does not map them either."""
 
     note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="chunks")
     # Denormalised so per-patient retrieval is one b-tree lookup, no join. That b-tree is
