@@ -8,7 +8,8 @@ chunks, cold first-search p99 7.3 -> 5.3 ms for the chunk reads, 295 s on 2 core
 
 It takes an exclusive lock on the chunk table for the whole rewrite: searches and indexing wait.
 Run it in a maintenance window, as the database owner (DATABASE_OWNER_URL), with free disk of
-about the chunk table's size. Chunks written later are not reordered until the next run."""
+about twice the chunk table's size (the new copy and the sort's temporary files). Chunks
+written later are not reordered until the next run."""
 
 from __future__ import annotations
 
@@ -39,8 +40,15 @@ class Command(BaseCommand):
             cursor.execute(f"SET lock_timeout = '{int(lock_timeout)}s'")
             try:
                 cursor.execute("CLUSTER charts_chunk USING chunk_patient")
-            except OperationalError as exc:
-                raise CommandError(f"the chunk table is busy; nothing changed ({exc.__class__.__name__})") from exc
+            except OperationalError as exc:  # CLUSTER is one transaction: on failure the old table stays
+                sqlstate = getattr(exc.__cause__, "sqlstate", None)
+                if sqlstate == "55P03":  # lock_not_available
+                    raise CommandError(f"the chunk table is busy (waited {lock_timeout} s); nothing changed") from exc
+                if sqlstate == "53100":  # disk_full
+                    raise CommandError(
+                        "not enough free disk for the rewrite (it needs about twice the chunk table); nothing changed"
+                    ) from exc
+                raise CommandError(f"CLUSTER failed (SQLSTATE {sqlstate}); nothing changed") from exc
             cursor.execute("ANALYZE charts_chunk")
             cursor.execute("SELECT count(*), pg_total_relation_size('charts_chunk') FROM charts_chunk")
             chunks, size = cursor.fetchone()
