@@ -1,7 +1,7 @@
 """Per-patient retrieval at hospital scale: latency and recall.
 
     .venv/bin/python -m bench retrieval [--patients 10000] [--chunks 1000000] [--queries 1000]
-        [--dtype vector,halfvec] [--partitions 0,16] [--reuse | --resume] [--load-only]
+        [--dtype vector,halfvec] [--partitions 0,16] [--reuse | --resume] [--load-only] [--cluster] [--cold]
 
 Loads --chunks synthetic chunks over --patients patients (10 notes each, notes arriving in a
 random order so one patient's chunks are spread over the table, as in a hospital) into the
@@ -23,13 +23,20 @@ patient into N) in turn, on the same data and queries. Recall is against numpy b
 float32 and in float16. The load runs as the database owner (it truncates, drops and rebuilds
 indexes); the searches run as the app role, as production does. --resume continues a load that
 was stopped (each batch commits with its progress), so 10M chunks can load in several commands.
+
+--cluster rewrites the chunk table in patient order before the queries (manage.py
+cluster_chunks), as a hospital would in a maintenance window once the store outgrows memory.
+--cold drops the OS page cache before the first pass (Linux, as root), so each patient's first
+search reads its pages from disk rather than from memory the load left behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -363,6 +370,15 @@ def _csv(kind):
     return parse
 
 
+def _page_cache_drop() -> None:
+    """Write dirty pages out and drop the kernel's page cache (clean pages only; nothing is lost)."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold needs Linux and root to drop the page cache: {exc.strerror}") from exc
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench retrieval")
     parser.add_argument("--patients", type=int, default=10_000)
@@ -389,6 +405,16 @@ def main(argv=None) -> int:
         "--resume", action="store_true", help="continue an interrupted load with the same parameters where it stopped"
     )
     parser.add_argument("--load-only", action="store_true", help="load (or resume), then stop before the queries")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="before the queries, rewrite the chunk table in patient order (manage.py cluster_chunks)",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="drop the OS page cache before the first pass, so first searches read from disk (Linux, root)",
+    )
     parser.add_argument(
         "--shared-buffers",
         default="1GB",
@@ -441,6 +467,10 @@ def main(argv=None) -> int:
             load(texts=texts, dtype=dtype, partitions=partitions, resume=args.resume, **params)
         if args.load_only:
             continue
+        if args.cluster:
+            from django.core.management import call_command
+
+            call_command("cluster_chunks")
         retrieval.store.EMBEDDING_TYPE = dtype  # what the search casts the query vector to
         # The queries run as the app role, as in production (load() switched to the owner and back).
         with connection.cursor() as cursor:
@@ -462,10 +492,13 @@ def main(argv=None) -> int:
             )
             plan = [r[0].strip() for r in cursor.fetchall()]
             print("plan: " + " | ".join(line.split("  (")[0][:60] for line in plan if "Scan" in line or "Time" in line))
-            for label in (
-                "first pass (each patient's pages read from the OS cache by the first search)",
-                "second pass, same queries (in shared_buffers)",
-            ):
+            first = "first pass (each patient's pages read from the OS cache by the first search)"
+            if args.cold:
+                _page_cache_drop()
+                first = (
+                    "first pass, cold (OS page cache dropped: each patient's pages read from disk by the first search)"
+                )
+            for label in (first, "second pass, same queries (in shared_buffers)"):
                 timings, recalls = _measure(cursor, args, patients, queries, query_texts, scope_of, truth)
                 print(
                     f"{args.queries} queries, top-{args.k}, {args.chunks // args.patients} chunks per patient, {label}:"
