@@ -369,6 +369,25 @@ def medication_list_section(section: str, note_type: str) -> bool:
     return note_type != "nursing" and _medication_list(section)
 
 
+def _drug_items(statement: Statement) -> list[Statement]:
+    """A list written on one line, as coded exports write it ("lisinopril 10 mg oral tablet;
+    metformin ...; ..."), is one item per drug: split at the semicolons when every part names a
+    drug ("Lasix 40 mg daily; hold if SBP < 90" stays one item)."""
+    text = statement.text
+    if ";" not in text:
+        return [statement]
+    parts: list[Statement] = []
+    offset = 0
+    for piece in text.split(";"):
+        start, end = offset + len(piece) - len(piece.lstrip()), offset + len(piece.rstrip())
+        offset += len(piece) + 1
+        if end > start:
+            parts.append(Statement(statement.source_id, statement.hit, statement.start + start, statement.start + end))
+    if len(parts) < 2 or not all(drugs_in(p.text) for p in parts):
+        return [statement]
+    return parts
+
+
 def medication_lists(statements: list[Statement]) -> list[list[Statement]]:
     """Complete medication lists, oldest first: per physician note, the items (statements with a
     drug) of its discharge list, or else of its medication list."""
@@ -376,7 +395,9 @@ def medication_lists(statements: list[Statement]) -> list[list[Statement]]:
     for note in _notes(statements):
         if not _physician(note):
             continue
-        items = [s for s in note if _medication_list(s.hit.section) and _drug_first(s.clean)]
+        items = [
+            item for s in note if _medication_list(s.hit.section) for item in _drug_items(s) if _drug_first(item.clean)
+        ]
         discharge = [s for s in items if "discharge" in s.hit.section]
         if discharge or items:
             lists.append(discharge or items)

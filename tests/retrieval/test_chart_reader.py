@@ -162,3 +162,21 @@ def test_a_coded_history_lists_only_the_highest_stage_of_a_disease():
         "malignant neoplasm of breast stage II (disorder)",
         "hypertension (disorder)",
     ]
+
+
+def test_a_medication_list_on_one_line_is_one_item_per_drug():
+    """Coded exports write the list on one line, semicolon-separated: each drug is its own item,
+    quoted exactly; a semicolon inside one drug's instructions does not split it."""
+    note = """# Medications
+lisinopril 10 mg oral tablet; 24 hr metformin hydrochloride 500 mg extended release oral tablet; \
+1 ml epoetin alfa 4000 unt/ml injection [epogen]
+
+MEDICATIONS:
+- furosemide 40 mg PO daily; hold if SBP < 90"""
+    medications = texts(chart_read(chart((11, "history_physical", note))), "medications")
+    assert medications == [
+        "lisinopril 10 mg oral tablet",
+        "24 hr metformin hydrochloride 500 mg extended release oral tablet",
+        "1 ml epoetin alfa 4000 unt/ml injection [epogen]",
+        "furosemide 40 mg PO daily; hold if SBP < 90",
+    ]
