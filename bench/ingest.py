@@ -31,6 +31,24 @@ import time
 from bench.stack import DATA, bench_setup, charts_reset, machine
 
 
+def _files_ingest(files):
+    """Each MTSamples file as one note of its own patient (BENCH-00000, ...), stored and queued
+    for nothing: the caller indexes. Returns notes_ingest's result."""
+    from django.utils import timezone
+
+    from clinsum.charts.ingest import parse_text_file
+    from clinsum.charts.records import PatientRecord
+    from clinsum.charts.services import notes_ingest
+
+    now = timezone.now()
+    notes, patients = [], []
+    for index, path in enumerate(files):
+        mrn = f"BENCH-{index:05d}"
+        notes.extend(parse_text_file(path, mrn=mrn, note_type="other", author="", authored_at=now).notes)
+        patients.append(PatientRecord(mrn=mrn, family_name=path.stem[:120]))
+    return notes_ingest(notes=notes, patients=patients, enqueue=False)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench ingest")
     parser.add_argument("--notes", type=int, default=300)
@@ -43,13 +61,10 @@ def main(argv=None) -> int:
 
     bench_setup("clinsum_bench_ingest")
     from django.conf import settings
-    from django.utils import timezone
 
     from clinsum.charts.indexing import embedder_get, notes_index
-    from clinsum.charts.ingest import parse_text_file
     from clinsum.charts.models import Chunk, Note
-    from clinsum.charts.records import PatientRecord
-    from clinsum.charts.services import EMBED_BATCH, notes_ingest
+    from clinsum.charts.services import EMBED_BATCH
     from retrieval.chunking import chunk_note
 
     batch = args.batch or EMBED_BATCH
@@ -80,13 +95,7 @@ def main(argv=None) -> int:
 
     embedder.encode = timed_encode
     started = wall()
-    now = timezone.now()
-    notes, patients = [], []
-    for index, path in enumerate(files):
-        mrn = f"BENCH-{index:05d}"
-        notes.extend(parse_text_file(path, mrn=mrn, note_type="other", author="", authored_at=now).notes)
-        patients.append(PatientRecord(mrn=mrn, family_name=path.stem[:120]))
-    result = notes_ingest(notes=notes, patients=patients, enqueue=False)
+    result = _files_ingest(files)
     ingest_seconds = wall() - started
     # Each batch goes through notes_index, then the encoder alone gets that batch's chunk texts
     # right away: interleaving keeps both sides under the same load from the rest of the machine.
@@ -173,12 +182,9 @@ def _encoders_compare(args) -> int:
     names = encoders_parse(args.encoder)
     bench_setup("clinsum_bench_ingest")
     from django.conf import settings
-    from django.utils import timezone
 
     from clinsum.charts.indexing import notes_index
-    from clinsum.charts.ingest import parse_text_file
-    from clinsum.charts.records import PatientRecord
-    from clinsum.charts.services import EMBED_BATCH, notes_ingest
+    from clinsum.charts.services import EMBED_BATCH
     from retrieval.chunking import chunk_note
 
     batch = args.batch or EMBED_BATCH
@@ -191,13 +197,7 @@ def _encoders_compare(args) -> int:
     for encoder in encoders.values():
         encoder.encode(sample)
     charts_reset()
-    now = timezone.now()
-    notes, patients = [], []
-    for index, path in enumerate(files):
-        mrn = f"BENCH-{index:05d}"
-        notes.extend(parse_text_file(path, mrn=mrn, note_type="other", author="", authored_at=now).notes)
-        patients.append(PatientRecord(mrn=mrn, family_name=path.stem[:120]))
-    note_ids = notes_ingest(notes=notes, patients=patients, enqueue=False).note_ids
+    note_ids = _files_ingest(files).note_ids
 
     class Recording:
         def __init__(self, inner):
