@@ -280,11 +280,12 @@ def _latest_stages(found: list[Finding]) -> list[Finding]:
         number = match["stage"]
         return match["base"].strip(), int(number) if number.isdigit() else _ROMAN.get(number, 0)
 
+    staged = [(finding, stage(finding)) for finding in found]
     highest: dict[str, int] = {}
-    for finding in found:
-        if (staged := stage(finding)) is not None:
-            highest[staged[0]] = max(highest.get(staged[0], 0), staged[1])
-    return [f for f in found if (staged := stage(f)) is None or staged[1] == highest[staged[0]]]
+    for _, disease in staged:
+        if disease is not None:
+            highest[disease[0]] = max(highest.get(disease[0], 0), disease[1])
+    return [f for f, disease in staged if disease is None or disease[1] == highest[disease[0]]]
 
 
 def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Finding]]:
@@ -308,10 +309,8 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
             stay_note = note if stay else []
             break
     assessment_notes = [n for n in reversed(notes) if _in(n, ASSESSMENT_SECTIONS)]
-    one_liner = None
-    if assessment_notes:
-        newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS)
-        one_liner = next((s for s in newest if _ONE_LINER.search(s.text)), None)
+    newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS) if assessment_notes else []
+    one_liner = next((s for s in newest if _ONE_LINER.search(s.text)), None)
 
     def position(note: list[Statement]) -> int:  # notes run oldest to newest
         return next(i for i, n in enumerate(notes) if n is note)
@@ -323,16 +322,14 @@ def problems_read(statements: list[Statement]) -> tuple[list[Finding], list[Find
         one_liner = next((s for s in stay_note if _ONE_LINER.search(s.text)), None)
     if one_liner is not None:
         header.append(_found("header", one_liner))
-    if assessment_notes:
-        newest = _in(assessment_notes[0], ASSESSMENT_SECTIONS)
+    if newest and not problems:
+        numbered = [s for s in newest if re.match(r"\s*\d{1,2}[.)]\s", s.text) and _problem_name(s)]
+        for s in numbered:
+            problems.append(Finding("problems", _problem_name(s), (_quote(s),)))
         if not problems:
-            numbered = [s for s in newest if re.match(r"\s*\d{1,2}[.)]\s", s.text) and _problem_name(s)]
-            for s in numbered:
-                problems.append(Finding("problems", _problem_name(s), (_quote(s),)))
-            if not problems:
-                problems += [
-                    _found("problems", s) for s in newest if s is not one_liner and not _SOCIAL_FINDING_ONLY(s.text)
-                ][:3]
+            problems += [
+                _found("problems", s) for s in newest if s is not one_liner and not _SOCIAL_FINDING_ONLY(s.text)
+            ][:3]
     if not problems:
         problems = _coded_disorders(notes)
     seen: set[str] = set()

@@ -33,6 +33,7 @@ CREATE TRIGGER charts_chunk_note_fields
     FOR EACH ROW EXECUTE FUNCTION charts_chunk_note_fields();
 CREATE OR REPLACE FUNCTION charts_note_fields_to_chunks() RETURNS trigger AS $$
 BEGIN
+    -- touching note_id fires charts_chunk_note_fields, the one place the fields are read
     UPDATE charts_chunk SET note_id = note_id WHERE note_id = NEW.id;
     RETURN NULL;
 END;
